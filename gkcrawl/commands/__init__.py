@@ -1,0 +1,1 @@
+"""Project sub-commands for ``scrapy`` (``COMMANDS_MODULE``)."""

@@ -1,0 +1,146 @@
+"""One annual-report document (bytes) -> one structured report.
+
+The entry point for the CLI, the crawl's parse pipeline and replay alike::
+
+    result = parse_document(body, content_type="text/html; charset=gbk", url=url)
+    if result.ok:
+        result.to_dict()   # format, year, organ, published, title, the three tables, inferred, checks, flags
+    else:
+        result.reason      # one line: why this is not a report or cannot be read
+
+It never raises on bad input: garbage, truncated markup and unsupported files come back as a
+:class:`NotAReport` with a reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from ..template.spec import TABLE_KEYS, expected_format
+from . import decode, metadata
+from .document import Cell, Document, Row, Unreadable
+from .infer import solve
+from .mapper import detect_format, map_rows
+from .normalize import clean_text, looks_traditional, strip_pinyin, to_simplified
+from .report import NotAReport, Report, checks, inferred_entries, tables
+
+__all__ = ["NotAReport", "Report", "parse_document", "parse_extracted"]
+
+logger = logging.getLogger(__name__)
+
+MiB = 1 << 20
+#: Larger inputs are refused before parsing: no real report page comes near these sizes.
+MAX_BYTES = {decode.HTML: 20 * MiB, decode.TEXT: 20 * MiB, decode.PDF: 200 * MiB,
+             decode.DOCX: 100 * MiB, decode.OLE2: 100 * MiB}
+#: Section names of the free-form reports of 2008-2018 (before the national template).
+_LEGACY_SECTIONS = re.compile(r"依申请公开政府信息(的)?情况|因政府信息公开申请(提起)?行政复议|收费及减免情况")
+
+
+def parse_document(body: bytes, content_type: str | None = None,
+                   url: str | None = None) -> Report | NotAReport:
+    """Parse one document. ``content_type`` and ``url`` are hints; the bytes decide."""
+    kind = None
+    try:
+        kind = decode.sniff(body, content_type, url)
+        if not body.strip():
+            raise Unreadable("empty", "the document is empty")
+        if len(body) > MAX_BYTES[kind]:
+            raise Unreadable("too_large", f"{kind} of {len(body) / MiB:.1f} MiB is over the "
+                                          f"{MAX_BYTES[kind] // MiB} MiB limit")
+        return parse_extracted(_extract(kind, body, content_type, url), url)
+    except Unreadable as exc:
+        return NotAReport(exc.code, exc.reason, url, kind)
+    except (RecursionError, MemoryError, ValueError, LookupError, TypeError, AttributeError,
+            OSError, ArithmeticError) as exc:  # a parser bug must not kill a crawl: quarantine it
+        logger.warning("parser error on %s", url or "<bytes>", exc_info=True)
+        return NotAReport("parser_error", f"parser error: {type(exc).__name__}: {exc}"[:300],
+                          url, kind)
+
+
+def _extract(kind: str, body: bytes, content_type: str | None, url: str | None) -> Document:
+    if kind == decode.HTML:
+        from .html import extract_html
+
+        text, _ = decode.decode_html(body, content_type)
+        return extract_html(text)
+    if kind == decode.PDF:
+        from .pdf import extract_pdf
+
+        return extract_pdf(body)
+    if kind == decode.DOCX:
+        from .docx import extract_docx
+
+        return extract_docx(body)
+    if kind == decode.OLE2:
+        from .legacy import extract_legacy
+
+        suffix = ".wps" if (url or "").lower().split("?")[0].endswith(".wps") else ".doc"
+        return extract_legacy(body, suffix)
+    from .text import extract_text
+
+    return extract_text(decode.decode_text(body))
+
+
+def _simplify(doc: Document) -> None:
+    """Mirror copies are in traditional script with pinyin: fold every cell to simplified."""
+    traditional = looks_traditional(doc.text)
+    for row in doc.rows:
+        for cell in row.cells:
+            text = strip_pinyin(cell.text)
+            cell.text = to_simplified(text) if traditional else text
+    doc.text = clean_text(doc.text, traditional)
+    doc.meta = {k: clean_text(v, traditional) for k, v in doc.meta.items()}
+    if traditional:
+        doc.flags.append("traditional script converted to simplified")
+
+
+def parse_extracted(doc: Document, url: str | None = None) -> Report | NotAReport:
+    """The template-aware half of the parser, for any extractor's :class:`Document`."""
+    _simplify(doc)
+    md = metadata.extract(doc.text, doc.meta, url)
+    template, scores = detect_format(doc)
+    if template is None:
+        return _without_template(doc, md, url)
+    mapped = map_rows(doc, template)
+    if not mapped.rows:
+        return NotAReport("not_a_report", "template headers found but no table row with values",
+                          url, doc.kind, md.title)
+    solved = solve(mapped)
+    flags = [*doc.flags, *md.flags, *mapped.flags, *solved.flags]
+    if md.title is None:
+        flags.append("no report title found")
+    expected = expected_format(md.year)
+    if expected and expected != template.version:
+        flags.append(f"format mismatch: report year {md.year} expects the {expected} template, "
+                     f"the tables follow {template.version}")
+    inferred_refs = {i.ref for i in solved.inferred}
+    return Report(
+        format=template.version, year=md.year, organ=md.organ, published=md.published,
+        title=md.title, **tables(template, solved.cells),
+        inferred=inferred_entries(template, solved.inferred),
+        checks=checks(template, solved.cells, inferred_refs), flags=flags,
+        source_url=url, source_kind=doc.kind,
+    )
+
+
+def _without_template(doc: Document, md: metadata.Metadata, url: str | None) -> Report | NotAReport:
+    if md.title is None:
+        if md.lookalike:
+            return NotAReport("lookalike", "a document about annual reports (notice, template or "
+                                           "guide), not a report", url, doc.kind)
+        return NotAReport("not_a_report", "no annual-report title and no template tables",
+                          url, doc.kind)
+    if (md.year is not None and md.year <= 2018) or _LEGACY_SECTIONS.search(doc.text):
+        return Report(format="legacy", year=md.year, organ=md.organ, published=md.published,
+                      title=md.title, **dict.fromkeys(TABLE_KEYS),
+                      flags=[*doc.flags, *md.flags,
+                             "legacy free-form report (before the 2019 template): tables not parsed"],
+                      source_url=url, source_kind=doc.kind)
+    return NotAReport("not_a_report", f"names a report ({md.title}) but prints none of the "
+                                      "template tables (the report may be an attachment)",
+                      url, doc.kind, md.title)
+
+
+# re-exported for extractors that build documents by hand
+_ = (Cell, Row)

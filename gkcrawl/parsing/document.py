@@ -1,0 +1,92 @@
+"""The one shape every rendering is reduced to before the template is applied.
+
+Each extractor (HTML, text, DOCX, PDF) turns its input into a :class:`Document`: the rows of the
+document in reading order. A table row keeps its grid: row and column spans are expanded, and every
+grid position covered by one merged cell carries that cell's ``origin`` number, so a later stage
+can tell a span copy from a blank cell. Text outside tables becomes one-cell rows. Nothing here
+knows the report template; :mod:`gkcrawl.parsing.mapper` does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Iterable
+
+#: Row kinds.
+TABLE = "table"  #: a row of a real grid (HTML/DOCX/PDF table, pipe-separated text row)
+TEXT = "text"  #: a paragraph or line of running text (one cell)
+STREAM = "stream"  #: a row regrouped from a one-cell-per-line text rendering (no grid known)
+
+
+@dataclass(slots=True)
+class Cell:
+    """One grid position: its text as printed and the id of the merged cell it belongs to."""
+
+    text: str
+    origin: int
+
+
+@dataclass(slots=True)
+class Row:
+    cells: list[Cell]
+    kind: str = TABLE
+    #: index of the source table in the document (rows of one table share it); -1 for text
+    table: int = -1
+
+    @property
+    def texts(self) -> list[str]:
+        return [c.text for c in self.cells]
+
+    def distinct(self) -> list[Cell]:
+        """The row's cells with horizontal span copies folded into one (reading order kept)."""
+        out: list[Cell] = []
+        for cell in self.cells:
+            if out and out[-1].origin == cell.origin:
+                continue
+            out.append(cell)
+        return out
+
+
+@dataclass
+class Document:
+    """What an extractor hands to the template mapper."""
+
+    rows: list[Row]
+    #: plain text of the whole document (for metadata: title, organ, dates)
+    text: str
+    #: "html" | "text" | "docx" | "pdf" | "doc"
+    kind: str
+    #: metadata found outside the body, e.g. HTML <meta name="ArticleTitle"> or <title>
+    meta: dict[str, str] = field(default_factory=dict)
+    #: problems met while extracting (kept as flags on the report)
+    flags: list[str] = field(default_factory=list)
+
+
+class OriginCounter:
+    """Hands out cell origin ids, unique within one document."""
+
+    def __init__(self) -> None:
+        self._next = count()
+
+    def __call__(self) -> int:
+        return next(self._next)
+
+
+def grid_rows(grid: Iterable[Iterable[tuple[str, int]]], table: int) -> list[Row]:
+    """Rows of an expanded grid given as ``(text, origin)`` pairs."""
+    return [Row([Cell(t, o) for t, o in r], TABLE, table) for r in grid]
+
+
+def text_row(text: str, new_origin: OriginCounter) -> Row:
+    return Row([Cell(text, new_origin())], TEXT)
+
+
+class Unreadable(Exception):
+    """The input cannot be turned into a :class:`Document` (the reason is one line, for users)."""
+
+    #: codes: "unsupported_format", "scanned_pdf", "corrupt", "too_large", "empty"
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason

@@ -1,0 +1,248 @@
+"""From printed rows to table cells, recovering only what the identities force.
+
+Rules (see docs/parsing.md, "Blank and missing cells"):
+
+* A cell printed with a number is that number.
+* A cell printed blank is recorded as blank and starts as null. Identities often force it (a
+  blank 总计 on a detail row is the sum of the row; a row whose total is 0 has zeros elsewhere);
+  then the value is filled and listed in ``inferred``. Otherwise it stays null and is flagged.
+* A row printed with fewer values than columns (the cells that were empty left no trace) is
+  *placed*: every way of putting the printed values, in order, into the row's columns is tried
+  together with the other rows, and kept when all identities can still hold with non-negative
+  counts. A cell is filled only when every surviving placement gives it the same value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import combinations
+from math import comb, prod
+
+from ..template.spec import AMOUNT, CellRef, Identity, Template
+from .mapper import Mapped, PrintedRow
+from .normalize import Value, to_10k_yuan
+
+Number = Decimal
+Cells = dict[CellRef, Number | None]
+
+#: Placements of one short row tried at most (C(15, 4) = 1365 for table 3 fits).
+MAX_PLACEMENTS = 5000
+#: Joint placements of all short rows explored at most before falling back to row by row.
+MAX_JOINT = 4096
+ALIGNMENT = "placement"
+
+
+@dataclass(frozen=True)
+class Inferred:
+    ref: CellRef
+    value: Number
+    rule: str  # an identity rule ("1".."4") or "placement"
+    why: str
+
+
+@dataclass
+class Solved:
+    cells: Cells
+    inferred: list[Inferred] = field(default_factory=list)
+    blanks: set[CellRef] = field(default_factory=set)
+    flags: list[str] = field(default_factory=list)
+
+
+class _Conflict(Exception):
+    pass
+
+
+def solve(mapped: Mapped) -> Solved:
+    template = mapped.template
+    assert template is not None
+    cells: Cells = {ref: None for ref in template.cells()}
+    out = Solved(cells)
+    printed: set[CellRef] = set()
+    for row in mapped.rows:
+        if row.complete:
+            for ref, val in zip(row.refs, row.values):
+                cells[ref] = _number(template, ref, val)
+                printed.add(ref)
+                if val.blank:
+                    out.blanks.add(ref)
+    seen_rows = {r.name for r in mapped.rows}
+    for table in template.tables:
+        names = [table.key] if table.single_line else [f"{table.key}.{r.key}" for r in table.rows]
+        out.flags.extend(f"row not found: {n}" for n in names if n not in seen_rows)
+
+    identities = template.identities
+    broken = _broken(cells, identities)
+    short = [r for r in mapped.rows if not r.complete and r.values]
+    placed = _place(template, cells, short, identities, broken, out) if short else {}
+
+    derived: dict[CellRef, Identity] = {}
+    _propagate(cells, identities, broken, derived, strict=False)
+    for ref, val in cells.items():
+        if val is None or (ref in printed and ref not in out.blanks):
+            continue
+        if ref in placed:
+            rule, why = placed[ref]
+        elif ref in derived:
+            rule, why = derived[ref].rule, f"identity {derived[ref].rule}: {derived[ref].name}"
+        else:  # pragma: no cover - every filled cell is printed, placed or derived
+            continue
+        if ref in out.blanks:
+            why = "printed blank; " + why
+        out.inferred.append(Inferred(ref, val, rule, why))
+    for row in short:
+        missing = [ref for ref in row.refs if cells[ref] is None]
+        out.flags.append(f"{row.name}: {len(row.values)} of {len(row.refs)} values printed; "
+                         + (f"{len(missing)} cells left null (identities do not fix them)"
+                            if missing else "all cells recovered from the identities"))
+    blank_null = sorted(ref for ref in out.blanks if cells[ref] is None)
+    if blank_null:
+        out.flags.append(f"{len(blank_null)} blank cells left null: "
+                         + ", ".join(".".join(r) for r in blank_null[:8])
+                         + (" …" if len(blank_null) > 8 else ""))
+    return out
+
+
+def _number(template: Template, ref: CellRef, val: Value) -> Number | None:
+    if template.kind(ref) == AMOUNT:
+        return to_10k_yuan(val)
+    return val.number
+
+
+def _broken(cells: Cells, identities: tuple[Identity, ...]) -> set[int]:
+    """Identities the printed numbers already break: they cannot guide placement or filling."""
+    trial = dict(cells)
+    broken: set[int] = set()
+    for _ in range(len(identities)):
+        try:
+            _propagate(trial, identities, broken, {}, strict=True)
+            return broken
+        except _Conflict as conflict:
+            broken.add(conflict.args[0])
+    return broken
+
+
+def _propagate(cells: Cells, identities: tuple[Identity, ...], skip: set[int],
+               derived: dict[CellRef, Identity], strict: bool) -> None:
+    """Fill cells that an identity pins down; raise _Conflict (strict) when one cannot hold."""
+    changed = True
+    while changed:
+        changed = False
+        for index, ident in enumerate(identities):
+            if index in skip:
+                continue
+            lhs_known = sum(cells[r] for r in ident.lhs if cells[r] is not None)
+            rhs_known = sum(cells[r] for r in ident.rhs if cells[r] is not None)
+            lhs_open = [r for r in ident.lhs if cells[r] is None]
+            rhs_open = [r for r in ident.rhs if cells[r] is None]
+            gap = lhs_known - rhs_known  # what the open rhs cells must add up to, minus open lhs
+            if not lhs_open and not rhs_open:
+                if gap != 0 and strict:
+                    raise _Conflict(index)
+                continue
+            if lhs_open and rhs_open:
+                continue
+            open_cells, need = (rhs_open, gap) if rhs_open else (lhs_open, -gap)
+            if need < 0:
+                if strict:
+                    raise _Conflict(index)
+                continue
+            if len(open_cells) == 1 or need == 0:
+                for ref in open_cells:
+                    cells[ref] = need if len(open_cells) == 1 else Decimal(0)
+                    derived[ref] = ident
+                changed = True
+
+
+def _place(template: Template, cells: Cells, short: list[PrintedRow],
+           identities: tuple[Identity, ...], broken: set[int],
+           out: Solved) -> dict[CellRef, tuple[str, str]]:
+    """Fill the cells of short rows that every consistent placement agrees on."""
+    options: list[list[dict[CellRef, Number | None]]] = []
+    rows: list[PrintedRow] = []
+    for row in short:
+        n, k = len(row.refs), len(row.values)
+        if comb(n, k) > MAX_PLACEMENTS:
+            out.flags.append(f"{row.name}: too many ways to place {k} of {n} values; left null")
+            continue
+        numbers = [_number(template, ref, v) for ref, v in zip(row.refs, row.values)]
+        found: dict[tuple, dict[CellRef, Number | None]] = {}
+        for positions in combinations(range(n), k):
+            vec: dict[CellRef, Number | None] = dict.fromkeys(row.refs)
+            for pos, num in zip(positions, numbers):
+                vec[row.refs[pos]] = num
+            trial = _merge(cells, vec, identities, broken)
+            if trial is not None:  # keep placements consistent with the complete rows
+                key = tuple(trial[r] for r in row.refs)
+                found.setdefault(key, {r: trial[r] for r in row.refs})
+        if not found:
+            out.flags.append(f"{row.name}: no placement of the printed values satisfies the identities")
+            continue
+        options.append(list(found.values()))
+        rows.append(row)
+
+    agreed: dict[CellRef, Number]
+    if prod(len(o) for o in options) <= MAX_JOINT:
+        agreed = _joint(cells, options, identities, broken)
+    else:
+        agreed = _row_by_row(cells, options)
+    result: dict[CellRef, tuple[str, str]] = {}
+    for row in rows:
+        for ref in row.refs:
+            if ref in agreed:
+                cells[ref] = agreed[ref]
+                result[ref] = (ALIGNMENT, f"{row.name} printed {len(row.values)} of "
+                                          f"{len(row.refs)} values; every placement that keeps the "
+                                          f"identities gives this cell this value")
+    return result
+
+
+def _consensus(solutions: list[dict[CellRef, Number | None]]) -> dict[CellRef, Number]:
+    agreed: dict[CellRef, Number] = {}
+    if not solutions:
+        return agreed
+    for ref, val in solutions[0].items():
+        if val is not None and all(s.get(ref) == val for s in solutions[1:]):
+            agreed[ref] = val
+    return agreed
+
+
+def _joint(cells: Cells, options: list[list[dict[CellRef, Number | None]]],
+           identities: tuple[Identity, ...], broken: set[int]) -> dict[CellRef, Number]:
+    solutions: list[dict[CellRef, Number | None]] = []
+
+    def walk(i: int, state: Cells) -> None:
+        if i == len(options):
+            solutions.append(state)
+            return
+        for vec in options[i]:
+            trial = _merge(state, vec, identities, broken)
+            if trial is not None:
+                walk(i + 1, trial)
+
+    walk(0, dict(cells))
+    refs = {ref for opts in options for ref in opts[0]}
+    return _consensus([{r: s[r] for r in refs} for s in solutions])
+
+
+def _row_by_row(cells: Cells, options: list[list[dict[CellRef, Number | None]]]) -> dict[CellRef, Number]:
+    agreed: dict[CellRef, Number] = {}
+    for opts in options:
+        agreed.update(_consensus(opts))
+    return agreed
+
+
+def _merge(state: Cells, vec: dict[CellRef, Number | None], identities: tuple[Identity, ...],
+           broken: set[int]) -> Cells | None:
+    trial = dict(state)
+    for ref, val in vec.items():
+        if val is None:
+            continue
+        if trial[ref] is not None and trial[ref] != val:
+            return None
+        trial[ref] = val
+    try:
+        _propagate(trial, identities, broken, {}, strict=True)
+    except _Conflict:
+        return None
+    return trial

@@ -1,0 +1,154 @@
+"""Report metadata: title, report year, publishing organ (simplified script), publication date.
+
+Titles are short forms (白济汛乡 2021年…) or lose their region on reposts (自治区人民政府办公厅), so
+the organ is completed from the signature (落款) or the "现公布X20XX年…报告" sentence when those
+extend it, and a bare 自治区/省 prefix is resolved from the region the text names most.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import urlsplit
+
+from .regions import PROVINCES
+
+_HAN = r"\u4e00-\u9fff"
+TITLE = re.compile(
+    rf"(?P<organ>[{_HAN}()]{{2,40}}?)\s*(?P<year>(?:19|20)\d{{2}})\s*年?度?\s*"
+    r"(?:政府信息公开|政务公开|信息公开)(?:工作)?\s*(?:年度)?\s*(?:报告|年报)"
+)
+#: A title with these words is about reports (a notice, a template, a reading guide), not one.
+LOOKALIKE = re.compile(r"通知|关于|编制|报送|格式|模板|公告|意见|解读|图解|函")
+_LEAD_IN = re.compile(r"^(标题|题目|名称|文章标题)")
+#: Title candidates are short lines; a longer line is running text.
+MAX_TITLE_CHARS = 70
+#: Lines at the end of a document searched for the signature (落款).
+SIGNATURE_LINES = 12
+_ORGAN_LINE = re.compile(
+    rf"^[{_HAN}()]{{2,40}}(人民政府办公厅|人民政府办公室|人民政府|办公厅|办公室|委员会|管理委员会|"
+    rf"局|厅|委|办|署|院|中心|乡|镇|街道办事处|街道)$"
+)
+_PUBLISH_SENTENCE = re.compile(rf"现(?:予以)?公布(?P<organ>[{_HAN}()]{{2,40}}?)(?:19|20)\d{{2}}年")
+DATE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*[-年/.]\s*(?P<m>\d{1,2})\s*[-月/.]\s*(?P<d>\d{1,2})")
+#: Labelled dates, best first: a printed publication date beats the date the text was signed.
+_DATE_LABELS = (r"发布日期|发布时间|公开日期|发布于", r"成文日期|发文日期|生成日期")
+_LABELLED_GAP = r"[^\d]{0,12}?"
+_PERIOD = re.compile(r"(?P<y>(?:19|20)\d{2})年1月1日(?:起)?至(?P=y)年12月31日")
+_NOISE = re.compile(r"[\s?|]+")
+
+
+@dataclass
+class Metadata:
+    title: str | None = None
+    year: int | None = None
+    organ: str | None = None
+    published: str | None = None
+    flags: list[str] = field(default_factory=list)
+    #: the title names something about reports rather than a report (notice, template, guide)
+    lookalike: bool = False
+
+
+def extract(text: str, meta: dict[str, str], url: str | None = None) -> Metadata:
+    """``text`` is the document's clean text (simplified script, pinyin removed)."""
+    md = Metadata()
+    lines = [_NOISE.sub("", line) for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    _title(md, lines, meta)
+    if md.year is None:
+        period = _PERIOD.search(_NOISE.sub("", text))
+        if period:
+            md.year = int(period["y"])
+            md.flags.append("year taken from the statistics period")
+    _organ(md, lines, text, url)
+    _published(md, text, meta, lines)
+    return md
+
+
+def _title(md: Metadata, lines: list[str], meta: dict[str, str]) -> None:
+    candidates = [_NOISE.sub("", meta[k]) for k in ("ArticleTitle", "title") if meta.get(k)]
+    short = [line for line in lines[:200] if len(line) <= MAX_TITLE_CHARS]
+    candidates += short
+    candidates += [a + b for a, b in zip(lines[:200], lines[1:200])
+                   if len(a) + len(b) <= MAX_TITLE_CHARS]
+    for cand in candidates:
+        match = TITLE.search(cand)
+        if not match:
+            continue
+        if LOOKALIKE.search(cand):
+            md.lookalike = True
+            continue
+        organ = _LEAD_IN.sub("", match["organ"])
+        md.title = _LEAD_IN.sub("", cand[match.start("organ"):match.end()])
+        md.year = int(match["year"])
+        md.organ = organ
+        md.lookalike = False
+        return
+
+
+def _organ(md: Metadata, lines: list[str], text: str, url: str | None) -> None:
+    fuller = [m["organ"] for m in _PUBLISH_SENTENCE.finditer(_NOISE.sub("", text))]
+    tail = lines[-SIGNATURE_LINES:]
+    for i, line in enumerate(tail):
+        if _ORGAN_LINE.match(line) and any(DATE.search(nxt) for nxt in tail[i + 1:i + 3]):
+            fuller.append(line)
+    title_organ = md.organ
+    for candidate in fuller:
+        if not title_organ or (candidate != title_organ and candidate.startswith(title_organ)):
+            md.organ = candidate
+            break
+    if md.organ:
+        _complete_region(md, text, url)
+
+
+def _complete_region(md: Metadata, text: str, url: str | None) -> None:
+    """自治区人民政府办公厅 -> 新疆维吾尔自治区人民政府办公厅, from the region the text names."""
+    assert md.organ is not None
+    bare = re.match(r"^(自治区|省)", md.organ)
+    if not bare or any(md.organ.startswith(p.name) for p in PROVINCES):
+        return
+    level = bare.group(1)
+    host = urlsplit(url or "").hostname or ""
+    counts = {p: text.count(p.short) for p in PROVINCES if p.name.endswith(level)}
+    by_host = [p for p in counts if host == p.host or host.endswith("." + p.host)]
+    best = by_host[0] if by_host else max(counts, key=lambda p: counts[p], default=None)
+    if best is None or (not by_host and counts[best] == 0):
+        md.flags.append(f"organ {md.organ!r} names no region and none could be inferred")
+        return
+    md.organ = best.name + md.organ[len(level):]
+    md.flags.append(f"organ region inferred as {best.name} from the "
+                    + ("URL" if by_host else f"text ({counts[best]} mentions of {best.short})"))
+
+
+def _published(md: Metadata, text: str, meta: dict[str, str], lines: list[str]) -> None:
+    flat = _NOISE.sub("", text)
+    for labels in _DATE_LABELS[:1]:
+        found = re.search(rf"(?:{labels}){_LABELLED_GAP}{DATE.pattern}", flat)
+        if found:
+            md.published = _iso(found)
+            return
+    if meta.get("PubDate"):
+        found = DATE.search(meta["PubDate"])
+        if found:
+            md.published = _iso(found)
+            return
+    for labels in _DATE_LABELS[1:]:
+        found = re.search(rf"(?:{labels}){_LABELLED_GAP}{DATE.pattern}", flat)
+        if found:
+            md.published = _iso(found)
+            return
+    for line in reversed(lines[-SIGNATURE_LINES:]):
+        found = DATE.fullmatch(line.rstrip("日")) or re.fullmatch(
+            r"(?P<y>(?:19|20)\d{2})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日", line)
+        if found:
+            md.published = _iso(found)
+            md.flags.append("published date taken from the signature date")
+            return
+
+
+def _iso(match: re.Match[str]) -> str | None:
+    try:
+        return date(int(match["y"]), int(match["m"]), int(match["d"])).isoformat()
+    except ValueError:
+        return None

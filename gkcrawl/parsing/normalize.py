@@ -1,0 +1,118 @@
+"""Text normalisation: labels for matching against the template, cells for reading numbers.
+
+Mirror sites print traditional script with pinyin after some characters (區(qū)), Word exports put
+line breaks and spaces inside labels, PDFs print 结\\n果\\n维\\n持, and pages pad cells with ``?``,
+NBSP or U+3000. All of that is removed here, once, so the template's patterns stay simple.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+import opencc
+
+_T2S = opencc.OpenCC("t2s")
+
+#: Pinyin in brackets right after a Han character, toned (區(qū)) or toneless (发(fa)).
+_PINYIN = re.compile(r"(?<=[\u4e00-\u9fff])[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,7}[)）]")
+_NOISE = re.compile(r"[\s\u00a0\u3000\u200b\ufeff?？�]+")
+_QUOTES = str.maketrans("", "", "\"'“”‘’「」『』")
+_NUMBERING = re.compile(r"^(\d{1,2})[、.．,，]")
+_BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "［": "(", "］": ")"})
+
+#: A traditional-script document: at least this share of its Han characters change under t2s.
+TRADITIONAL_SHARE = 0.02
+#: ... and at least this many of them (a few 乾/後 in a simplified text are not enough).
+TRADITIONAL_MIN_CHARS = 5
+
+
+def strip_pinyin(text: str) -> str:
+    return _PINYIN.sub("", text)
+
+
+def to_simplified(text: str) -> str:
+    return _T2S.convert(text)
+
+
+def looks_traditional(text: str) -> bool:
+    """True when the text is in traditional script (decided once per document, not per cell)."""
+    sample = strip_pinyin(text)[:20000]
+    han = [ch for ch in sample if "\u4e00" <= ch <= "\u9fff"]
+    if not han:
+        return False
+    converted = to_simplified("".join(han))
+    changed = sum(1 for a, b in zip(han, converted) if a != b)
+    return changed >= TRADITIONAL_MIN_CHARS and changed / len(han) >= TRADITIONAL_SHARE
+
+
+def clean_text(text: str, traditional: bool) -> str:
+    """Running text for metadata: pinyin removed, simplified script, widths folded."""
+    text = strip_pinyin(text)
+    if traditional:
+        text = to_simplified(text)
+    return unicodedata.normalize("NFKC", text)
+
+
+@lru_cache(maxsize=65536)
+def label(text: str) -> str:
+    """The matching form of a label: no spaces, breaks, quotes, pinyin; half-width brackets."""
+    text = unicodedata.normalize("NFKC", strip_pinyin(text))
+    text = _NOISE.sub("", text).translate(_QUOTES).translate(_BRACKETS)
+    return _NUMBERING.sub(r"\1.", text)
+
+
+# --- values -------------------------------------------------------------------------------------
+
+#: Marks that stand for "nothing printed" in a value cell.
+_BLANK_MARKS = frozenset({"", "-", "--", "—", "——", "–", "/", "\\", "无", "空"})
+_VALUE = re.compile(
+    r"^(?P<sign>[+-]?)(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?(?P<unit>万元|元|件|个|项|条|次)?$"
+)
+YUAN_PER_10K = Decimal(10000)
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A number read from a cell: ``number`` is None for a printed blank."""
+
+    number: Decimal | None
+    unit: str = ""
+
+    @property
+    def blank(self) -> bool:
+        return self.number is None
+
+
+BLANK = Value(None)
+
+
+@lru_cache(maxsize=65536)
+def value(text: str) -> Value | None:
+    """The value in a cell, ``BLANK`` for an empty cell, or None when the cell is a label."""
+    compact = _NOISE.sub("", unicodedata.normalize("NFKC", text))
+    if compact in _BLANK_MARKS:
+        return BLANK
+    match = _VALUE.match(compact)
+    if not match:
+        return None
+    digits = match["num"].replace(",", "") + (match["frac"] or "")
+    try:
+        number = Decimal(digits)
+    except InvalidOperation:  # pragma: no cover - the regex admits only digits
+        return None
+    if match["sign"] == "-":
+        number = -number
+    return Value(number, match["unit"] or "")
+
+
+def to_10k_yuan(val: Value) -> Decimal | None:
+    """An amount column's value in 万元 ("251000元" is 25.1)."""
+    if val.number is None:
+        return None
+    if val.unit == "元":
+        return val.number / YUAN_PER_10K
+    return val.number

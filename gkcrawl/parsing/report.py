@@ -1,0 +1,120 @@
+"""The parser's result types and the identity checks printed with every report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from .. import PARSER_VERSION
+from ..template.spec import AMOUNT, TABLE_KEYS, CellRef, Template
+from .infer import Cells, Inferred
+
+PASS, FAIL, UNCERTAIN = "pass", "fail", "uncertain"
+
+
+def ref_name(ref: CellRef) -> str:
+    return ".".join(ref)
+
+
+def plain(template: Template, ref: CellRef, value: Decimal | None) -> int | float | None:
+    """JSON-friendly number: counts as int, amounts (万元) as float."""
+    if value is None:
+        return None
+    if template.kind(ref) == AMOUNT or value != value.to_integral_value():
+        return float(value)
+    return int(value)
+
+
+def tables(template: Template, cells: Cells) -> dict[str, dict[str, dict[str, Any]]]:
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for table in template.tables:
+        out[table.key] = {
+            row.key: {col: plain(template, (table.key, row.key, col), cells[(table.key, row.key, col)])
+                      for col in table.row_columns(row)}
+            for row in table.rows
+        }
+    return out
+
+
+def checks(template: Template, cells: Cells, inferred: set[CellRef]) -> list[dict[str, Any]]:
+    """Every identity of the template: pass / fail / uncertain, with the numbers involved."""
+    out = []
+    for ident in template.identities:
+        lhs = [cells[r] for r in ident.lhs]
+        rhs = [cells[r] for r in ident.rhs]
+        known = all(v is not None for v in lhs + rhs)
+        lsum = sum(v for v in lhs if v is not None)
+        rsum = sum(v for v in rhs if v is not None)
+        status = UNCERTAIN if not known else PASS if lsum == rsum else FAIL
+        out.append({
+            "rule": ident.rule,
+            "name": ident.name,
+            "status": status,
+            "lhs": int(lsum) if known else None,
+            "rhs": int(rsum) if known else None,
+            "values": {ref_name(r): plain(template, r, cells[r]) for r in ident.lhs + ident.rhs},
+            "uses_inferred": any(r in inferred for r in ident.lhs + ident.rhs),
+        })
+    return out
+
+
+@dataclass
+class Report:
+    """One parsed annual report, in the keys of docs/report-schema.md."""
+
+    format: str  # "2019" | "2021" | "legacy"
+    year: int | None
+    organ: str | None
+    published: str | None
+    title: str | None
+    active_disclosure: dict[str, Any] | None
+    applications: dict[str, Any] | None
+    review_litigation: dict[str, Any] | None
+    inferred: list[dict[str, Any]] = field(default_factory=list)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    source_url: str | None = None
+    #: "html" | "text" | "docx" | "pdf" | "doc"
+    source_kind: str | None = None
+    parser_version: str = PARSER_VERSION
+
+    ok = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format, "year": self.year, "organ": self.organ,
+            "published": self.published, "title": self.title,
+            **{k: getattr(self, k) for k in TABLE_KEYS},
+            "inferred": self.inferred, "checks": self.checks, "flags": self.flags,
+            "source_url": self.source_url, "source_kind": self.source_kind,
+            "parser_version": self.parser_version,
+        }
+
+    def check_summary(self) -> dict[str, int]:
+        summary = {PASS: 0, FAIL: 0, UNCERTAIN: 0}
+        for check in self.checks:
+            summary[check["status"]] += 1
+        return summary
+
+
+@dataclass
+class NotAReport:
+    """The input is not an annual report, or cannot be read: ``reason`` is one line for users."""
+
+    code: str  # not_a_report | lookalike | unsupported_format | scanned_pdf | corrupt | too_large
+    reason: str
+    source_url: str | None = None
+    source_kind: str | None = None
+    title: str | None = None
+
+    ok = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": self.code, "reason": self.reason, "source_url": self.source_url,
+                "source_kind": self.source_kind, "title": self.title}
+
+
+def inferred_entries(template: Template, items: list[Inferred]) -> list[dict[str, Any]]:
+    return [{"cell": ref_name(i.ref), "value": plain(template, i.ref, i.value), "rule": i.rule,
+             "why": i.why} for i in items]

@@ -1,0 +1,57 @@
+"""Scrapy settings for gkcrawl. Every value that differs from Scrapy's default says why.
+
+Paths and secrets come from the environment, so scheduled runs set them without editing code.
+"""
+
+import os
+
+from gkcrawl import __version__
+
+BOT_NAME = "gkcrawl"
+SPIDER_MODULES = ["gkcrawl.spiders"]
+NEWSPIDER_MODULE = "gkcrawl.spiders"
+# scrapyd loads the project without our sub-commands (kingfisher-collect does the same)
+if os.getenv("SCRAPY_PROJECT") is None:
+    COMMANDS_MODULE = "gkcrawl.commands"
+
+# --- identity and politeness ----------------------------------------------------------------
+# Government portals get a crawler that names itself and where to read about it.
+USER_AGENT = f"gkcrawl/{__version__} (+https://github.com/gkcrawl/gkcrawl; annual-report archiver)"
+ROBOTSTXT_OBEY = True
+# Many portals, each fetched gently: wide overall, narrow per domain.
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# 5xx and timeouts are retried with growing delays (Scrapy 2.19 backs off between retries).
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_TIMEOUT = 60
+# Reports are PDFs of a few MB; anything past this is not a report and wastes the archive.
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
+# Meta-refresh shells are followed (scrapy's MetaRefreshMiddleware), and so are long redirect chains.
+METAREFRESH_ENABLED = True
+METAREFRESH_MAXDELAY = 30
+REDIRECT_MAX_TIMES = 10
+COOKIES_ENABLED = True
+
+# --- safety -------------------------------------------------------------------------------
+# No telnet console and no remote-control HTTP server (on by default since Scrapy 2.19).
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+# --- archive --------------------------------------------------------------------------------
+ARCHIVE_DIR = os.getenv("GKCRAWL_ARCHIVE_DIR", "archive")
+WARC_ENABLED = True
+WARC_MAX_SIZE = 1_000_000_000
+WARC_PREFIX = "gkcrawl"
+WARC_OPERATOR = os.getenv("GKCRAWL_OPERATOR", "")
+
+# --- output ---------------------------------------------------------------------------------
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = os.getenv("GKCRAWL_LOG_LEVEL", "INFO")

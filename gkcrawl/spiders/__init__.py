@@ -1,0 +1,1 @@
+"""The crawl's spiders: ``portals`` (discovery) and ``replay`` (the archive, offline)."""
