@@ -86,6 +86,9 @@ def map_rows(doc: Document, template: Template) -> Mapped:
         spec, table = _match(norm, context, template)
         if context is not None and context.single_line and norm and _is_column_label(norm[-1], context):
             spec, table = None, None  # e.g. 总计 closing table 3's header, not (七)总计 of table 2
+        if labels and all(v.blank for v in values) and (
+                spec is None or (context is not None and _is_column_label(norm[-1], context))):
+            continue  # blank cells padding a header row (…其他 | 总计 | | |), not blank values
         if spec is None and context is not None and context.single_line:
             single = single or PrintedRow(context.key, None, tuple(context.cells()), [], index)
             room = len(single.refs) - len(single.values)
@@ -113,8 +116,6 @@ def _split(cells: list[Cell]) -> tuple[list[str], list[Value]]:
     last_label = max((i for i, v in enumerate(parsed) if v is None), default=-1)
     labels = [c.text for c, v in zip(cells[: last_label + 1], parsed) if v is None]
     values = [v for v in parsed[last_label + 1:] if v is not None]
-    if labels and all(v.blank for v in values):
-        values = []  # blank cells padding a header row, not a row of blank values
     return labels, values
 
 

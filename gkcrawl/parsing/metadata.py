@@ -31,6 +31,8 @@ _ORGAN_LINE = re.compile(
     rf"局|厅|委|办|署|院|中心|乡|镇|街道办事处|街道)$"
 )
 _PUBLISH_SENTENCE = re.compile(rf"现(?:予以)?公布(?P<organ>[{_HAN}()]{{2,40}}?)(?:19|20)\d{{2}}年")
+#: 发布机构：X / 来源：X / 发文机关：X fields of the page header.
+_SOURCE_FIELD = re.compile(rf"^(?:发布机构|发文机关|来源|信息来源)[:：]?(?P<organ>[{_HAN}()]{{2,40}}?)(?:发布日期|发布时间|$)")
 DATE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*[-年/.]\s*(?P<m>\d{1,2})\s*[-月/.]\s*(?P<d>\d{1,2})")
 #: Labelled dates, best first: a printed publication date beats the date the text was signed.
 _DATE_LABELS = (r"发布日期|发布时间|公开日期|发布于", r"成文日期|发文日期|生成日期")
@@ -61,7 +63,7 @@ def extract(text: str, meta: dict[str, str], url: str | None = None) -> Metadata
         if period:
             md.year = int(period["y"])
             md.flags.append("year taken from the statistics period")
-    _organ(md, lines, text, url)
+    _organ(md, lines, text, meta, url)
     _published(md, text, meta, lines)
     return md
 
@@ -87,8 +89,11 @@ def _title(md: Metadata, lines: list[str], meta: dict[str, str]) -> None:
         return
 
 
-def _organ(md: Metadata, lines: list[str], text: str, url: str | None) -> None:
+def _organ(md: Metadata, lines: list[str], text: str, meta: dict[str, str], url: str | None) -> None:
     fuller = [m["organ"] for m in _PUBLISH_SENTENCE.finditer(_NOISE.sub("", text))]
+    fuller += [m["organ"] for line in lines[:40] for m in [_SOURCE_FIELD.match(line)] if m]
+    if meta.get("ContentSource"):
+        fuller.append(_NOISE.sub("", meta["ContentSource"]))
     tail = lines[-SIGNATURE_LINES:]
     for i, line in enumerate(tail):
         if _ORGAN_LINE.match(line) and any(DATE.search(nxt) for nxt in tail[i + 1:i + 3]):

@@ -1,0 +1,132 @@
+"""HTML pages: grid expansion, Word-export markup, blanks, misaligned spans, GBK, page types."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gkcrawl.parsing import parse_document
+from gkcrawl.parsing.decode import decode_html
+from gkcrawl.parsing.html import extract_html
+
+from .test_seeds import parse_seed
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "html"
+
+
+def tables(report: dict) -> dict:
+    return {k: report[k] for k in ("active_disclosure", "applications", "review_litigation")}
+
+
+def test_official_page_with_merges_blank_totals_and_word_markup() -> None:
+    body = (FIXTURES / "official-2021.html").read_bytes()
+    result = parse_document(body, "text/html", "http://www.wzs.gov.cn/zfxxgk/gknb/t20220129_1.html")
+    report = result.to_dict()
+    assert tables(report) == tables(parse_seed("001"))
+    assert (report["organ"], report["year"], report["published"]) == ("五指山市人民政府办公室", 2021, "2022-01-29")
+    # 总计 was printed blank on every leaf row of table 2: each one recovered from its row (identity 3)
+    inferred = {i["cell"]: i for i in report["inferred"]}
+    assert inferred["applications.disclosed.total"]["value"] == 13
+    assert inferred["applications.disclosed.total"]["rule"] == "3"
+    assert inferred["applications.disclosed.total"]["why"].startswith("printed blank")
+    assert len(inferred) == 21  # the 21 leaf rows of the 2021 table 2
+    assert all(c["status"] == "pass" for c in report["checks"])
+
+
+def test_gbk_page_with_charset_only_in_meta() -> None:
+    body = (FIXTURES / "gbk-2019.html").read_bytes()
+    text, encoding = decode_html(body, "text/html")  # no charset in the header
+    assert encoding in ("gb18030", "gbk")
+    assert "工布江达县" in text
+    report = parse_document(body, "text/html").to_dict()
+    assert report["format"] == "2019"
+    assert tables(report) == tables(parse_seed("004"))
+    assert report["organ"] == "工布江达县人民政府办公室"
+
+
+def test_grid_expansion_keeps_span_origins() -> None:
+    doc = extract_html("""<table>
+        <tr><td rowspan=2 colspan=2>A</td><td>b</td></tr>
+        <tr><td>c</td></tr>
+        <tr><td>d</td><td colspan=2>e</td></tr></table>""")
+    grid = [[c.text for c in row.cells] for row in doc.rows]
+    assert grid == [["A", "A", "b"], ["A", "A", "c"], ["d", "e", "e"]]
+    first, second = doc.rows[0].cells, doc.rows[1].cells
+    assert first[0].origin == first[1].origin == second[0].origin == second[1].origin
+    assert [c.text for c in doc.rows[2].distinct()] == ["d", "e"]
+
+
+def test_only_innermost_tables_are_grids() -> None:
+    doc = extract_html("<table><tr><td><p>一、总体情况</p><table><tr><td>规章</td><td>1</td></tr>"
+                       "</table></td></tr></table>")
+    assert [(r.kind, r.texts) for r in doc.rows] == [("text", ["一、总体情况"]), ("table", ["规章", "1"])]
+
+
+ROW_2021 = "<tr><td colspan=3>{label}</td>{cells}</tr>"
+
+
+def _page(rows: dict[str, list[str]]) -> bytes:
+    """A minimal 2021 page with the given table-2 rows (label -> 7 cells, '' for blank)."""
+    body = "".join(ROW_2021.format(label=label, cells="".join(f"<td>{c or '&nbsp;'}</td>" for c in cells))
+                   for label, cells in rows.items())
+    return ("<html><head><title>某县2021年政府信息公开工作年度报告</title></head><body>"
+            "<p>某县人民政府2021年政府信息公开工作年度报告</p><p>三、收到和处理政府信息公开申请情况</p>"
+            "<table><tr><td>本年制发件数</td></tr><tr><td colspan=3>申请人情况</td></tr>"
+            f"{body}</table></body></html>").encode()
+
+
+def test_blank_cell_recorded_and_filled_only_when_forced() -> None:
+    report = parse_document(_page({
+        "一、本年新收政府信息公开申请数量": ["3", "", "", "", "", "", "3"],  # forced: zeros
+        "二、上年结转政府信息公开申请数量": ["", "", "", "", "", "", ""],  # nothing forces these
+    })).to_dict()
+    new = report["applications"]["new_received"]
+    assert new == {"natural_person": 3, "commercial_enterprise": 0, "research_institution": 0,
+                   "social_welfare_org": 0, "legal_service_org": 0, "other_org": 0, "total": 3}
+    assert report["applications"]["carried_over"]["natural_person"] is None
+    cells = {i["cell"] for i in report["inferred"]}
+    assert "applications.new_received.other_org" in cells
+    assert not any(c.startswith("applications.carried_over") for c in cells)
+    assert any("blank cells left null" in f for f in report["flags"])
+
+
+def test_numbers_are_read_by_grid_position_not_sequence() -> None:
+    # a blank in the middle of a row must not shift the numbers after it
+    report = parse_document(_page({
+        "一、本年新收政府信息公开申请数量": ["5", "", "2", "0", "0", "0", "7"],
+    })).to_dict()
+    assert report["applications"]["new_received"]["research_institution"] == 2
+    assert report["applications"]["new_received"]["commercial_enterprise"] == 0  # forced by the row
+
+
+def test_amounts_in_yuan_become_10k_yuan_and_signs_are_kept() -> None:
+    page = ("<html><body><p>某局2021年政府信息公开工作年度报告</p><table>"
+            "<tr><td>信息内容</td><td>本年收费金额（单位：万元）</td></tr>"
+            "<tr><td>行政事业性收费</td><td>251000元</td></tr></table></body></html>").encode()
+    report = parse_document(page).to_dict()
+    assert report["active_disclosure"]["admin_fees"]["amount_10k_yuan"] == 25.1
+
+
+def test_lookalike_notice_is_not_a_report() -> None:
+    page = ("<html><head><title>关于做好2021年政府信息公开工作年度报告编制工作的通知</title></head><body>"
+            "<p>关于做好2021年政府信息公开工作年度报告编制工作的通知</p><p>各区县：请按照格式编制。</p>"
+            "</body></html>").encode()
+    result = parse_document(page, "text/html")
+    assert not result.ok and result.code == "lookalike"
+
+
+def test_report_page_without_tables_points_to_attachment() -> None:
+    page = ("<html><body><h1>某市2022年政府信息公开工作年度报告</h1>"
+            "<a href='nb.pdf'>附件：年度报告.pdf</a></body></html>").encode()
+    result = parse_document(page, "text/html")
+    assert not result.ok and result.code == "not_a_report"
+    assert "template tables" in result.reason and result.title == "某市2022年政府信息公开工作年度报告"
+
+
+def test_legacy_report_is_recognised_and_flagged() -> None:
+    page = ("<html><body><h1>舒兰市2016年政府信息公开工作年度报告</h1><p>一、概述</p>"
+            "<p>二、主动公开政府信息情况</p><p>三、依申请公开政府信息情况</p><table><tr><td>申请总数</td>"
+            "<td>12</td></tr></table><p>四、因政府信息公开申请行政复议、提起行政诉讼的情况</p></body></html>").encode()
+    report = parse_document(page, "text/html").to_dict()
+    assert report["format"] == "legacy" and report["year"] == 2016 and report["organ"] == "舒兰市"
+    assert report["applications"] is None
+    assert any("legacy" in f for f in report["flags"])

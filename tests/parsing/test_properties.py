@@ -1,0 +1,42 @@
+"""Property: a table rendered from random valid numbers, in any rendering, parses back to them."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from gkcrawl.parsing import parse_document
+from gkcrawl.testing.html_render import Style, render_html
+from gkcrawl.testing.reports import random_report, tables_of
+from gkcrawl.testing.text_render import STYLES, render_text
+
+EXAMPLES = 25
+reports = st.builds(lambda seed, version: random_report(random.Random(seed), version),
+                    st.integers(0, 2**32), st.sampled_from(["2019", "2021"]))
+html_styles = st.builds(Style, word_export=st.booleans(), nbsp_blanks=st.booleans(),
+                        misaligned=st.booleans(), blank_detail_totals=st.booleans(),
+                        encoding=st.sampled_from(["utf-8", "gbk"]), layout_table=st.booleans())
+fast = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def assert_round_trip(report: dict, body: bytes, content_type: str) -> None:
+    result = parse_document(body, content_type)
+    assert result.ok, result.reason
+    parsed = result.to_dict()
+    assert tables_of(parsed) == tables_of(report)
+    assert (parsed["format"], parsed["year"], parsed["organ"]) == (
+        report["format"], report["year"], report["organ"])
+    assert all(c["status"] == "pass" for c in parsed["checks"])
+
+
+@fast
+@given(reports, html_styles)
+def test_html_round_trip(report: dict, style: Style) -> None:
+    assert_round_trip(report, render_html(report, style), "text/html")
+
+
+@fast
+@given(reports, st.sampled_from(STYLES))
+def test_text_round_trip(report: dict, style: str) -> None:
+    assert_round_trip(report, render_text(report, style), "text/plain")

@@ -1,0 +1,40 @@
+"""``gkcrawl parse``: JSON for one file, JSON Lines for several, non-zero exit with a reason."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SEEDS = Path(__file__).parent / "fixtures" / "seeds"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "gkcrawl.cli", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_parse_one_file_prints_one_object() -> None:
+    proc = run("parse", str(next(SEEDS.glob("004_*"))))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["format"] == "2019" and report["organ"] == "工布江达县人民政府办公室"
+    assert report["active_disclosure"]["centralized_procurement"]["amount_10k_yuan"] == 2359.4197
+
+
+def test_parse_several_files_prints_json_lines() -> None:
+    files = sorted(str(p) for p in SEEDS.glob("*.txt"))
+    proc = run("parse", *files)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [line["year"] for line in lines] == [2021, 2021, 2022, 2021, 2020]
+    assert lines[0]["file"] == files[0]
+
+
+def test_not_a_report_exits_non_zero_with_one_line(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.html"
+    junk.write_text("<html><body><p>hello</p></body></html>")
+    proc = run("parse", str(junk))
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.strip().count("\n") == 0 and "no annual-report title" in proc.stderr
