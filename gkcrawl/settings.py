@@ -6,6 +6,7 @@ Paths and secrets come from the environment, so scheduled runs set them without 
 import os
 
 from gkcrawl import __version__
+from gkcrawl.archive import ARCHIVE_DOWNLOADER_MIDDLEWARES, ARCHIVE_EXTENSIONS
 
 BOT_NAME = "gkcrawl"
 SPIDER_MODULES = ["gkcrawl.spiders"]
@@ -46,6 +47,12 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
 # --- archive --------------------------------------------------------------------------------
+# Every response is written to WARC as it comes off the wire (gkcrawl/archive); requests ask for
+# gzip/deflate only, so warcio and pywb can replay what we archive (br/zstd break both).
+EXTENSIONS = {**ARCHIVE_EXTENSIONS}
+DOWNLOADER_MIDDLEWARES = {
+    **ARCHIVE_DOWNLOADER_MIDDLEWARES,
+}
 ARCHIVE_DIR = os.getenv("GKCRAWL_ARCHIVE_DIR", "archive")
 WARC_ENABLED = True
 WARC_MAX_SIZE = 1_000_000_000

@@ -1,0 +1,66 @@
+"""Archive settings (names and defaults) and the crawl id shared by the archive components."""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+ARCHIVE_DIR = "archive"
+WARC_ENABLED = True
+WARC_MAX_SIZE = 1_000_000_000
+WARC_PREFIX = "gkcrawl"
+WARC_OPERATOR = ""
+CRAWL_LOG_NAME = "crawl.log.jsonl"
+CRAWL_ID_TIME_FORMAT = "%Y%m%dT%H%M%SZ"
+
+_crawl_ids: weakref.WeakKeyDictionary[Crawler, str] = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveSettings:
+    """The archive-related settings of one crawler."""
+
+    archive_dir: Path
+    enabled: bool
+    max_size: int
+    prefix: str
+    operator: str
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchiveSettings:
+        settings = crawler.settings
+        return cls(
+            archive_dir=Path(settings.get("ARCHIVE_DIR", ARCHIVE_DIR)),
+            enabled=settings.getbool("WARC_ENABLED", WARC_ENABLED),
+            max_size=settings.getint("WARC_MAX_SIZE", WARC_MAX_SIZE),
+            prefix=settings.get("WARC_PREFIX", WARC_PREFIX),
+            operator=settings.get("WARC_OPERATOR", WARC_OPERATOR),
+        )
+
+
+def crawl_id_for(crawler: Crawler) -> str:
+    """``CRAWL_ID`` or ``<spider name>-<UTC time>``, computed once per crawler.
+
+    Memoised so the extension (WARC files) and the crawl-log middleware agree on the crawl
+    directory even though the default contains the time of the first call.
+    """
+    if crawler not in _crawl_ids:
+        configured = crawler.settings.get("CRAWL_ID")
+        if configured:
+            _crawl_ids[crawler] = str(configured)
+        else:
+            name = crawler.spider.name if crawler.spider is not None else "crawl"
+            stamp = datetime.now(timezone.utc).strftime(CRAWL_ID_TIME_FORMAT)
+            _crawl_ids[crawler] = f"{name}-{stamp}"
+    return _crawl_ids[crawler]
+
+
+def crawl_dir_for(crawler: Crawler) -> Path:
+    """``<ARCHIVE_DIR>/<crawl id>``."""
+    return ArchiveSettings.from_crawler(crawler).archive_dir / crawl_id_for(crawler)

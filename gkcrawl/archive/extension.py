@@ -1,0 +1,181 @@
+"""Scrapy extension that writes every downloaded exchange to WARC.
+
+It listens to ``response_downloaded``, which fires straight after the download handler and
+before any downloader middleware: the body is still content-encoded (what the server sent,
+minus chunking) and no redirect has been followed yet, so 301s are archived too and cached
+or replayed responses are not.  A failed write is counted, logged as an ERROR with the URL
+and closes the spider with reason ``warc_write_error``: an archive crawl that silently
+loses records is worse than one that stops.
+
+Enable with (settings.py)::
+
+    EXTENSIONS = {"gkcrawl.archive.extension.WarcArchiver": 0}
+    DOWNLOADER_MIDDLEWARES = {
+        "gkcrawl.archive.accept_encoding.ArchiveAcceptEncodingMiddleware": 585,
+        "gkcrawl.archive.crawllog.CrawlLogMiddleware": 950,
+    }
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+import scrapy
+from scrapy import Request, signals
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.httpobj import urlparse_cached
+
+from gkcrawl.archive.config import ArchiveSettings, crawl_id_for
+from gkcrawl.archive.signals import warc_metadata
+from gkcrawl.archive.writer import WarcWriter
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from twisted.internet.defer import Deferred
+    from twisted.python.failure import Failure
+    from typing_extensions import Self
+
+logger = logging.getLogger(__name__)
+
+CLOSE_REASON = "warc_write_error"
+META_KEY = "warc"
+ARCHIVED_SCHEMES = ("http", "https")
+#: ``WARC-Truncated`` for a body cut short by a lost connection (Scrapy flags it "dataloss").
+TRUNCATED_DATALOSS = "disconnect"
+STAT_RECORDS = "warc/records"
+STAT_REVISITS = "warc/revisits"
+STAT_BYTES = "warc/bytes"
+STAT_FILES = "warc/files"
+STAT_WRITE_ERROR = "warc/write_error"
+STAT_METADATA_SKIPPED = "warc/metadata_skipped"
+
+
+def _header_pairs(headers: Any) -> list[tuple[bytes, bytes]]:
+    """Every value of every header (``headers[key]`` would keep only the last Set-Cookie)."""
+    return [(bytes(name), bytes(value)) for name, values in headers.items() for value in values]
+
+
+class WarcArchiver:
+    """Writes request/response pairs (and ``warc_metadata`` records) to WARC files."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.settings = ArchiveSettings.from_crawler(crawler)
+        self.writer: WarcWriter | None = None
+        self._closing: Deferred[None] | None = None
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.metadata, signal=warc_metadata)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not ArchiveSettings.from_crawler(crawler).enabled:
+            raise NotConfigured("WARC_ENABLED is False")
+        return cls(crawler)
+
+    def _warcinfo(self) -> dict[str, str]:
+        settings = self.crawler.settings
+        return {
+            "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            "http-header-user-agent": settings.get("USER_AGENT") or "",
+            "operator": self.settings.operator,
+            "scrapy-version": scrapy.__version__,
+        }
+
+    def spider_opened(self) -> None:
+        try:
+            self.writer = WarcWriter(
+                self.settings.archive_dir,
+                crawl_id_for(self.crawler),
+                prefix=self.settings.prefix,
+                max_size=self.settings.max_size,
+                warcinfo=self._warcinfo(),
+            )
+        except Exception as exc:  # noqa: BLE001 - any failure must stop an archive crawl
+            self._fail("<opening the WARC writer>", exc)
+
+    def response_downloaded(self, response: Response, request: Request) -> None:
+        if urlparse_cached(response).scheme not in ARCHIVED_SCHEMES:
+            return
+        if self.writer is None:
+            self._fail(response.url, RuntimeError("WARC writer not open"))
+            return
+        latency = request.meta.get("download_latency") or 0.0
+        try:
+            pointer = self.writer.write_exchange(
+                url=response.url,
+                method=request.method,
+                request_headers=_header_pairs(request.headers),
+                request_body=request.body,
+                status=response.status,
+                protocol=response.protocol,
+                response_headers=_header_pairs(response.headers),
+                response_body=response.body,
+                ip_address=str(response.ip_address) if response.ip_address else None,
+                fetch_date=datetime.now(timezone.utc) - timedelta(seconds=latency),
+                truncated=TRUNCATED_DATALOSS if "dataloss" in response.flags else None,
+            )
+        except Exception as exc:  # noqa: BLE001 - counted, logged and closes the spider
+            self._fail(response.url, exc)
+            return
+        request.meta[META_KEY] = pointer.to_dict()
+        self._update_stats()
+
+    def metadata(self, response: Response, fields: Mapping[str, object]) -> None:
+        """Handler of ``warc_metadata``: a metadata record concurrent to the response's."""
+        pointer = response.meta.get(META_KEY) if response.request is not None else None
+        if not pointer:  # not downloaded by this crawl (cache, replay): nothing to attach to
+            self.crawler.stats.inc_value(STAT_METADATA_SKIPPED)
+            logger.debug("No WARC record for %s; metadata not written", response.url)
+            return
+        if self.writer is None:
+            self._fail(response.url, RuntimeError("WARC writer not open"))
+            return
+        try:
+            self.writer.write_metadata(pointer["record_id"], response.url, fields)
+        except Exception as exc:  # noqa: BLE001 - counted, logged and closes the spider
+            self._fail(response.url, exc)
+            return
+        self._update_stats()
+
+    def _update_stats(self) -> None:
+        assert self.writer is not None
+        stats = self.crawler.stats
+        stats.set_value(STAT_RECORDS, self.writer.records_written)
+        stats.set_value(STAT_REVISITS, self.writer.revisits_written)
+        stats.set_value(STAT_BYTES, self.writer.bytes_written)
+        stats.set_value(STAT_FILES, len(self.writer.files))
+
+    def _fail(self, url: str, exc: BaseException) -> None:
+        """Count, log (with traceback) and stop the crawl once."""
+        self.crawler.stats.inc_value(STAT_WRITE_ERROR)
+        logger.error("WARC write failed for %s", url, exc_info=exc)
+        if self._closing is not None:
+            return
+        try:
+            engine = self.crawler.engine
+        except RuntimeError:  # no crawl running (component used outside a crawl)
+            return
+        logger.error("Closing the spider: an archive crawl must not lose records")
+        self._closing = deferred_from_coro(engine.close_spider_async(reason=CLOSE_REASON))
+        self._closing.addErrback(self._close_failed)
+
+    @staticmethod
+    def _close_failed(failure: Failure) -> None:
+        logger.error("Could not close the spider after a WARC write error: %s", failure.value)
+
+    def spider_closed(self) -> None:
+        if self.writer is None:
+            return
+        try:
+            self.writer.close()
+        except Exception:
+            self.crawler.stats.inc_value(STAT_WRITE_ERROR)
+            logger.exception("Closing the WARC writer failed (%s)", self.writer.crawl_dir)
+        self._update_stats()

@@ -1,0 +1,233 @@
+"""Low-level reading of ``.warc.gz`` files: gzip members and WARC record framing, as bytes.
+
+warcio's ``ArchiveIterator`` silently stops at a truncated last gzip member (``warcio
+check`` passes such a file) and gives up on the whole file at the first corrupt member.
+This scanner walks the gzip members itself, so it can report exact member offsets and
+lengths, flag a truncated or corrupt member, and resynchronise on the next intact member
+so the rest of the file is still read.  Record and HTTP headers stay bytes until a caller
+decides how to decode them.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+GZIP_MAGIC = b"\x1f\x8b\x08"
+#: zlib window bits for "gzip wrapper only".
+GZIP_WBITS = 16 + zlib.MAX_WBITS
+READ_CHUNK = 1 << 20
+#: Smaller reads for random access to one record (CDXJ offset lookups).
+RANDOM_ACCESS_CHUNK = 1 << 16
+WARC_MAGIC = b"WARC/"
+RECORD_END = b"\r\n\r\n"
+_HEAD_END = b"\r\n\r\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One gzip member: file offset and compressed length, decompressed data, any problem."""
+
+    offset: int
+    length: int
+    data: bytes
+    error: str | None = None
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WarcRecord:
+    """A WARC record with its headers decoded (UTF-8) and its block as raw bytes."""
+
+    version: str
+    headers: list[tuple[str, str]]
+    block: bytes
+    offset: int
+    length: int
+    records_in_member: int = 1
+
+    def get(self, name: str) -> str | None:
+        """First value of a WARC header, case-insensitively."""
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value
+        return None
+
+    @property
+    def rec_type(self) -> str:
+        return (self.get("WARC-Type") or "").lower()
+
+    @property
+    def record_id(self) -> str | None:
+        return self.get("WARC-Record-ID")
+
+
+@dataclass(frozen=True, slots=True)
+class Damage:
+    """A stretch of a file that could not be read as intact records."""
+
+    offset: int
+    length: int
+    message: str
+    truncated: bool = False
+
+
+class FramingError(ValueError):
+    """The decompressed member is not a well-framed WARC record."""
+
+
+def _candidate_ok(fh: BinaryIO, offset: int) -> bool:
+    """Does an intact gzip member decoding to ``WARC/...`` start here (a cut-off tail counts)?"""
+    fh.seek(offset)
+    inflater = zlib.decompressobj(wbits=GZIP_WBITS)
+    head = b""
+    try:
+        while not inflater.eof:
+            chunk = fh.read(READ_CHUNK)
+            if not chunk:
+                break
+            out = inflater.decompress(chunk)
+            if len(head) < len(WARC_MAGIC):
+                head += out[: len(WARC_MAGIC)]
+                if len(head) >= len(WARC_MAGIC) and not head.startswith(WARC_MAGIC):
+                    return False
+    except zlib.error:
+        return False
+    return head.startswith(WARC_MAGIC)
+
+
+def _next_member_start(fh: BinaryIO, start: int) -> int | None:
+    """Offset of the next intact-looking gzip member after ``start``."""
+    search_from = start + 1
+    overlap = len(GZIP_MAGIC) - 1
+    while True:
+        fh.seek(search_from)
+        window = fh.read(READ_CHUNK)
+        if len(window) < len(GZIP_MAGIC):
+            return None
+        index = window.find(GZIP_MAGIC)
+        while index >= 0:
+            candidate = search_from + index
+            if _candidate_ok(fh, candidate):
+                return candidate
+            index = window.find(GZIP_MAGIC, index + 1)
+        search_from += len(window) - overlap
+
+
+def iter_members(fh: BinaryIO, chunk_size: int = READ_CHUNK) -> Iterator[Member]:
+    """Yield every gzip member of a seekable binary file from its position, damaged ones too."""
+    size = os.fstat(fh.fileno()).st_size
+    pos = fh.tell()
+    pending = b""  # compressed bytes read but not yet consumed, starting at ``pos``
+    while True:
+        if not pending:
+            fh.seek(pos)
+            pending = fh.read(chunk_size)
+            if not pending:
+                return
+        start = pos
+        inflater = zlib.decompressobj(wbits=GZIP_WBITS)
+        out = bytearray()
+        fed = 0
+        chunk = pending
+        error: str | None = None
+        while True:
+            try:
+                out += inflater.decompress(chunk)
+            except zlib.error as exc:
+                error = str(exc)
+                break
+            fed += len(chunk)
+            if inflater.eof:
+                break
+            chunk = fh.read(chunk_size)
+            if not chunk:
+                break
+        if error is None and inflater.eof:
+            length = fed - len(inflater.unused_data)
+            yield Member(start, length, bytes(out))
+            pos, pending = start + length, inflater.unused_data
+            continue
+        if error is None:
+            yield Member(start, fed, bytes(out), "truncated gzip member (unexpected end of file)",
+                         truncated=True)
+            return
+        if start == 0 and not pending.startswith(GZIP_MAGIC):
+            error = "not gzip-compressed (expected one gzip member per record)"
+        following = _next_member_start(fh, start)
+        end = size if following is None else following
+        yield Member(start, end - start, bytes(out), f"corrupt gzip member: {error}")
+        if following is None:
+            return
+        pos, pending = following, b""
+
+
+def parse_records(data: bytes, offset: int, length: int) -> list[WarcRecord]:
+    """Split one member's decompressed bytes into WARC records; raise ``FramingError``."""
+    records: list[tuple[str, list[tuple[str, str]], bytes]] = []
+    pos = 0
+    while pos < len(data):
+        if not data.startswith(WARC_MAGIC, pos):
+            where = "start of record" if not records else "after a record"
+            raise FramingError(f"no WARC/ version line at {where}")
+        end = data.find(_HEAD_END, pos)
+        if end < 0:
+            raise FramingError("WARC headers not terminated by an empty line")
+        lines = data[pos:end].decode("utf-8", "replace").split("\r\n")
+        headers = []
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if not sep:
+                raise FramingError(f"malformed WARC header line {line[:80]!r}")
+            headers.append((name.strip(), value.strip()))
+        declared = next((v for k, v in headers if k.lower() == "content-length"), None)
+        if declared is None or not declared.isdigit():
+            raise FramingError(f"missing or invalid Content-Length: {declared!r}")
+        block_start = end + len(_HEAD_END)
+        block_end = block_start + int(declared)
+        if block_end > len(data):
+            raise FramingError(
+                f"block shorter than Content-Length ({len(data) - block_start} < {declared})"
+            )
+        if not data.startswith(RECORD_END, block_end):
+            raise FramingError("record not followed by CRLF CRLF (Content-Length wrong?)")
+        records.append((lines[0].strip(), headers, data[block_start:block_end]))
+        pos = block_end + len(RECORD_END)
+    if not records:
+        raise FramingError("empty gzip member")
+    return [
+        WarcRecord(version, headers, block, offset, length, len(records))
+        for version, headers, block in records
+    ]
+
+
+def iter_file(path: str | Path) -> Iterator[WarcRecord | Damage]:
+    """Records of one file in order; unreadable stretches come out as ``Damage``."""
+    with open(path, "rb") as fh:
+        for member in iter_members(fh):
+            if member.error is not None:
+                yield Damage(member.offset, member.length, member.error, member.truncated)
+                continue
+            try:
+                records = parse_records(member.data, member.offset, member.length)
+            except FramingError as exc:
+                yield Damage(member.offset, member.length, f"bad record framing: {exc}")
+                continue
+            yield from records
+
+
+def read_record_at(path: str | Path, offset: int) -> WarcRecord:
+    """The (first) record of the gzip member at ``offset``; raise on any damage."""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        member = next(iter_members(fh, RANDOM_ACCESS_CHUNK), None)
+    if member is None:
+        raise FramingError(f"{path}: no gzip member at offset {offset}")
+    if member.error:
+        raise FramingError(f"{path} offset {offset}: {member.error}")
+    return parse_records(member.data, member.offset, member.length)[0]

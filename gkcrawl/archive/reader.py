@@ -1,0 +1,284 @@
+"""Read archived exchanges back for offline replay and re-parsing.
+
+Headers come back as the raw byte pairs that were archived (warcio decodes them as UTF-8 or
+Latin-1, which cannot be undone reliably for GBK values), bodies exactly as archived (still
+content-encoded: let Scrapy's HttpCompressionMiddleware decode them as in the live crawl).
+Revisits are resolved to the original payload, and each exchange carries the fields of its
+``metadata`` record.  Damaged records are counted and reported, never fatal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gkcrawl.archive.digests import DIGEST_DB_NAME, DigestStore, digest_matches
+from gkcrawl.archive.framing import Damage, FramingError, WarcRecord, iter_file, read_record_at
+from gkcrawl.archive.paths import OPEN_SUFFIX, expand_warc_paths, is_open_file
+from gkcrawl.archive.records import parse_http_head
+
+HTTP_BLOCK_TYPE = "application/http"
+EXCHANGE_TYPES = ("response", "revisit")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordLocation:
+    """A record's gzip member: the file as found on disk, offset and compressed length."""
+
+    path: Path
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReadError:
+    path: Path
+    offset: int
+    message: str
+
+
+@dataclass
+class ReadStats:
+    """Counters filled while iterating; ``errors`` lists every problem met."""
+
+    files: int = 0
+    incomplete_files: int = 0
+    records: int = 0
+    exchanges: int = 0
+    revisits_resolved: int = 0
+    revisits_unresolved: int = 0
+    damaged: int = 0
+    errors: list[ReadError] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedExchange:
+    """One archived HTTP response (a revisit's body resolved from its original)."""
+
+    url: str
+    status: int
+    protocol: str
+    reason: bytes
+    headers: list[tuple[bytes, bytes]]
+    #: as archived (content-encoded); None only for a revisit whose original was not found
+    body: bytes | None
+    warc_date: str
+    record_id: str
+    location: RecordLocation
+    payload_digest: str | None
+    ip_address: str | None
+    warc_protocol: str | None
+    truncated: str | None
+    is_revisit: bool
+    #: for a revisit: where the body was taken from
+    original: RecordLocation | None
+    metadata: dict[str, str]
+    method: str | None
+    request_headers: list[tuple[bytes, bytes]]
+
+
+@dataclass
+class _Catalogue:
+    """What the first pass learns: metadata, requests and originals by id and digest."""
+
+    metadata: dict[str, dict[str, str]] = field(default_factory=dict)
+    requests: dict[str, tuple[str, list[tuple[bytes, bytes]]]] = field(default_factory=dict)
+    by_id: dict[str, RecordLocation] = field(default_factory=dict)
+    by_digest: dict[str, RecordLocation] = field(default_factory=dict)
+
+
+def parse_warc_fields(block: bytes) -> dict[str, str]:
+    """``application/warc-fields`` → dict (a repeated name keeps its last value)."""
+    fields: dict[str, str] = {}
+    for line in block.decode("utf-8", "replace").splitlines():
+        name, sep, value = line.partition(":")
+        if sep:
+            fields[name.strip()] = value.strip()
+    return fields
+
+
+def _is_http(record: WarcRecord) -> bool:
+    return (record.get("Content-Type") or "").startswith(HTTP_BLOCK_TYPE)
+
+
+def _catalogue(files: list[Path]) -> _Catalogue:
+    cat = _Catalogue()
+    for path in files:
+        for item in iter_file(path):
+            if isinstance(item, Damage):
+                continue  # reported by the second pass
+            concurrent_to = item.get("WARC-Concurrent-To")
+            if item.rec_type == "metadata" and concurrent_to:
+                cat.metadata.setdefault(concurrent_to, {}).update(parse_warc_fields(item.block))
+            elif item.rec_type == "request" and concurrent_to and _is_http(item):
+                head = parse_http_head(item.block)
+                method = head.start_line.partition(b" ")[0].decode("ascii", "replace")
+                cat.requests[concurrent_to] = (method, head.headers)
+            elif item.rec_type == "response" and not item.get("WARC-Truncated"):
+                location = RecordLocation(path, item.offset, item.length)
+                if record_id := item.record_id:
+                    cat.by_id.setdefault(record_id, location)
+                if digest := item.get("WARC-Payload-Digest"):
+                    cat.by_digest.setdefault(digest, location)
+    return cat
+
+
+class _RevisitResolver:
+    """Finds a revisit's original: in the files being read, else through the DigestStore."""
+
+    def __init__(
+        self, cat: _Catalogue, store: DigestStore | None, archive_root: Path | None
+    ) -> None:
+        self._cat = cat
+        self._store = store
+        self._root = archive_root
+        self._auto_stores: dict[Path, DigestStore | None] = {}
+
+    def _store_for(self, path: Path) -> tuple[DigestStore, Path] | None:
+        if self._store is not None:
+            return self._store, self._root or self._store.path.parent
+        root = path.resolve().parent.parent  # <archive_root>/<crawl_id>/<file>
+        if root not in self._auto_stores:
+            db = root / DIGEST_DB_NAME
+            self._auto_stores[root] = DigestStore(db) if db.exists() else None
+        store = self._auto_stores[root]
+        return (store, root) if store is not None else None
+
+    def locate(self, record: WarcRecord, path: Path) -> RecordLocation | None:
+        refers_to = record.get("WARC-Refers-To")
+        digest = record.get("WARC-Payload-Digest") or ""
+        if refers_to and refers_to in self._cat.by_id:
+            return self._cat.by_id[refers_to]
+        if digest in self._cat.by_digest:
+            return self._cat.by_digest[digest]
+        found = self._store_for(path)
+        if found is None:
+            return None
+        store, root = found
+        entry = store.lookup(digest)
+        if entry is None:
+            return None
+        for candidate in (root / entry.filename, root / (entry.filename + OPEN_SUFFIX)):
+            if candidate.exists():
+                return RecordLocation(candidate, entry.offset, entry.length)
+        return None
+
+    def close(self) -> None:
+        for store in self._auto_stores.values():
+            if store is not None:
+                store.close()
+
+
+def _original_body(location: RecordLocation, digest: str) -> bytes:
+    record = read_record_at(location.path, location.offset)
+    body = record.block[parse_http_head(record.block).body_offset :]
+    if digest and not digest_matches(digest, body):
+        raise FramingError(f"original at {location.path}:{location.offset} has another digest")
+    return body
+
+
+def iter_archive(
+    paths: Iterable[str | Path],
+    *,
+    stats: ReadStats | None = None,
+    on_error: Callable[[ReadError], None] | None = None,
+    digest_store: DigestStore | None = None,
+    archive_root: str | Path | None = None,
+) -> Iterator[ArchivedExchange]:
+    """Yield every response/revisit in files, directories or globs, in file order.
+
+    Two passes: the first collects metadata records (which may follow their response),
+    request records and originals; the second yields.  A revisit whose original is not in
+    ``paths`` is looked up in ``digest_store`` (default: ``digests.sqlite3`` of the archive
+    root the file sits in), with filenames relative to ``archive_root``.
+    """
+    stats = stats if stats is not None else ReadStats()
+    files = expand_warc_paths(paths)
+    cat = _catalogue(files)
+    resolver = _RevisitResolver(cat, digest_store, Path(archive_root) if archive_root else None)
+
+    def report(path: Path, offset: int, message: str) -> None:
+        error = ReadError(path, offset, message)
+        stats.errors.append(error)
+        if on_error is not None:
+            on_error(error)
+
+    try:
+        for path in files:
+            stats.files += 1
+            if is_open_file(path):
+                stats.incomplete_files += 1
+            for item in iter_file(path):
+                if isinstance(item, Damage):
+                    stats.damaged += 1
+                    report(path, item.offset, item.message)
+                    continue
+                stats.records += 1
+                if item.rec_type not in EXCHANGE_TYPES or not _is_http(item):
+                    continue
+                try:
+                    exchange = _exchange(
+                        item, path, cat=cat, resolver=resolver, stats=stats, report=report
+                    )
+                except (ValueError, UnicodeDecodeError) as exc:
+                    stats.damaged += 1
+                    report(path, item.offset, f"unreadable HTTP block: {exc}")
+                    continue
+                stats.exchanges += 1
+                yield exchange
+    finally:
+        resolver.close()
+
+
+def _exchange(
+    record: WarcRecord,
+    path: Path,
+    *,
+    cat: _Catalogue,
+    resolver: _RevisitResolver,
+    stats: ReadStats,
+    report: Callable[[Path, int, str], None],
+) -> ArchivedExchange:
+    head = parse_http_head(record.block)
+    protocol, status, reason = head.status_parts()
+    record_id = record.record_id or ""
+    digest = record.get("WARC-Payload-Digest")
+    is_revisit = record.rec_type == "revisit"
+    body: bytes | None = record.block[head.body_offset :]
+    original: RecordLocation | None = None
+    if is_revisit:
+        body = None
+        original = resolver.locate(record, path)
+        if original is None:
+            report(path, record.offset, f"revisit original not found for {digest}")
+        else:
+            try:
+                body = _original_body(original, digest or "")
+            except (OSError, FramingError) as exc:
+                report(path, record.offset, f"revisit original unreadable: {exc}")
+        if body is None:
+            stats.revisits_unresolved += 1
+        else:
+            stats.revisits_resolved += 1
+    method, request_headers = cat.requests.get(record_id, (None, []))
+    return ArchivedExchange(
+        url=record.get("WARC-Target-URI") or "",
+        status=status,
+        protocol=protocol,
+        reason=reason,
+        headers=head.headers,
+        body=body,
+        warc_date=record.get("WARC-Date") or "",
+        record_id=record_id,
+        location=RecordLocation(path, record.offset, record.length),
+        payload_digest=digest,
+        ip_address=record.get("WARC-IP-Address"),
+        warc_protocol=record.get("WARC-Protocol"),
+        truncated=record.get("WARC-Truncated"),
+        is_revisit=is_revisit,
+        original=original,
+        metadata=cat.metadata.get(record_id, {}),
+        method=method,
+        request_headers=request_headers,
+    )

@@ -1,0 +1,125 @@
+"""iter_archive(): raw headers, bodies as archived, metadata, revisits, damage tolerance."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gkcrawl.archive.reader import ReadError, ReadStats, iter_archive
+from gkcrawl.archive.writer import WarcWriter
+
+GBK_DISPOSITION = 'attachment; filename="2023年度报告.pdf"'.encode("gbk")
+HTML = "<title>2023年政府信息公开工作年度报告</title>".encode()
+Factory = Callable[..., WarcWriter]
+
+
+def test_exchange_fields_are_raw(make_writer: Factory,
+                                 sample_exchange: Callable[..., dict[str, Any]]) -> None:
+    writer = make_writer()
+    encoded = gzip.compress(HTML, mtime=0)
+    headers = [(b"Content-Type", b"text/html"), (b"Content-Encoding", b"gzip"),
+               (b"Content-Disposition", GBK_DISPOSITION),
+               (b"Set-Cookie", b"a=1"), (b"Set-Cookie", b"b=2")]
+    pointer = writer.write_exchange(**sample_exchange(
+        response_headers=headers, response_body=encoded, protocol="HTTP/1.0"
+    ))
+    writer.close()
+    (exchange,) = iter_archive([writer.crawl_dir])
+    assert exchange.headers == headers
+    assert exchange.body == encoded  # still content-encoded
+    assert (exchange.status, exchange.protocol, exchange.reason) == (200, "HTTP/1.0", b"OK")
+    assert exchange.url == "http://www.example.gov.cn/zwgk/list?page=2&t=1"
+    assert exchange.record_id == pointer.record_id and exchange.ip_address == "127.0.0.1"
+    assert (exchange.location.offset, exchange.location.length) == (pointer.offset,
+                                                                    pointer.length)
+    assert exchange.method == "GET"
+    assert (b"Accept-Encoding", b"gzip, deflate") in exchange.request_headers
+
+
+def test_metadata_is_matched_even_in_a_later_file(
+    make_writer: Factory, sample_exchange: Callable[..., dict[str, Any]]
+) -> None:
+    writer = make_writer(max_size=3000, dedup=False)
+    pointer = writer.write_exchange(**sample_exchange(url="http://x.gov.cn/report"))
+    writer.write_exchange(
+        **sample_exchange(url="http://x.gov.cn/big", response_body=os.urandom(4000))
+    )
+    writer.write_metadata(pointer.record_id, "http://x.gov.cn/report",
+                          {"portal": "gd-001", "role": "report", "depth": 3})
+    writer.close()
+    assert len(writer.files) == 2
+    by_url = {e.url: e for e in iter_archive([str(writer.crawl_dir / "*.warc.gz")])}
+    assert by_url["http://x.gov.cn/report"].metadata == {
+        "portal": "gd-001", "role": "report", "depth": "3"
+    }
+    assert by_url["http://x.gov.cn/big"].metadata == {}
+
+
+def _three_files(make_writer: Factory, sample_exchange: Callable[..., dict[str, Any]]
+                 ) -> WarcWriter:
+    writer = make_writer(max_size=1, dedup=False)  # one pair per file
+    for n in range(3):
+        writer.write_exchange(**sample_exchange(url=f"http://x.gov.cn/{n}",
+                                                response_body=bytes([n]) * 2000))
+    writer.close()
+    return writer
+
+
+def test_flipped_byte_in_a_middle_record_skips_only_that_record(
+    make_writer: Factory, sample_exchange: Callable[..., dict[str, Any]]
+) -> None:
+    writer = make_writer(dedup=False)
+    pointers = [
+        writer.write_exchange(**sample_exchange(url=f"http://x.gov.cn/{n}",
+                                                response_body=bytes([n]) * 2000))
+        for n in range(5)
+    ]
+    writer.close()
+    path = writer.files[0]
+    data = bytearray(path.read_bytes())
+    data[pointers[2].offset + pointers[2].length // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    seen: list[ReadError] = []
+    stats = ReadStats()
+    urls = [e.url for e in iter_archive([path], stats=stats, on_error=seen.append)]
+    assert urls == ["http://x.gov.cn/0", "http://x.gov.cn/1", "http://x.gov.cn/3",
+                    "http://x.gov.cn/4"]
+    assert stats.damaged == 1 and seen == stats.errors
+    assert seen[0].offset == pointers[2].offset and "corrupt gzip member" in seen[0].message
+
+
+def test_truncated_file_does_not_stop_other_files(
+    make_writer: Factory, sample_exchange: Callable[..., dict[str, Any]]
+) -> None:
+    writer = _three_files(make_writer, sample_exchange)
+    first = writer.files[0]
+    first.write_bytes(first.read_bytes()[:-300])  # cut into the first file's request record
+    stats = ReadStats()
+    urls = [e.url for e in iter_archive(writer.files, stats=stats)]
+    assert urls == ["http://x.gov.cn/0", "http://x.gov.cn/1", "http://x.gov.cn/2"]
+    assert stats.files == 3 and stats.damaged == 1 and stats.exchanges == 3
+    assert "truncated" in stats.errors[0].message
+
+
+def test_unresolvable_revisit_is_reported(
+    make_writer: Factory, sample_exchange: Callable[..., dict[str, Any]], tmp_path: Path
+) -> None:
+    writer = make_writer()
+    writer.write_exchange(**sample_exchange(url="http://x.gov.cn/a.pdf", response_body=b"P" * 99))
+    writer.write_exchange(**sample_exchange(url="http://x.gov.cn/b.pdf", response_body=b"P" * 99))
+    writer.close()
+    original = writer.files[0]
+    (tmp_path / "digests.sqlite3").unlink()  # neither the file nor the store knows the original
+    lonely = tmp_path / "elsewhere" / "crawl" / "x.warc.gz"
+    lonely.parent.mkdir(parents=True)
+    data = original.read_bytes()
+    revisit_offset = next(e.location.offset for e in iter_archive([original]) if e.is_revisit)
+    lonely.write_bytes(data[revisit_offset:])  # the revisit and its request only
+    stats = ReadStats()
+    exchanges = list(iter_archive([lonely], stats=stats))
+    assert [e.is_revisit for e in exchanges] == [True]
+    assert exchanges[0].body is None and stats.revisits_unresolved == 1
+    assert "original not found" in stats.errors[0].message
