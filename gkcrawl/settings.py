@@ -49,9 +49,18 @@ REMOTE_CONTROL_ENABLED = False
 # --- archive --------------------------------------------------------------------------------
 # Every response is written to WARC as it comes off the wire (gkcrawl/archive); requests ask for
 # gzip/deflate only, so warcio and pywb can replay what we archive (br/zstd break both).
-EXTENSIONS = {**ARCHIVE_EXTENSIONS}
+EXTENSIONS = {**ARCHIVE_EXTENSIONS, "gkcrawl.extensions.PortalSummary": 10}
 DOWNLOADER_MIDDLEWARES = {
     **ARCHIVE_DOWNLOADER_MIDDLEWARES,
+    # sees responses before RetryMiddleware (550); 412 is not a retry code: counted, not retried
+    "gkcrawl.middlewares.AntiBotMiddleware": 560,
+}
+
+# --- pipelines: extract cells -> parse -> quarantine (validate, dedup, store come in between) --
+ITEM_PIPELINES = {
+    "gkcrawl.pipelines.extract.ExtractCellsPipeline": 100,
+    "gkcrawl.pipelines.parse.ParsePipeline": 200,
+    "gkcrawl.pipelines.quarantine.QuarantinePipeline": 900,
 }
 ARCHIVE_DIR = os.getenv("GKCRAWL_ARCHIVE_DIR", "archive")
 WARC_ENABLED = True

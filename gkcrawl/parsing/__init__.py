@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Callable
 
 from ..template.spec import TABLE_KEYS, expected_format
 from . import decode, metadata
-from .document import Cell, Document, Row, Unreadable
+from .document import Document, Unreadable
 from .infer import solve
 from .mapper import detect_format, map_rows
 from .normalize import clean_text, looks_traditional, strip_pinyin, to_simplified
 from .report import NotAReport, Report, checks, inferred_entries, tables
 
-__all__ = ["NotAReport", "Report", "parse_document", "parse_extracted"]
+__all__ = ["NotAReport", "Report", "Unreadable", "extract_document", "parse_document",
+           "parse_extracted", "safely"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,22 +42,39 @@ _LEGACY_SECTIONS = re.compile(r"依申请公开政府信息(的)?情况|因政�
 def parse_document(body: bytes, content_type: str | None = None,
                    url: str | None = None) -> Report | NotAReport:
     """Parse one document. ``content_type`` and ``url`` are hints; the bytes decide."""
-    kind = None
+    return safely(lambda: parse_extracted(extract_document(body, content_type, url), url), url)
+
+
+#: Exceptions that mean a bug in the parser, not bad input; caught so a crawl goes on.
+_BUGS = (RecursionError, MemoryError, ValueError, LookupError, TypeError, AttributeError, OSError,
+         ArithmeticError, AssertionError)
+
+
+def safely(step: Callable[[], Report | NotAReport], url: str | None) -> Report | NotAReport:
+    """Run a parsing step; unreadable input and parser bugs become a NotAReport with a reason."""
     try:
-        kind = decode.sniff(body, content_type, url)
-        if not body.strip():
-            raise Unreadable("empty", "the document is empty")
-        if len(body) > MAX_BYTES[kind]:
-            raise Unreadable("too_large", f"{kind} of {len(body) / MiB:.1f} MiB is over the "
-                                          f"{MAX_BYTES[kind] // MiB} MiB limit")
-        return parse_extracted(_extract(kind, body, content_type, url), url)
+        return step()
     except Unreadable as exc:
-        return NotAReport(exc.code, exc.reason, url, kind)
-    except (RecursionError, MemoryError, ValueError, LookupError, TypeError, AttributeError,
-            OSError, ArithmeticError) as exc:  # a parser bug must not kill a crawl: quarantine it
+        return NotAReport(exc.code, exc.reason, url, exc.kind)
+    except _BUGS as exc:  # a parser bug must not kill a crawl: the document is quarantined
         logger.warning("parser error on %s", url or "<bytes>", exc_info=True)
-        return NotAReport("parser_error", f"parser error: {type(exc).__name__}: {exc}"[:300],
-                          url, kind)
+        return NotAReport("parser_error", f"parser error: {type(exc).__name__}: {exc}"[:300], url)
+
+
+def extract_document(body: bytes, content_type: str | None = None,
+                     url: str | None = None) -> Document:
+    """Bytes -> rows of cells (raises Unreadable with a one-line reason)."""
+    kind = decode.sniff(body, content_type, url)
+    if not body.strip():
+        raise Unreadable("empty", "the document is empty", kind)
+    if len(body) > MAX_BYTES[kind]:
+        raise Unreadable("too_large", f"{kind} of {len(body) / MiB:.1f} MiB is over the "
+                                      f"{MAX_BYTES[kind] // MiB} MiB limit", kind)
+    try:
+        return _extract(kind, body, content_type, url)
+    except Unreadable as exc:
+        exc.kind = exc.kind or kind
+        raise
 
 
 def _extract(kind: str, body: bytes, content_type: str | None, url: str | None) -> Document:
@@ -141,6 +160,3 @@ def _without_template(doc: Document, md: metadata.Metadata, url: str | None) -> 
                                       "template tables (the report may be an attachment)",
                       url, doc.kind, md.title)
 
-
-# re-exported for extractors that build documents by hand
-_ = (Cell, Row)

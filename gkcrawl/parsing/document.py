@@ -86,7 +86,8 @@ class Unreadable(Exception):
     """The input cannot be turned into a :class:`Document` (the reason is one line, for users)."""
 
     #: codes: "unsupported_format", "scanned_pdf", "corrupt", "too_large", "empty"
-    def __init__(self, code: str, reason: str) -> None:
+    def __init__(self, code: str, reason: str, kind: str | None = None) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
+        self.kind = kind

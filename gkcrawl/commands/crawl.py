@@ -1,0 +1,37 @@
+"""``scrapy crawl`` for this project: a registry error is a usage error naming the row, and a run
+that lost archive records or did not finish exits non-zero (Scrapy itself exits 0 on both)."""
+
+from __future__ import annotations
+
+import argparse
+
+from scrapy.commands.crawl import Command as ScrapyCrawl
+from scrapy.exceptions import UsageError
+
+from .. import registry
+
+#: Finish reasons of a run that did its job.
+GOOD_FINISH = ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout",
+               "closespider_errorcount")
+
+
+class Command(ScrapyCrawl):
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            raise UsageError
+        spargs = opts.spargs
+        if args[0] == "portals":
+            try:
+                registry.load(spargs.get("portals"), spargs.get("only"))
+            except registry.RegistryError as exc:
+                raise UsageError(str(exc), print_help=False) from None
+        assert self.crawler_process
+        crawler = self._create_crawler(args[0])
+        self.crawler_process.crawl(crawler, **spargs)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = 1
+            return
+        stats = crawler.stats
+        if stats.get_value("warc/write_error", 0) or stats.get_value("finish_reason") not in GOOD_FINISH:
+            self.exitcode = 1

@@ -1,0 +1,69 @@
+"""The items that flow through the pipelines (dataclasses, read through itemadapter).
+
+``DocumentItem`` (a fetched or replayed document) -> extract cells -> parse -> ``ReportItem``
+(what researchers export), or ``QuarantineItem`` (looked like a report, did not parse: kept with
+the reason and the WARC pointer, never silently dropped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .parsing.document import Document
+
+
+@dataclass
+class DocumentItem:
+    url: str
+    body: bytes
+    content_type: str | None
+    portal: str | None
+    #: the page's role in the crawl: report, attachment, …
+    role: str
+    referrer: str | None = None
+    #: where the response is archived: {"filename", "offset", "length", "record_id", …}
+    warc: dict[str, Any] | None = None
+    crawl_id: str | None = None
+    fetched_at: str | None = None
+    #: set by the extract-cells pipeline
+    document: Document | None = None
+
+
+@dataclass
+class ReportItem:
+    """One parsed report: the keys of docs/report-schema.md plus its provenance."""
+
+    format: str
+    year: int | None
+    organ: str | None
+    published: str | None
+    title: str | None
+    active_disclosure: dict[str, Any] | None
+    applications: dict[str, Any] | None
+    review_litigation: dict[str, Any] | None
+    inferred: list[dict[str, Any]] = field(default_factory=list)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    source_url: str | None = None
+    source_kind: str | None = None
+    parser_version: str | None = None
+    portal: str | None = None
+    crawl_id: str | None = None
+    fetched_at: str | None = None
+    referrer: str | None = None
+    warc: dict[str, Any] | None = None
+
+
+@dataclass
+class QuarantineItem:
+    url: str
+    code: str
+    reason: str
+    portal: str | None = None
+    role: str | None = None
+    title: str | None = None
+    crawl_id: str | None = None
+    fetched_at: str | None = None
+    warc: dict[str, Any] | None = None
+    parser_version: str | None = None

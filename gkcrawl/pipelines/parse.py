@@ -1,0 +1,25 @@
+"""Parse: rows of cells -> a report in the template's keys (or a quarantine entry)."""
+
+from __future__ import annotations
+
+from ..items import DocumentItem, ReportItem
+from ..parsing import parse_extracted, safely
+from .base import Pipeline
+from .extract import quarantine
+
+
+class ParsePipeline(Pipeline):
+    def process_item(self, item: object) -> object:
+        if not isinstance(item, DocumentItem) or item.document is None:
+            return item
+        result = safely(lambda: parse_extracted(item.document, item.url), item.url)
+        item.document = None  # the rows are not needed past this point; free them
+        if not result.ok:
+            self.stats.inc_value(f"parse/rejected/{result.code}")
+            return quarantine(item, result.code, result.reason, result.title)
+        report = result.to_dict()
+        self.stats.inc_value("parse/reports")
+        if item.portal:
+            self.stats.inc_value(f"portal/{item.portal}/reports/{report['year']}")
+        return ReportItem(**report, portal=item.portal, crawl_id=item.crawl_id,
+                          fetched_at=item.fetched_at, referrer=item.referrer, warc=item.warc)

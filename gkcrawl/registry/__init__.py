@@ -1,0 +1,102 @@
+"""The portal registry: which government portals to crawl, as data (a CSV shipped in the package).
+
+Columns: ``id,name,start_url`` are required; ``report_url`` (the 政府信息公开年报 column when known),
+``allowed_domains`` (space or semicolon separated; default: the start URL's host), ``region_code``
+(GB/T 2260) and ``level`` (national, province, ministry, city, county, township) are hints.
+A new portal is one line here, not code.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REQUIRED = ("id", "name", "start_url")
+LEVELS = {"national", "province", "ministry", "city", "county", "district", "township",
+          "department", ""}
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_REGION = re.compile(r"^(\d{6})?$")
+
+
+class RegistryError(ValueError):
+    """A registry row is wrong; the message names the file and row."""
+
+
+@dataclass(frozen=True)
+class Portal:
+    id: str
+    name: str
+    start_url: str
+    report_url: str = ""
+    allowed_domains: tuple[str, ...] = ()
+    region_code: str = ""
+    level: str = ""
+
+    @property
+    def start_urls(self) -> list[str]:
+        """The report column first (it is where the reports are), then the home page."""
+        return [u for u in (self.report_url, self.start_url) if u]
+
+
+def default_path() -> Path:
+    return Path(str(resources.files(__package__).joinpath("portals.csv")))
+
+
+def load(path: str | Path | None = None, only: str | list[str] | None = None) -> list[Portal]:
+    """Read and check a registry; ``only`` keeps the listed ids (a comma-separated string or list)."""
+    path = Path(path) if path else default_path()
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise RegistryError(f"{path}: cannot read the portal registry ({exc.strerror})") from None
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    if missing:
+        raise RegistryError(f"{path}: header lacks column(s) {', '.join(missing)}; "
+                            f"required: {','.join(REQUIRED)}")
+    portals: list[Portal] = []
+    seen: set[str] = set()
+    for line, row in enumerate(reader, start=2):
+        portal = _portal(row, f"{path}:{line}")
+        if portal.id in seen:
+            raise RegistryError(f"{path}:{line}: duplicate id {portal.id!r}")
+        seen.add(portal.id)
+        portals.append(portal)
+    if only:
+        wanted = [i.strip() for i in (only.split(",") if isinstance(only, str) else only) if i.strip()]
+        unknown = [i for i in wanted if i not in seen]
+        if unknown:
+            raise RegistryError(f"{path}: no portal with id {', '.join(unknown)}")
+        portals = [p for p in portals if p.id in wanted]
+    return portals
+
+
+def _portal(row: dict[str, str | None], where: str) -> Portal:
+    values = {k: (v or "").strip() for k, v in row.items() if k}
+    for column in REQUIRED:
+        if not values.get(column):
+            raise RegistryError(f"{where}: empty {column!r}")
+    if not _ID.match(values["id"]):
+        raise RegistryError(f"{where}: id {values['id']!r} must be lower-case letters, digits, - or _")
+    for column in ("start_url", "report_url"):
+        url = values.get(column, "")
+        if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname):
+            raise RegistryError(f"{where}: {column} {url!r} is not an http(s) URL")
+    domains = tuple(d for d in re.split(r"[\s;]+", values.get("allowed_domains", "")) if d)
+    if not domains:
+        domains = (urlsplit(values["start_url"]).hostname or "",)
+    for url in (values["start_url"], values.get("report_url", "")):
+        host = urlsplit(url).hostname or ""
+        if url and not any(host == d or host.endswith("." + d) for d in domains):
+            raise RegistryError(f"{where}: {url} is outside allowed_domains {' '.join(domains)}")
+    if not _REGION.match(values.get("region_code", "")):
+        raise RegistryError(f"{where}: region_code {values['region_code']!r} is not a 6-digit code")
+    if values.get("level", "") not in LEVELS:
+        raise RegistryError(f"{where}: level {values['level']!r} is not one of "
+                            f"{', '.join(sorted(LEVELS - {''}))}")
+    return Portal(values["id"], values["name"], values["start_url"], values.get("report_url", ""),
+                  domains, values.get("region_code", ""), values.get("level", ""))

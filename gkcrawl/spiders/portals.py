@@ -1,0 +1,194 @@
+"""``scrapy crawl portals``: find every annual report on every portal of the registry.
+
+One spider for all portals, no per-site code: a focused crawl from each portal's start URLs,
+links scored by anchor text and URL (best first), CMS pagers understood by the adapters of
+:mod:`gkcrawl.discovery.cms`, bounded by hops from the start page and a page budget per portal.
+Every response is archived by the WARC extension; this spider classifies it, writes the verdict
+into the archive (a metadata record), and hands report documents to the pipelines.
+
+Spider arguments:
+    portals   path of a registry CSV (default: the registry shipped in gkcrawl/registry)
+    only      comma-separated portal ids to crawl (default: all)
+Settings:
+    GKCRAWL_MAX_HOPS (5), GKCRAWL_PAGE_BUDGET (pages per portal, 1000), GKCRAWL_MAX_LIST_PAGES (50)
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timezone
+from typing import Any, AsyncIterator, Iterator
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+from scrapy.settings import BaseSettings
+from twisted.python.failure import Failure
+
+from .. import registry
+from ..archive.config import crawl_id_for
+from ..archive.signals import warc_metadata
+from ..discovery import cms
+from ..discovery.classify import (PARSABLE_ATTACHMENTS, REPORT, REPORT_LIST, REPORT_PAGE,
+                                  Verdict, classify_html, is_attachment, report_title)
+from ..discovery.score import score_link
+from ..discovery.urls import canonical, in_domains
+from ..items import DocumentItem
+
+META = "gk"  #: request.meta key of the crawl's own bookkeeping
+#: Priority points per link-score point; hops subtract, so shallow strong links go first.
+PRIORITY_PER_POINT = 10
+START_PRIORITY = 1000
+ATTACHMENT_PRIORITY = 900
+#: Links with no report signal at all are followed only this many hops from the start page.
+ZERO_SCORE_MAX_HOPS = 1
+DEFAULTS = {"GKCRAWL_MAX_HOPS": 5, "GKCRAWL_PAGE_BUDGET": 1000, "GKCRAWL_MAX_LIST_PAGES": 50}
+
+
+class PortalsSpider(Spider):
+    name = "portals"
+
+    def __init__(self, portals: str | None = None, only: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.portals = {p.id: p for p in registry.load(portals, only)}
+        # the offsite middleware keeps every request within the registry's domains
+        self.allowed_domains = sorted({d for p in self.portals.values() for d in p.allowed_domains})
+        self.scheduled: Counter[str] = Counter()
+        self.seen: set[str] = set()
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        for name, value in DEFAULTS.items():
+            settings.setdefault(name, value, priority="spider")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PortalsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.max_hops = settings.getint("GKCRAWL_MAX_HOPS")
+        spider.budget = settings.getint("GKCRAWL_PAGE_BUDGET")
+        spider.max_list_pages = settings.getint("GKCRAWL_MAX_LIST_PAGES")
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        for portal in self.portals.values():
+            for url in portal.start_urls:
+                request = self._request(url, portal.id, hops=0, role="start", referrer=None,
+                                        priority=START_PRIORITY)
+                if request is not None:
+                    yield request
+
+    # --- callbacks -------------------------------------------------------------------------
+
+    def parse(self, response: Response) -> Iterator[Request | DocumentItem]:
+        info = response.meta[META]
+        portal = info["portal"]
+        self.crawler.stats.inc_value(f"portal/{portal}/pages")
+        if not isinstance(response, TextResponse) or is_attachment(response.url) and not _is_html(response):
+            yield from self._attachment(response, info)
+            return
+        sel = response.selector
+        links = [(response.urljoin(a.attrib["href"]),
+                  " ".join(a.css("::text").getall()).strip() or a.attrib.get("title", ""))
+                 for a in sel.css("a[href]")]
+        extra = cms.extra_links(response.url, response.text, sel)
+        verdict = classify_html(response.url, response.text, sel,
+                                links + [(f.url, f.text) for f in extra if f.kind == cms.PAGE])
+        self._record(response, info, verdict)
+        if verdict.role == REPORT:
+            yield self._document(response, info, verdict.role)
+        yield from self._follow(response, info, verdict, links, extra)
+
+    def _attachment(self, response: Response, info: dict[str, Any]) -> Iterator[DocumentItem]:
+        parsable = response.url.lower().split("?")[0].endswith(PARSABLE_ATTACHMENTS)
+        verdict = Verdict("attachment", reason="report candidate" if parsable else "not parsed")
+        self._record(response, info, verdict)
+        if parsable:
+            yield self._document(response, info, "attachment")
+
+    def on_error(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        portal = request.meta.get(META, {}).get("portal", "?")
+        self.crawler.stats.inc_value(f"portal/{portal}/errors")
+        response = getattr(failure.value, "response", None)
+        what = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
+        self.logger.info("Fetch failed (%s): %s", what, request.url)
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _record(self, response: Response, info: dict[str, Any], verdict: Verdict) -> None:
+        """The verdict goes into the archive next to the response (a WARC metadata record)."""
+        self.crawler.stats.inc_value(f"portal/{info['portal']}/role/{verdict.role}")
+        fields = {"portal": info["portal"], "hops": str(info["hops"]), **verdict.fields()}
+        if info.get("referrer"):
+            fields["via"] = info["referrer"]
+        if info.get("anchor"):
+            fields["anchor-text"] = info["anchor"][:200]
+        self.crawler.signals.send_catch_log(warc_metadata, response=response, fields=fields)
+
+    def _document(self, response: Response, info: dict[str, Any], role: str) -> DocumentItem:
+        ctype = response.headers.get(b"Content-Type")
+        return DocumentItem(
+            url=response.url, body=response.body,
+            content_type=ctype.decode("latin-1") if ctype else None,
+            portal=info["portal"], role=role, referrer=info.get("referrer"),
+            warc=response.meta.get("warc"), crawl_id=crawl_id_for(self.crawler),
+            fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        )
+
+    def _follow(self, response: Response, info: dict[str, Any], verdict: Verdict,
+                links: list[tuple[str, str]], extra: list[cms.Found]) -> Iterator[Request]:
+        portal, hops = info["portal"], info["hops"]
+        on_report = verdict.role in (REPORT, REPORT_PAGE)
+        candidates = [(f.url, f.text, f.kind) for f in extra] + [(u, t, cms.PAGE) for u, t in links]
+        for url, text, kind in candidates:
+            if is_attachment(url):
+                if on_report or report_title(text) or verdict.role == REPORT_LIST:
+                    request = self._request(url, portal, hops, "attachment", response.url,
+                                            ATTACHMENT_PRIORITY, anchor=text)
+                    if request is not None:
+                        yield request
+                continue
+            if kind == cms.REDIRECT:
+                request = self._request(url, portal, hops, "redirect", response.url, START_PRIORITY)
+            elif kind == cms.PAGINATION:
+                pages = info.get("list_pages", 0) + 1
+                if pages > self.max_list_pages:
+                    self.crawler.stats.inc_value(f"portal/{portal}/bounded/pagination")
+                    continue
+                request = self._request(url, portal, hops, "list", response.url,
+                                        score_link(url, text) * PRIORITY_PER_POINT - hops,
+                                        list_pages=pages, anchor=text)
+            else:
+                score = score_link(url, text)
+                if score < 0:
+                    continue
+                if hops + 1 > self.max_hops or (score == 0 and hops >= ZERO_SCORE_MAX_HOPS):
+                    self.crawler.stats.inc_value(f"portal/{portal}/bounded/hops")
+                    continue
+                request = self._request(url, portal, hops + 1, "page", response.url,
+                                        score * PRIORITY_PER_POINT - hops, anchor=text)
+            if request is not None:
+                yield request
+
+    def _request(self, url: str, portal: str, hops: int, role: str, referrer: str | None,
+                 priority: int, list_pages: int = 0, anchor: str = "") -> Request | None:
+        url = canonical(url)
+        if url in self.seen or not in_domains(url, self.portals[portal].allowed_domains):
+            return None
+        if self.scheduled[portal] >= self.budget:
+            self.crawler.stats.inc_value(f"portal/{portal}/bounded/budget")
+            return None
+        self.seen.add(url)
+        self.scheduled[portal] += 1
+        meta = {META: {"portal": portal, "hops": hops, "role": role, "referrer": referrer,
+                       "list_pages": list_pages, "anchor": anchor}}
+        headers = {"Referer": referrer} if referrer else None
+        return Request(url, callback=self.parse, errback=self.on_error, priority=priority,
+                       meta=meta, headers=headers)
+
+
+def _is_html(response: Response) -> bool:
+    ctype = (response.headers.get(b"Content-Type") or b"").lower()
+    return b"html" in ctype

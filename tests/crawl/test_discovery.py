@@ -1,0 +1,86 @@
+"""Link scoring, CMS adapters, URL canonicalisation and the page classifier, on saved snippets."""
+
+from __future__ import annotations
+
+import random
+
+from parsel import Selector
+
+from gkcrawl.discovery import cms
+from gkcrawl.discovery.classify import (LOOKALIKE_ROLE, OTHER, REPORT, REPORT_LIST, REPORT_PAGE,
+                                        classify_html)
+from gkcrawl.discovery.score import score_link
+from gkcrawl.discovery.urls import canonical
+from gkcrawl.testing.html_render import render_html
+from gkcrawl.testing.reports import random_report
+
+BASE = "http://www.example.gov.cn/zfxxgk/zfxxgknb/index.html"
+
+
+def test_scores_rank_report_columns_first() -> None:
+    column = score_link("http://x.gov.cn/zfxxgk/zfxxgknb/", "政府信息公开年报")
+    disclosure = score_link("http://x.gov.cn/zfxxgk/", "政府信息公开")
+    news = score_link("http://x.gov.cn/xwzx/", "新闻中心")
+    assert column > disclosure > news == 0
+    assert score_link("http://x.gov.cn/en/index.html", "English") < 0
+    assert score_link("http://x.gov.cn/login.jsp", "用户登录") < 0
+    assert score_link("mailto:a@b.cn", "联系我们") < 0
+
+
+def test_trs_pager_pages_from_create_page_html() -> None:
+    html = '<script>var countPage = 4;createPageHTML(countPage, 0, "index", "html");</script>'
+    found = cms.TrsPager().links(BASE, html, Selector(text=html))
+    assert [f.url for f in found] == [
+        "http://www.example.gov.cn/zfxxgk/zfxxgknb/index.html",
+        "http://www.example.gov.cn/zfxxgk/zfxxgknb/index_1.html",
+        "http://www.example.gov.cn/zfxxgk/zfxxgknb/index_2.html",
+        "http://www.example.gov.cn/zfxxgk/zfxxgknb/index_3.html"]
+    newer = "<script>createPageHTML('page_div', 3, 1, 'index', 'shtml', 42);</script>"
+    assert [f.url.rsplit("/", 1)[1] for f in cms.TrsPager().links(BASE, newer, Selector(text=newer))] == [
+        "index.shtml", "index_1.shtml", "index_2.shtml"]
+
+
+def test_hanweb_records_inside_xml_script() -> None:
+    html = ('<script type="text/xml"><datastore><recordset>'
+            '<record><![CDATA[<li><a href="/art/2022/1/20/art_1234_567.html" title="x">某局2021年政府信息公开工作年度报告</a></li>]]></record>'
+            '</recordset></datastore></script>')
+    found = list(cms.HanwebXmlList().links("http://www.example.gov.cn/col/col1234/index.html", html, Selector(text=html)))
+    assert found == [cms.Found("http://www.example.gov.cn/art/2022/1/20/art_1234_567.html",
+                               "某局2021年政府信息公开工作年度报告", cms.PAGE)]
+
+
+def test_script_redirect_shell_and_pager_links() -> None:
+    shell = '<html><script>window.location.replace("../real/index.html");</script></html>'
+    assert [f.url for f in cms.ScriptRedirect().links(BASE, shell, Selector(text=shell))] == [
+        "http://www.example.gov.cn/zfxxgk/real/index.html"]
+    pager = '<a href="list.html?page=2">下一页</a><a href="about.html">关于</a><a href="index_5.html">尾页</a>'
+    assert [(f.url.rsplit("/", 1)[1], f.kind) for f in cms.Pager().links(BASE, pager, Selector(text=pager))] == [
+        ("list.html?page=2", cms.PAGINATION), ("index_5.html", cms.PAGINATION)]
+
+
+def test_canonical_url_drops_session_ids_and_fragments() -> None:
+    assert canonical("http://a.gov.cn/x/list.html;jsessionid=AB12?page=2&sid=99#top") == \
+        "http://a.gov.cn/x/list.html?page=2"
+    assert canonical("http://a.gov.cn/x?b=2&a=1") == canonical("http://a.gov.cn/x?a=1&b=2")
+
+
+def classify(html: str | bytes, url: str = BASE) -> str:
+    text = html.decode("utf-8") if isinstance(html, bytes) else html
+    sel = Selector(text=text)
+    links = [(a.attrib["href"], "".join(a.css("::text").getall())) for a in sel.css("a[href]")]
+    return classify_html(url, text, sel, links).role
+
+
+def test_classifier_roles() -> None:
+    report = render_html(random_report(random.Random(3)))
+    assert classify(report) == REPORT
+    page = ("<html><head><title>某县2022年政府信息公开工作年度报告</title></head><body>"
+            "<a href='P020230120.pdf'>某县2022年政府信息公开工作年度报告.pdf</a></body></html>")
+    assert classify(page) == REPORT_PAGE
+    listing = ("<html><body><a href='t1.html'>甲县2021年政府信息公开工作年度报告</a>"
+               "<a href='t2.html'>乙局2021年政府信息公开年度报告</a></body></html>")
+    assert classify(listing, "http://x.gov.cn/news/") == REPORT_LIST
+    notice = ("<html><head><title>关于做好2022年政府信息公开工作年度报告编制工作的通知</title></head>"
+              "<body><p>各单位：请于1月31日前报送年度报告。</p></body></html>")
+    assert classify(notice) == LOOKALIKE_ROLE
+    assert classify("<html><head><title>首页</title></head><body>欢迎</body></html>") == OTHER
