@@ -45,6 +45,7 @@ class ReportItem:
     inferred: list[dict[str, Any]] = field(default_factory=list)
     checks: list[dict[str, Any]] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    prose: dict[str, int] = field(default_factory=dict)
     source_url: str | None = None
     source_kind: str | None = None
     parser_version: str | None = None

@@ -23,6 +23,7 @@ from . import decode, metadata
 from .document import Document, Unreadable
 from .infer import solve
 from .mapper import detect_format, map_rows
+from .prose import stated_totals
 from .normalize import clean_text, looks_traditional, strip_pinyin, to_simplified
 from .report import NotAReport, Report, checks, inferred_entries, tables
 
@@ -101,9 +102,15 @@ def _extract(kind: str, body: bytes, content_type: str | None, url: str | None) 
     return extract_text(decode.decode_text(body))
 
 
+#: Text that government sites never print and SEO mirrors do (seed 002's header).
+_SPAM = re.compile(r"图库|彩票|博彩|六合彩|开奖|娱乐城|赌场|棋牌|时时彩|香港免费|百家乐")
+
+
 def _simplify(doc: Document) -> None:
     """Mirror copies are in traditional script with pinyin: fold every cell to simplified."""
     traditional = looks_traditional(doc.text)
+    if strip_pinyin(doc.text) != doc.text:
+        doc.flags.append("mirror copy: pinyin annotations after characters (removed)")
     for row in doc.rows:
         for cell in row.cells:
             text = strip_pinyin(cell.text)
@@ -112,6 +119,10 @@ def _simplify(doc: Document) -> None:
     doc.meta = {k: clean_text(v, traditional) for k, v in doc.meta.items()}
     if traditional:
         doc.flags.append("traditional script converted to simplified")
+    spam = _SPAM.search(doc.text)
+    if spam:
+        line = next(l for l in doc.text.splitlines() if spam.group(0) in l)
+        doc.flags.append(f"mirror copy: spam text ({line.strip()[:40]})")
 
 
 def parse_extracted(doc: Document, url: str | None = None) -> Report | NotAReport:
@@ -139,7 +150,7 @@ def parse_extracted(doc: Document, url: str | None = None) -> Report | NotARepor
         title=md.title, **tables(template, solved.cells),
         inferred=inferred_entries(template, solved.inferred),
         checks=checks(template, solved.cells, inferred_refs), flags=flags,
-        source_url=url, source_kind=doc.kind,
+        prose=stated_totals(doc.text), source_url=url, source_kind=doc.kind,
     )
 
 

@@ -74,6 +74,8 @@ class Report:
     inferred: list[dict[str, Any]] = field(default_factory=list)
     checks: list[dict[str, Any]] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    #: totals the prose states (共收到…申请X件), for prose-vs-table checks
+    prose: dict[str, int] = field(default_factory=dict)
     source_url: str | None = None
     #: "html" | "text" | "docx" | "pdf" | "doc"
     source_kind: str | None = None
@@ -87,7 +89,7 @@ class Report:
             "published": self.published, "title": self.title,
             **{k: getattr(self, k) for k in TABLE_KEYS},
             "inferred": self.inferred, "checks": self.checks, "flags": self.flags,
-            "source_url": self.source_url, "source_kind": self.source_kind,
+            "prose": self.prose, "source_url": self.source_url, "source_kind": self.source_kind,
             "parser_version": self.parser_version,
         }
 

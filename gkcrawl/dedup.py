@@ -1,0 +1,137 @@
+"""Deduplication rules: when two documents are the same report, and which copy wins.
+
+The same report is met at several URLs, as a page and as its attachment, re-published with a
+correction, and copied to mirror sites. Copies are grouped by (organ key, year) and, when the
+organ is written differently, by near-duplicate content: a MinHash (datasketch) of the
+normalised text and the table values. Within a group one copy is chosen: an official government
+domain beats a mirror, a complete table beats a broken one, fewer failed identities beat more,
+and a later publication beats an earlier one (corrections). Every copy stays a source.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+from urllib.parse import urlsplit
+
+from datasketch import LeanMinHash, MinHash
+
+from .parsing.normalize import to_simplified
+
+#: Permutations of the MinHash signature; 16 bands of 4 rows for the LSH lookup in the store.
+NUM_PERM = 64
+BANDS, ROWS = 16, 4
+#: Jaccard similarity above which two copies of the same year are the same report.
+SAME_REPORT = 0.8
+SHINGLE = 4
+#: datasketch's hashing scheme, stored with nothing else: signatures compare only within one.
+SCHEME = "affine32"
+#: Host suffixes of official government sites.
+OFFICIAL_SUFFIXES = ("gov.cn",)
+CHOSEN, COPY, SUPERSEDED = "chosen", "copy", "superseded"
+
+_STRIP = re.compile(r"[\s\W_]+", re.U)
+# organ spelling variants, most specific first: the key keeps what tells organs apart
+_ORGAN_VARIANTS = (
+    (re.compile(r"人民政府"), "政府"),
+    (re.compile(r"政府办公厅$"), "政府办公厅"),
+    (re.compile(r"政府(办公室|办)$"), "政府办公室"),
+    (re.compile(r"^中华人民共和国"), ""),
+)
+
+
+def organ_key(organ: str | None) -> str | None:
+    """A key under which spellings of one organ meet (工布江达县人民政府办公室 = 工布江达县政府办)."""
+    if not organ:
+        return None
+    key = _STRIP.sub("", to_simplified(organ))
+    for pattern, replacement in _ORGAN_VARIANTS:
+        key = pattern.sub(replacement, key)
+    return key or None
+
+
+def is_official(url: str | None, extra_domains: Iterable[str] = ()) -> bool:
+    """A government domain (``*.gov.cn``) or one of the registry's portal domains."""
+    host = (urlsplit(url or "").hostname or "").lower()
+    domains = (*OFFICIAL_SUFFIXES, *extra_domains)
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
+def is_mirror(report: dict[str, Any]) -> bool:
+    return any(f.startswith("mirror copy") for f in report.get("flags") or [])
+
+
+def completeness(report: dict[str, Any]) -> int:
+    """Number of table cells with a value."""
+    count = 0
+    for key in ("active_disclosure", "applications", "review_litigation"):
+        for row in (report.get(key) or {}).values():
+            count += sum(1 for v in row.values() if v is not None)
+    return count
+
+
+def failed_checks(report: dict[str, Any]) -> int:
+    return sum(1 for c in report.get("checks") or [] if c.get("status") == "fail")
+
+
+def _table_tokens(report: dict[str, Any]) -> list[str]:
+    tokens = []
+    for key in ("active_disclosure", "applications", "review_litigation"):
+        for row, cells in (report.get(key) or {}).items():
+            tokens += [f"{key}.{row}.{col}={value}" for col, value in cells.items()]
+    return tokens
+
+
+def fingerprint(text: str, report: dict[str, Any]) -> list[int]:
+    """MinHash signature of the text's character shingles and the table values."""
+    flat = _STRIP.sub("", text)
+    shingles = {flat[i:i + SHINGLE] for i in range(max(1, len(flat) - SHINGLE + 1))}
+    shingles.update(_table_tokens(report))
+    mh = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
+    mh.update_batch([s.encode("utf-8") for s in shingles])
+    return [int(v) for v in mh.hashvalues]
+
+
+def similarity(a: Sequence[int], b: Sequence[int]) -> float:
+    import numpy as np
+
+    def lean(values: Sequence[int]) -> LeanMinHash:
+        return LeanMinHash(seed=1, hashvalues=np.array(values, dtype="uint64"), scheme=SCHEME)
+
+    return lean(a).jaccard(lean(b))
+
+
+def bands(signature: Sequence[int]) -> list[str]:
+    """LSH band hashes: copies sharing one band are candidates for a similarity check."""
+    return [f"{b}:{hash(tuple(signature[b * ROWS:(b + 1) * ROWS])) & 0xFFFFFFFFFFFF:x}"
+            for b in range(BANDS)]
+
+
+@dataclass
+class Copy:
+    """What the choice looks at for one stored copy of a report."""
+
+    id: int
+    url: str | None
+    official: bool
+    report: dict[str, Any]
+    fetched_at: str | None = None
+
+    def rank(self) -> tuple:
+        return (self.official and not is_mirror(self.report), completeness(self.report),
+                -failed_checks(self.report), self.report.get("published") or "",
+                self.fetched_at or "", self.id)
+
+
+def choose(copies: Sequence[Copy]) -> tuple[Copy, dict[int, str]]:
+    """The winning copy and every copy's role: chosen, copy (same numbers), superseded."""
+    winner = max(copies, key=Copy.rank)
+    tables = _table_tokens(winner.report)
+    roles = {}
+    for c in copies:
+        if c is winner:
+            roles[c.id] = CHOSEN
+        else:
+            roles[c.id] = COPY if _table_tokens(c.report) == tables else SUPERSEDED
+    return winner, roles

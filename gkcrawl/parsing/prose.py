@@ -1,0 +1,37 @@
+"""Totals stated in the report's prose (共收到…申请X件, 行政复议X件), for prose-vs-table checks.
+
+Only the plain statements are read; a sentence the patterns do not know yields nothing, which
+the validation treats as "not stated" rather than as a disagreement.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CLAUSE = r"[^。；;!！?？]{0,16}?"
+PATTERNS: dict[str, re.Pattern[str]] = {
+    "applications_received": re.compile(
+        rf"(?:收到|受理|接收|接到|新收){_CLAUSE}(?:政府)?信息公开申请(?:共|合计|总数)?(\d+)\s*(?:件|个|条|,|，)"),
+    "applications_processed": re.compile(
+        rf"(?:办理|办结|答复|处理){_CLAUSE}(?:政府)?信息公开申请(?:共|合计|总数)?(\d+)\s*(?:件|个|条|,|，)"),
+    "admin_review": re.compile(r"行政复议(?:案件|申请)?(?:共)?(\d+)\s*(?:件|起)"),
+    "litigation": re.compile(r"行政诉讼(?:案件)?(?:共)?(\d+)\s*(?:件|起)"),
+}
+#: 没有/未/不存在 … 行政复议(和/、行政诉讼): both stated as zero.
+_NONE = re.compile(rf"(?:没有|未|无|不存在){_CLAUSE}{_CLAUSE}行政复议(?P<both>(?:和|、|及|或)行政诉)?")
+
+
+def stated_totals(text: str) -> dict[str, int]:
+    """The totals the prose states, by key (absent when not stated)."""
+    flat = re.sub(r"\s+", "", text)
+    found: dict[str, int] = {}
+    for key, pattern in PATTERNS.items():
+        match = pattern.search(flat)
+        if match:
+            found[key] = int(match.group(1))
+    none = _NONE.search(flat)
+    if none:
+        found.setdefault("admin_review", 0)
+        if none.group("both"):
+            found.setdefault("litigation", 0)
+    return found
