@@ -16,7 +16,7 @@ from .parsing.document import Document
 @dataclass
 class DocumentItem:
     url: str
-    body: bytes
+    body: bytes = field(repr=False)
     content_type: str | None
     portal: str | None
     #: the page's role in the crawl: report, attachment, …
@@ -27,7 +27,7 @@ class DocumentItem:
     crawl_id: str | None = None
     fetched_at: str | None = None
     #: set by the extract-cells pipeline
-    document: Document | None = None
+    document: Document | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -54,6 +54,17 @@ class ReportItem:
     fetched_at: str | None = None
     referrer: str | None = None
     warc: dict[str, Any] | None = None
+    #: set by the validate pipeline: the organ's dedup key and every finding
+    organ_key: str | None = None
+    validation: list[dict[str, Any]] = field(default_factory=list)
+    #: set by the dedup pipeline: {"source_id", "role", "copies", "chosen_url"}
+    dedup: dict[str, Any] | None = None
+    #: MinHash signature of the document (internal: not exported, see FEED_EXPORT_FIELDS)
+    fingerprint: list[int] | None = field(default=None, repr=False)
+
+
+#: What exports of the raw item stream show (the fingerprint is internal).
+REPORT_EXPORT_FIELDS = [f for f in ReportItem.__dataclass_fields__ if f != "fingerprint"]
 
 
 @dataclass

@@ -9,6 +9,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from .archive.signals import warc_metadata
+from .discovery import META_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class AntiBotMiddleware:
             stats = self.crawler.stats
             stats.inc_value(f"antibot/{response.status}")
             stats.inc_value(f"antibot/{response.status}/{domain}")
-            portal = request.meta.get("portal")
+            portal = request.meta.get(META_KEY, {}).get("portal")
             if portal:
                 stats.inc_value(f"portal/{portal}/antibot")
             if domain not in self.warned:

@@ -7,6 +7,7 @@ import os
 
 from gkcrawl import __version__
 from gkcrawl.archive import ARCHIVE_DOWNLOADER_MIDDLEWARES, ARCHIVE_EXTENSIONS
+from gkcrawl.items import REPORT_EXPORT_FIELDS
 
 BOT_NAME = "gkcrawl"
 SPIDER_MODULES = ["gkcrawl.spiders"]
@@ -70,4 +71,5 @@ WARC_OPERATOR = os.getenv("GKCRAWL_OPERATOR", "")
 
 # --- output ---------------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"
+FEED_EXPORT_FIELDS = REPORT_EXPORT_FIELDS
 LOG_LEVEL = os.getenv("GKCRAWL_LOG_LEVEL", "INFO")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlsplit
 
 from parsel import Selector
 
@@ -19,8 +20,6 @@ from .score import REPORT_COLUMN_URL
 REPORT, REPORT_PAGE, REPORT_LIST, LOOKALIKE_ROLE, OTHER = (
     "report", "report_page", "report_list", "lookalike", "other")
 ATTACHMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".rtf", ".ofd")
-#: Attachments the parser reads; others are archived only.
-PARSABLE_ATTACHMENTS = (".pdf", ".doc", ".docx", ".wps")
 #: Header words of the template tables (either version).
 TEMPLATE_WORDS = re.compile(
     r"本年制发件数|本年新制作数量|本年新收政府信息公开申请数量|本年度办理结果|申请人情况|结转下年度继续办理")
@@ -51,8 +50,14 @@ class Verdict:
         return out
 
 
-def is_attachment(url: str) -> bool:
-    return url.lower().split("?")[0].split("#")[0].endswith(ATTACHMENT_SUFFIXES)
+def is_attachment(url: str, text: str = "") -> bool:
+    """A document link: by its path, a ``filename=…pdf`` query (download scripts), or its text."""
+    parts = urlsplit(url.lower())
+    if parts.path.endswith(ATTACHMENT_SUFFIXES):
+        return True
+    if any(v.endswith(ATTACHMENT_SUFFIXES) for _, v in parse_qsl(parts.query)):
+        return True
+    return text.strip().lower().endswith(ATTACHMENT_SUFFIXES)
 
 
 def report_title(text: str) -> re.Match[str] | None:
@@ -74,7 +79,7 @@ def classify_html(url: str, html: str, sel: Selector,
         *sel.css("h1 ::text, h2 ::text, .title ::text, #title ::text").getall()[:6],
     ) if t and t.strip()]
     titles = [clean_text(t, traditional) for t in titles]
-    attachments = [(u, t) for u, t in links if is_attachment(u)]
+    attachments = [(u, t) for u, t in links if is_attachment(u, t)]
     body = clean_text(" ".join(sel.css("body ::text").getall()[:4000]), traditional)
     for title in titles:
         match = report_title(title)

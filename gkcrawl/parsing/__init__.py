@@ -133,8 +133,8 @@ def parse_extracted(doc: Document, url: str | None = None) -> Report | NotARepor
     if template is None:
         return _without_template(doc, md, url)
     mapped = map_rows(doc, template)
-    if not mapped.rows:
-        return NotAReport("not_a_report", "template headers found but no table row with values",
+    if not any(not v.blank for row in mapped.rows for v in row.values):
+        return NotAReport("not_a_report", "the template's tables hold no numbers (a blank form)",
                           url, doc.kind, md.title)
     solved = solve(mapped)
     flags = [*doc.flags, *md.flags, *mapped.flags, *solved.flags]

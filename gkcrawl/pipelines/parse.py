@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..dedup import fingerprint
 from ..items import DocumentItem, ReportItem
 from ..parsing import parse_extracted, safely
 from .base import Pipeline
@@ -12,7 +13,8 @@ class ParsePipeline(Pipeline):
     def process_item(self, item: object) -> object:
         if not isinstance(item, DocumentItem) or item.document is None:
             return item
-        result = safely(lambda: parse_extracted(item.document, item.url), item.url)
+        document = item.document
+        result = safely(lambda: parse_extracted(document, item.url), item.url)
         item.document = None  # the rows are not needed past this point; free them
         if not result.ok:
             self.stats.inc_value(f"parse/rejected/{result.code}")
@@ -22,4 +24,5 @@ class ParsePipeline(Pipeline):
         if item.portal:
             self.stats.inc_value(f"portal/{item.portal}/reports/{report['year']}")
         return ReportItem(**report, portal=item.portal, crawl_id=item.crawl_id,
-                          fetched_at=item.fetched_at, referrer=item.referrer, warc=item.warc)
+                          fetched_at=item.fetched_at, referrer=item.referrer, warc=item.warc,
+                          fingerprint=fingerprint(document.text, report))

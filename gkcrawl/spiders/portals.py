@@ -28,14 +28,14 @@ from twisted.python.failure import Failure
 from .. import registry
 from ..archive.config import crawl_id_for
 from ..archive.signals import warc_metadata
+from ..discovery import META_KEY as META
 from ..discovery import cms
-from ..discovery.classify import (PARSABLE_ATTACHMENTS, REPORT, REPORT_LIST, REPORT_PAGE,
-                                  Verdict, classify_html, is_attachment, report_title)
+from ..discovery.classify import (REPORT, REPORT_LIST, REPORT_PAGE, Verdict, classify_html,
+                                  is_attachment, report_title)
 from ..discovery.score import score_link
 from ..discovery.urls import canonical, in_domains
 from ..items import DocumentItem
 
-META = "gk"  #: request.meta key of the crawl's own bookkeeping
 #: Priority points per link-score point; hops subtract, so shallow strong links go first.
 PRIORITY_PER_POINT = 10
 START_PRIORITY = 1000
@@ -53,7 +53,8 @@ class PortalsSpider(Spider):
         self.portals = {p.id: p for p in registry.load(portals, only)}
         # the offsite middleware keeps every request within the registry's domains
         self.allowed_domains = sorted({d for p in self.portals.values() for d in p.allowed_domains})
-        self.scheduled: Counter[str] = Counter()
+        self.scheduled: Counter[str] = Counter()  # requests per portal (the page budget)
+        self.list_pages: Counter[str] = Counter()  # pages scheduled per list (its first page)
         self.seen: set[str] = set()
 
     @classmethod
@@ -85,7 +86,8 @@ class PortalsSpider(Spider):
         info = response.meta[META]
         portal = info["portal"]
         self.crawler.stats.inc_value(f"portal/{portal}/pages")
-        if not isinstance(response, TextResponse) or is_attachment(response.url) and not _is_html(response):
+        if not isinstance(response, TextResponse) or not _is_html(response) and (
+                is_attachment(response.url) or response.body[:5] == b"%PDF-"):
             yield from self._attachment(response, info)
             return
         sel = response.selector
@@ -101,7 +103,7 @@ class PortalsSpider(Spider):
         yield from self._follow(response, info, verdict, links, extra)
 
     def _attachment(self, response: Response, info: dict[str, Any]) -> Iterator[DocumentItem]:
-        parsable = response.url.lower().split("?")[0].endswith(PARSABLE_ATTACHMENTS)
+        parsable = _parsable_document(response.body)
         verdict = Verdict("attachment", reason="report candidate" if parsable else "not parsed")
         self._record(response, info, verdict)
         if parsable:
@@ -141,9 +143,12 @@ class PortalsSpider(Spider):
                 links: list[tuple[str, str]], extra: list[cms.Found]) -> Iterator[Request]:
         portal, hops = info["portal"], info["hops"]
         on_report = verdict.role in (REPORT, REPORT_PAGE)
-        candidates = [(f.url, f.text, f.kind) for f in extra] + [(u, t, cms.PAGE) for u, t in links]
-        for url, text, kind in candidates:
-            if is_attachment(url):
+        # one decision per URL: what an adapter says a link is (pager, redirect) beats a plain link
+        candidates: dict[str, tuple[str, str]] = {}
+        for url, text, kind in [(f.url, f.text, f.kind) for f in extra] + [(u, t, cms.PAGE) for u, t in links]:
+            candidates.setdefault(canonical(url), (text, kind))
+        for url, (text, kind) in candidates.items():
+            if is_attachment(url, text):
                 if on_report or report_title(text) or verdict.role == REPORT_LIST:
                     request = self._request(url, portal, hops, "attachment", response.url,
                                             ATTACHMENT_PRIORITY, anchor=text)
@@ -153,13 +158,16 @@ class PortalsSpider(Spider):
             if kind == cms.REDIRECT:
                 request = self._request(url, portal, hops, "redirect", response.url, START_PRIORITY)
             elif kind == cms.PAGINATION:
-                pages = info.get("list_pages", 0) + 1
-                if pages > self.max_list_pages:
+                # one list may announce any number of pages: count them per list, not per chain
+                root = info.get("list_root") or canonical(response.url)
+                if self.list_pages[root] >= self.max_list_pages:
                     self.crawler.stats.inc_value(f"portal/{portal}/bounded/pagination")
                     continue
                 request = self._request(url, portal, hops, "list", response.url,
                                         score_link(url, text) * PRIORITY_PER_POINT - hops,
-                                        list_pages=pages, anchor=text)
+                                        list_root=root, anchor=text)
+                if request is not None:
+                    self.list_pages[root] += 1
             else:
                 score = score_link(url, text)
                 if score < 0:
@@ -173,7 +181,7 @@ class PortalsSpider(Spider):
                 yield request
 
     def _request(self, url: str, portal: str, hops: int, role: str, referrer: str | None,
-                 priority: int, list_pages: int = 0, anchor: str = "") -> Request | None:
+                 priority: int, list_root: str | None = None, anchor: str = "") -> Request | None:
         url = canonical(url)
         if url in self.seen or not in_domains(url, self.portals[portal].allowed_domains):
             return None
@@ -183,10 +191,17 @@ class PortalsSpider(Spider):
         self.seen.add(url)
         self.scheduled[portal] += 1
         meta = {META: {"portal": portal, "hops": hops, "role": role, "referrer": referrer,
-                       "list_pages": list_pages, "anchor": anchor}}
+                       "list_root": list_root, "anchor": anchor}}
         headers = {"Referer": referrer} if referrer else None
         return Request(url, callback=self.parse, errback=self.on_error, priority=priority,
                        meta=meta, headers=headers)
+
+
+def _parsable_document(body: bytes) -> bool:
+    """PDF, DOCX (a zip holding word/) or an OLE2 Word file, whatever the URL says."""
+    head = body[:8]
+    return (head.startswith(b"%PDF-") or head.startswith(b"\xd0\xcf\x11\xe0")
+            or (head.startswith(b"PK\x03\x04") and b"word/" in body[:65536]))
 
 
 def _is_html(response: Response) -> bool:

@@ -1,0 +1,192 @@
+"""``scrapy crawl portals`` against the sample portal served on 127.0.0.1, end to end.
+
+One crawl per module (a subprocess, exactly as users run it), then one test per acceptance
+item: every report found, nothing else classified as a report, no URL fetched twice, bounds
+kept, and an archive that gzip, warcio, cdxj-indexer and ``gkcrawl verify`` accept.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+from gkcrawl.archive.reader import ReadStats, iter_archive
+from gkcrawl.demo.registry import write_registry
+from gkcrawl.demo.site import DEFAULT_SEED, GBK_DISPOSITION, Site, build_site
+
+from ..portal import PortalProcess
+
+ROOT = Path(__file__).parents[2]
+BIN = Path(sys.executable).parent
+#: The portal's slow page answers after SLOW s; the crawl gives up after TIMEOUT s.
+SLOW, TIMEOUT = 4.0, 1.5
+TRAP_LIMIT = 5
+CRAWL_SETTINGS = {
+    "DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
+    "DOWNLOAD_TIMEOUT": str(TIMEOUT), "RETRY_TIMES": "1", "GKCRAWL_MAX_LIST_PAGES": str(TRAP_LIMIT),
+    "LOG_LEVEL": "INFO", "CRAWL_ID": "test-crawl",
+}
+
+
+@dataclass
+class Crawl:
+    site: Site
+    base: str
+    archive: Path
+    crawl_dir: Path
+    items: list[dict]
+    hits: dict[str, int]
+    log: str
+
+    def path(self, url: str) -> str:
+        parts = urlsplit(url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def run_crawl(portal: PortalProcess, out: Path, *extra: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    registry = out / "portals.csv"
+    write_registry(registry, portal.url)
+    args = [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}",
+            "-O", str(out / "reports.jsonl"), "-s", f"ARCHIVE_DIR={out / 'archive'}"]
+    for name, value in CRAWL_SETTINGS.items():
+        args += ["-s", f"{name}={value}"]
+    return subprocess.run([*args, *extra], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
+    portal = PortalProcess("--port", "0", "--seed", str(DEFAULT_SEED), "--slow-delay", str(SLOW),
+                           "--trap-limit", str(TRAP_LIMIT))
+    try:
+        out = tmp_path_factory.mktemp("crawl")
+        proc = run_crawl(portal, out)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        _, body = portal.get("/__hits__")
+        items = [json.loads(line) for line in (out / "reports.jsonl").read_text("utf-8").splitlines()]
+        yield Crawl(build_site(DEFAULT_SEED, slow_delay=SLOW, trap_limit=TRAP_LIMIT), portal.url,
+                    out / "archive", out / "archive" / "test-crawl", items, json.loads(body), proc.stderr)
+    finally:
+        portal.stop()
+
+
+def warc_files(crawl: Crawl) -> list[Path]:
+    files = sorted(crawl.crawl_dir.glob("*.warc.gz"))
+    assert files and not list(crawl.crawl_dir.glob("*.open"))
+    return files
+
+
+def test_every_report_found_with_its_true_tables(crawl: Crawl) -> None:
+    found = {crawl.path(item["source_url"]): item for item in crawl.items}
+    expected = {r.path: r for r in crawl.site.reports}
+    assert set(found) == set(expected)
+    for path, truth in expected.items():
+        item = found[path]
+        assert (item["organ"], item["year"], item["format"]) == (truth.organ, truth.year, truth.format)
+        for table in ("active_disclosure", "applications", "review_litigation"):
+            assert item[table] == truth.report[table], (path, table)
+        assert item["portal"] == "demo" and item["crawl_id"] == "test-crawl"
+        assert item["warc"]["filename"].startswith("test-crawl/")
+
+
+def test_nothing_else_is_classified_as_a_report(crawl: Crawl) -> None:
+    roles = {}
+    for exchange in iter_archive([crawl.crawl_dir]):
+        if exchange.metadata:
+            roles[crawl.path(exchange.url)] = exchange.metadata.get("role")
+    report_paths = {r.path for r in crawl.site.reports if r.kind == "html"}
+    assert {p for p, role in roles.items() if role == "report"} == report_paths
+    for path in crawl.site.lookalikes & set(roles):
+        assert roles[path] in ("lookalike", "other", "attachment"), path
+    assert all(roles.get(p) != "report" for p in crawl.site.non_reports)
+    # the lookalike notice and blank template were fetched but are not reports
+    assert crawl.site.lookalikes & set(roles)
+
+
+def test_no_url_fetched_twice(crawl: Crawl) -> None:
+    twice = {p: n for p, n in crawl.hits.items() if n > 1 and p not in crawl.site.may_repeat}
+    assert twice == {}
+    # every page a bounded crawl should reach was reached (a focused crawl may leave the
+    # attachment of a lookalike notice, the blank template, alone)
+    missing = crawl.site.all_paths - set(crawl.hits)
+    assert missing <= crawl.site.optional | crawl.site.lookalikes, missing
+
+
+def test_crawl_stays_within_bounds(crawl: Crawl) -> None:
+    fetched = set(crawl.hits)
+    assert not fetched & crawl.site.out_of_bounds
+    assert not fetched & crawl.site.disallowed  # robots.txt obeyed
+    for path in fetched:
+        trap = crawl.site.trap_of(path)
+        if trap is not None:
+            assert trap[1] <= TRAP_LIMIT, path
+    assert not any(re.search(r";jsessionid=|[?&]sid=", p) for p in fetched)  # one canonical URL
+
+
+def test_archive_passes_gzip_warcio_verify_and_cdxj(crawl: Crawl) -> None:
+    for path in warc_files(crawl):
+        assert subprocess.run(["gzip", "-t", str(path)]).returncode == 0
+        check = subprocess.run([str(BIN / "warcio"), "check", str(path)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+    verify = subprocess.run([sys.executable, "-m", "gkcrawl.cli", "verify", str(crawl.crawl_dir)],
+                            capture_output=True, text=True)
+    assert verify.returncode == 0 and "all OK" in verify.stdout
+    index = subprocess.run([str(BIN / "cdxj-indexer"), "--sort", *map(str, warc_files(crawl))],
+                           capture_output=True, text=True, cwd=crawl.crawl_dir)
+    assert index.returncode == 0
+    lines = [line for line in index.stdout.splitlines() if line.strip()]
+    assert len(lines) == len((crawl.crawl_dir / "index.cdxj").read_text().splitlines())
+
+
+def test_every_fetch_archived_exactly_once_with_its_status(crawl: Crawl) -> None:
+    stats = ReadStats()
+    archived: Counter[str] = Counter()
+    statuses: dict[str, set[int]] = {}
+    for exchange in iter_archive([crawl.crawl_dir], stats=stats):
+        path = crawl.path(exchange.url)
+        archived[path] += 1
+        statuses.setdefault(path, set()).add(exchange.status)
+    # a fetch that timed out has no response to archive: it is in the crawl log instead
+    timed_out = Counter(crawl.path(json.loads(line)["url"])
+                        for line in (crawl.crawl_dir / "crawl.log.jsonl").read_text().splitlines())
+    assert set(timed_out) == set(crawl.site.slow)
+    assert archived + timed_out == Counter(crawl.hits)
+    for path, status in crawl.site.errors.items():
+        if path in crawl.hits:
+            assert statuses[path] == {status}, path
+    assert statuses["/robots.txt"] == {200}
+    redirect = next(iter(crawl.site.redirects))
+    assert statuses[redirect] == {crawl.site[redirect].status}
+
+
+def test_gbk_disposition_and_cookies_archived_byte_faithfully(crawl: Crawl) -> None:
+    path = next(p for p, spec in crawl.site.items() if spec.header("Content-Disposition") == GBK_DISPOSITION)
+    spec = crawl.site[path]
+    exchange = next(e for e in iter_archive([crawl.crawl_dir]) if crawl.path(e.url) == path)
+    headers = [(k.lower(), v) for k, v in exchange.headers]
+    assert (b"content-disposition", GBK_DISPOSITION) in headers
+    assert [v for k, v in headers if k == b"set-cookie"] == spec.header_list("Set-Cookie")
+    with exchange.location.path.open("rb") as warc:  # the raw record, as any WARC tool reads it
+        warc.seek(exchange.location.offset)
+        record = gzip.decompress(warc.read(exchange.location.length))
+    assert b"Content-Disposition: " + GBK_DISPOSITION + b"\r\n" in record
+
+
+def test_run_summary_per_portal(crawl: Crawl) -> None:
+    summary = json.loads((crawl.crawl_dir / "summary.json").read_text("utf-8"))
+    demo = summary["portals"]["demo"]
+    by_year = Counter(str(item["year"]) for item in crawl.items)
+    assert demo["reports"] == dict(by_year)
+    assert demo["pages"] >= len(crawl.site.all_paths) - len(crawl.site.optional) - 5
+    assert demo["antibot"] == 1 and demo["errors"] >= 2
+    assert summary["finish_reason"] == "finished" and summary["warc_write_errors"] == 0
+    assert "Run summary" in crawl.log
