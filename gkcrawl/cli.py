@@ -118,7 +118,7 @@ def _demo(args: argparse.Namespace) -> int:
 #: The demo portal is local: no politeness delay, short timeouts for its deliberately slow page.
 _DEMO_SETTINGS = ("-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
                   "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "DOWNLOAD_TIMEOUT=3",
-                  "-s", "RETRY_TIMES=1", "-s", "LOG_LEVEL=WARNING")
+                  "-s", "RETRY_TIMES=1", "-s", "RETRY_BACKOFF_BASE=0.2", "-s", "LOG_LEVEL=WARNING")
 
 
 def _verify(args: argparse.Namespace) -> int:

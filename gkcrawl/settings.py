@@ -28,9 +28,12 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
-# 5xx and timeouts are retried with growing delays (Scrapy 2.19 backs off between retries).
+# 5xx and timeouts are retried with growing delays: 2 s, 4 s, 8 s (gkcrawl.middlewares.BackoffRetryMiddleware
+# replaces Scrapy's RetryMiddleware, which retries at once); Retry-After is honoured.
 RETRY_ENABLED = True
 RETRY_TIMES = 3
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 60.0
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 DOWNLOAD_TIMEOUT = 60
 # Reports are PDFs of a few MB; anything past this is not a report and wastes the archive.
@@ -53,7 +56,9 @@ REMOTE_CONTROL_ENABLED = False
 EXTENSIONS = {**ARCHIVE_EXTENSIONS, "gkcrawl.extensions.PortalSummary": 10}
 DOWNLOADER_MIDDLEWARES = {
     **ARCHIVE_DOWNLOADER_MIDDLEWARES,
-    # sees responses before RetryMiddleware (550); 412 is not a retry code: counted, not retried
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "gkcrawl.middlewares.BackoffRetryMiddleware": 550,
+    # sees responses before the retry middleware (550); 412 is not a retry code: counted, not retried
     "gkcrawl.middlewares.AntiBotMiddleware": 560,
 }
 

@@ -1,7 +1,8 @@
 """Store: write runs, report copies, reports and quarantine entries to the database.
 
 Runs after validate and dedup and before quarantine. A DedupPipeline stores the copies it decides
-on itself (``gkcrawl.store.mark_stored``); a report item that reaches this pipeline unmarked is
+on itself and says so in ``item.dedup["source_id"]`` (``gkcrawl.store.mark_stored``); a report
+item that reaches this pipeline without it is
 stored the simple way: as the chosen copy of its (organ, year), the previously chosen copy
 becoming a 'copy'. Quarantine items are stored and passed on (QuarantinePipeline drops them).
 """
@@ -16,8 +17,15 @@ from scrapy.crawler import Crawler
 from .. import PARSER_VERSION
 from ..archive.config import crawl_id_for
 from ..items import QuarantineItem, ReportItem
-from ..store import (QuarantineRow, ReportRow, SourceRow, Store, mark_stored, store_for,
-                     stored_source_id)
+from ..store import (
+    QuarantineRow,
+    ReportRow,
+    SourceRow,
+    Store,
+    mark_stored,
+    store_for,
+    stored_source_id,
+)
 from .base import Pipeline
 
 
@@ -46,26 +54,28 @@ class StorePipeline(Pipeline):
             self.store.upsert_quarantine(QuarantineRow.from_item(item))
             self.stats.inc_value("store/quarantine")
         elif isinstance(item, ReportItem) and stored_source_id(item) is None:
-            mark_stored(item, self.store_alone(item))
+            self.store_alone(item)
         return item
 
     def store_alone(self, item: ReportItem) -> int:
         """Without dedup: this copy becomes the chosen one of its (organ, year)."""
         store = self.store
         row = SourceRow.from_item(item, role="chosen")
+        copies: list[SourceRow] = []
         with store.transaction():
             if row.organ_key is not None and row.year is not None:
                 store.lock_report(row.organ_key, row.year)
             source_id = store.upsert_source(row)
             store.set_source_role(source_id, "chosen")
             self.stats.inc_value("store/sources")
-            if row.organ_key is None or row.year is None:
+            if row.organ_key is not None and row.year is not None:
+                copies = store.sources(row.organ_key, row.year)
+                for other in copies:
+                    if other.id != source_id and other.role == "chosen":
+                        store.set_source_role(other.id, "copy")  # type: ignore[arg-type]
+                store.upsert_report(ReportRow.from_source(row, n_sources=len(copies)))
+                self.stats.inc_value("store/reports")
+            else:
                 self.stats.inc_value("store/sources_without_organ_or_year")
-                return source_id
-            copies = store.sources(row.organ_key, row.year)
-            for other in copies:
-                if other.id != source_id and other.role == "chosen":
-                    store.set_source_role(other.id, "copy")  # type: ignore[arg-type]
-            store.upsert_report(ReportRow.from_source(row, n_sources=len(copies)))
-            self.stats.inc_value("store/reports")
+        mark_stored(item, source_id, role="chosen", copies=len(copies) or 1, chosen_url=row.url)
         return source_id

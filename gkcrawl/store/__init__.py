@@ -1,0 +1,122 @@
+"""The store: runs, report copies (sources), reports and quarantine entries in a database.
+
+SQLite by default (``STORE_PATH``, default ``<ARCHIVE_DIR>/gkcrawl.sqlite3``, next to the WARCs);
+PostgreSQL when ``STORE_URL`` is set (``postgresql://…``), for crawl workers on several machines
+writing into one database. Both get the same schema through the same migrations
+(``schema.py``), applied when a store is opened. Upserts are keyed on (url, WARC record), so a
+crawl or a replay run twice never duplicates a row.
+
+Components of one crawl share one connection: ``store_for(crawler)`` opens it on first use and
+closes it when the engine stops.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..archive.config import ARCHIVE_DIR
+from .base import Store, StoreError
+from .rows import QuarantineRow, ReportRow, RunRow, SourceRow, json_safe, record_key
+from .schema import MIGRATIONS, ROLES, Migration
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+
+__all__ = [
+    "MIGRATIONS", "ROLES", "STORE_FILENAME", "Migration", "QuarantineRow", "ReportRow", "RunRow",
+    "SourceRow", "Store", "StoreError", "close_store_for", "is_postgres_url", "json_safe",
+    "mark_stored", "open_store", "record_key", "store_for", "store_target", "stored_source_id",
+]
+
+logger = logging.getLogger(__name__)
+
+STORE_FILENAME = "gkcrawl.sqlite3"
+_PG_SCHEMES = ("postgresql://", "postgres://")
+
+_stores: weakref.WeakKeyDictionary[Crawler, Store] = weakref.WeakKeyDictionary()
+
+
+def is_postgres_url(target: str | Path) -> bool:
+    return isinstance(target, str) and target.lower().startswith(_PG_SCHEMES)
+
+
+def open_store(target: str | Path, *, migrate: bool = True) -> Store:
+    """A ``postgresql://``/``postgres://`` URL opens PostgreSQL, anything else is a SQLite file
+    (its parent directories are created). Missing migrations are applied unless ``migrate`` is
+    false."""
+    if is_postgres_url(target):
+        from .postgres import PostgresStore
+
+        store: Store = PostgresStore(str(target))
+    else:
+        from .sqlite import SQLiteStore
+
+        store = SQLiteStore(target)
+    if migrate:
+        try:
+            applied = store.migrate()
+        except BaseException:
+            store.close()
+            raise
+        if applied:
+            logger.info("store %s: applied migrations %s", store.target, applied)
+    return store
+
+
+def store_target(settings: BaseSettings) -> str:
+    """``STORE_URL`` if set, else ``STORE_PATH``, else ``<ARCHIVE_DIR>/gkcrawl.sqlite3``."""
+    url = settings.get("STORE_URL")
+    if url:
+        return str(url)
+    path = settings.get("STORE_PATH")
+    if path:
+        return str(path)
+    return str(Path(settings.get("ARCHIVE_DIR") or ARCHIVE_DIR) / STORE_FILENAME)
+
+
+def store_for(crawler: Crawler) -> Store:
+    """The store of ``crawler``, opened (and migrated) on first use, shared by every component
+    of the crawl, closed when the engine stops."""
+    store = _stores.get(crawler)
+    if store is None or store.closed:
+        store = open_store(store_target(crawler.settings))
+        _stores[crawler] = store
+        logger.info("store: %s", store.target)
+        from scrapy import signals
+
+        ref = weakref.ref(crawler)
+
+        def close_store(**_: Any) -> None:
+            owner = ref()
+            if owner is not None:
+                close_store_for(owner)
+
+        crawler.signals.connect(close_store, signal=signals.engine_stopped, weak=False)
+    return store
+
+
+def close_store_for(crawler: Crawler) -> None:
+    store = _stores.pop(crawler, None)
+    if store is not None:
+        store.close()
+
+
+def mark_stored(item: Any, source_id: int, *, role: str | None = None,
+                copies: int | None = None, chosen_url: str | None = None) -> None:
+    """Record on ``item.dedup`` that the item is stored as source ``source_id`` (the dedup
+    pipeline does this; StorePipeline then leaves the item alone)."""
+    info = {"source_id": source_id, "role": role, "copies": copies, "chosen_url": chosen_url}
+    if isinstance(item, dict):
+        item["dedup"] = {**(item.get("dedup") or {}), **info}
+    else:
+        item.dedup = {**(getattr(item, "dedup", None) or {}), **info}
+
+
+def stored_source_id(item: Any) -> int | None:
+    """The source id a pipeline stored ``item`` as (``item.dedup["source_id"]``), or None."""
+    info = item.get("dedup") if isinstance(item, dict) else getattr(item, "dedup", None)
+    return info.get("source_id") if isinstance(info, dict) else None

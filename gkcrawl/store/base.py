@@ -1,0 +1,391 @@
+"""The store's operations, written once; ``sqlite.py`` and ``postgres.py`` supply the dialect.
+
+SQL here uses named parameters (``:name``) and only what SQLite ≥ 3.35 and PostgreSQL ≥ 11 both
+accept (``INSERT … ON CONFLICT … DO UPDATE``, ``RETURNING``). Every upsert is one statement, so
+it is atomic and safe when several crawl workers write into one PostgreSQL at once.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import fields
+from datetime import datetime
+from typing import Any, ClassVar, Self
+
+from ..dedup import bands
+from .rows import (
+    QuarantineRow,
+    ReportRow,
+    RunRow,
+    SourceRow,
+    json_safe,
+    record_key,
+    to_datetime,
+    utcnow,
+)
+from .schema import MIGRATIONS, MIGRATIONS_TABLE, ROLES, TOKENS, Migration
+
+JSON_COLUMNS = frozenset({"stats", "fingerprint", "report", "validation"})
+TS_COLUMNS = frozenset({"started_at", "finished_at", "fetched_at", "first_seen", "last_seen",
+                        "updated_at", "resolved_at", "applied_at", "now"})
+BOOL_COLUMNS = frozenset({"official"})
+
+_WARC = ("record_id", "payload_digest", "warc_file", "warc_offset", "warc_length")
+_PARSED = ("organ", "organ_key", "year", "format", "source_kind", "published", "official",
+           "completeness", "fingerprint", "parser_version", "report", "validation")
+
+
+def _upsert_sql(table: str, columns: Sequence[str], key: str, *, keep_first: Sequence[str] = (),
+                prefer_new: Sequence[str] = (), overwrite: Sequence[str] = (),
+                extra: Sequence[str] = (), returning: str | None = None) -> str:
+    """``INSERT … ON CONFLICT (key) DO UPDATE``: ``keep_first`` columns keep a non-null stored
+    value, ``prefer_new`` take a non-null new value, ``overwrite`` always take the new value."""
+    sets = [f"{c} = COALESCE({table}.{c}, excluded.{c})" for c in keep_first]
+    sets += [f"{c} = COALESCE(excluded.{c}, {table}.{c})" for c in prefer_new]
+    sets += [f"{c} = excluded.{c}" for c in overwrite]
+    sets += list(extra)
+    sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
+           f"VALUES ({', '.join(':' + c for c in columns)}) "
+           f"ON CONFLICT ({key}) DO UPDATE SET {', '.join(sets)}")
+    return sql + (f" RETURNING {returning}" if returning else "")
+
+
+_SOURCE_COLUMNS = ("url", "record_key", *_WARC, "portal", "crawl_id", "fetched_at", *_PARSED,
+                   "role", "first_seen", "last_seen")
+UPSERT_SOURCE = _upsert_sql(
+    "sources", _SOURCE_COLUMNS, "url, record_key",
+    # the capture does not change when the same record is parsed again by a replay
+    keep_first=("portal", "crawl_id", "fetched_at"),
+    prefer_new=_WARC,
+    # a re-parse (parser upgrade) replaces what was parsed; ``role`` is left to set_source_role
+    overwrite=(*_PARSED, "last_seen"),
+    returning="id")
+
+_REPORT_COLUMNS = ("organ_key", "year", "organ", "format", "source_id", "n_sources", "report",
+                   "validation", "parser_version", "updated_at")
+UPSERT_REPORT = _upsert_sql("reports", _REPORT_COLUMNS, "organ_key, year",
+                            overwrite=_REPORT_COLUMNS[2:])
+
+_QUARANTINE_COLUMNS = ("url", "record_key", *_WARC, "code", "reason", "portal", "role", "title",
+                       "crawl_id", "fetched_at", "parser_version", "first_seen", "last_seen")
+UPSERT_QUARANTINE = _upsert_sql(
+    "quarantine", _QUARANTINE_COLUMNS, "url, record_key",
+    keep_first=("crawl_id", "fetched_at"),
+    prefer_new=(*_WARC, "portal", "role", "title"),
+    overwrite=("code", "reason", "parser_version", "last_seen"),
+    # failing again after a success makes the entry open again
+    extra=("resolved_at = NULL",),
+    returning="id")
+
+START_RUN = _upsert_sql(
+    "runs", ("crawl_id", "spider", "started_at", "parser_version", "starts"), "crawl_id",
+    keep_first=("started_at",), prefer_new=("spider", "parser_version"),
+    extra=("finished_at = NULL", "finish_reason = NULL", "starts = runs.starts + 1"))
+
+FINISH_RUN = _upsert_sql(
+    "runs", ("crawl_id", "finished_at", "finish_reason", "stats"), "crawl_id",
+    overwrite=("finished_at", "finish_reason"), prefer_new=("stats",))
+
+RESOLVE_QUARANTINE = ("UPDATE quarantine SET resolved_at = :now "
+                      "WHERE url = :url AND record_key = :key AND resolved_at IS NULL")
+
+
+class StoreError(RuntimeError):
+    pass
+
+
+class Store(abc.ABC):
+    """Runs, sources, reports and quarantine entries in SQLite or PostgreSQL.
+
+    One connection per object; use one object from one thread at a time. Every method is atomic
+    on its own; ``transaction()`` groups several (nested blocks become savepoints).
+    """
+
+    dialect: ClassVar[str]
+    #: reports() fetches this many rows per query (keyset pagination: no cursor stays open)
+    page_size: ClassVar[int] = 500
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self._depth = 0
+
+    # --- dialect ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def _exec(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        """Run one statement; the result has ``fetchall()`` (dicts) and ``rowcount``."""
+
+    @abc.abstractmethod
+    def _transaction(self) -> AbstractContextManager[None]: ...
+
+    @abc.abstractmethod
+    def _lock_migrations(self) -> None:
+        """Inside the migration transaction: keep other processes out until it commits."""
+
+    @abc.abstractmethod
+    def lock_report(self, organ_key: str, year: int) -> None:
+        """Inside ``transaction()``: hold (organ_key, year) until the transaction ends, so that
+        two workers deciding the same report do so one after the other."""
+
+    @abc.abstractmethod
+    def _json_in(self, value: Any) -> Any: ...
+
+    @abc.abstractmethod
+    def _json_out(self, value: Any) -> Any: ...
+
+    @abc.abstractmethod
+    def _ts_in(self, value: datetime | None) -> Any: ...
+
+    @abc.abstractmethod
+    def _ts_out(self, value: Any) -> datetime | None: ...
+
+    @abc.abstractmethod
+    def _bool_in(self, value: bool) -> Any: ...
+
+    @property
+    @abc.abstractmethod
+    def closed(self) -> bool: ...
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    # --- plumbing --------------------------------------------------------------------------
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.target}>"
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[Self]:
+        """Commit on success, roll back on an exception; nested blocks are savepoints."""
+        if self.closed:
+            raise StoreError(f"{self!r} is closed")
+        with self._transaction():
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+
+    def _require_transaction(self, what: str) -> None:
+        if not self.in_transaction:
+            raise StoreError(f"{what} must be called inside store.transaction()")
+
+    def _params(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        out = {}
+        for name, value in values.items():
+            if name in JSON_COLUMNS and value is not None:
+                value = self._json_in(value)
+            elif name in TS_COLUMNS:
+                value = self._ts_in(to_datetime(value))
+            elif name in BOOL_COLUMNS:
+                value = self._bool_in(bool(value))
+            out[name] = value
+        return out
+
+    def _decode(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        out = {}
+        for name, value in row.items():
+            if name in JSON_COLUMNS and value is not None:
+                value = self._json_out(value)
+            elif name in TS_COLUMNS:
+                value = self._ts_out(value)
+            elif name in BOOL_COLUMNS:
+                value = bool(value)
+            out[name] = value
+        return out
+
+    def _rows(self, cls: type[Any], sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        names = {f.name for f in fields(cls)}
+        return [cls(**{k: v for k, v in self._decode(r).items() if k in names})
+                for r in self._exec(sql, params).fetchall()]
+
+    # --- migrations ------------------------------------------------------------------------
+    def migrate(self, migrations: Sequence[Migration] = MIGRATIONS) -> list[int]:
+        """Apply the migrations not applied yet, in one transaction; the versions applied."""
+        applied: list[int] = []
+        with self.transaction():
+            self._lock_migrations()
+            self._exec(MIGRATIONS_TABLE.format(**TOKENS[self.dialect]))
+            done = {r["version"] for r in
+                    self._exec("SELECT version FROM schema_migrations").fetchall()}
+            for migration in sorted(migrations, key=lambda m: m.version):
+                if migration.version in done:
+                    continue
+                for statement in migration.for_dialect(self.dialect):
+                    self._exec(statement)
+                self._exec("INSERT INTO schema_migrations (version, name, applied_at) "
+                           "VALUES (:version, :name, :applied_at)",
+                           self._params({"version": migration.version, "name": migration.name,
+                                         "applied_at": utcnow()}))
+                applied.append(migration.version)
+        return applied
+
+    def migrations(self) -> list[tuple[int, str, datetime | None]]:
+        """The applied migrations: (version, name, applied_at)."""
+        rows = self._exec("SELECT version, name, applied_at FROM schema_migrations "
+                          "ORDER BY version").fetchall()
+        return [(r["version"], r["name"], self._ts_out(r["applied_at"])) for r in rows]
+
+    # --- runs ------------------------------------------------------------------------------
+    def start_run(self, crawl_id: str, *, spider: str | None = None,
+                  parser_version: str | None = None,
+                  started_at: datetime | str | None = None) -> None:
+        """Record a crawl (or replay) starting; a resumed crawl (same id) reopens its row."""
+        with self.transaction():
+            self._exec(START_RUN, self._params({
+                "crawl_id": crawl_id, "spider": spider, "started_at": started_at or utcnow(),
+                "parser_version": parser_version, "starts": 1}))
+
+    def finish_run(self, crawl_id: str, *, finish_reason: str | None = None,
+                   stats: Mapping[str, Any] | None = None,
+                   finished_at: datetime | str | None = None) -> None:
+        """Record a run ending, with its stats (made JSON-safe)."""
+        with self.transaction():
+            self._exec(FINISH_RUN, self._params({
+                "crawl_id": crawl_id, "finished_at": finished_at or utcnow(),
+                "finish_reason": finish_reason,
+                "stats": json_safe(dict(stats)) if stats is not None else None}))
+
+    def runs(self) -> list[RunRow]:
+        """All runs, by start time (a run whose start was not recorded: by its finish time)."""
+        return self._rows(RunRow, "SELECT * FROM runs "
+                                  "ORDER BY COALESCE(started_at, finished_at), crawl_id")
+
+    def run(self, crawl_id: str) -> RunRow | None:
+        rows = self._rows(RunRow, "SELECT * FROM runs WHERE crawl_id = :id", {"id": crawl_id})
+        return rows[0] if rows else None
+
+    # --- sources ---------------------------------------------------------------------------
+    def upsert_source(self, row: SourceRow) -> int:
+        """Insert or update the copy (url, record); returns its id (also set on ``row``).
+
+        Parsed fields and ``last_seen`` are replaced (a re-parse after a parser upgrade), the
+        capture (crawl id, fetch time) and ``role`` are kept. An open quarantine entry for the
+        same record is resolved: it parses now.
+        """
+        if row.role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}, not {row.role!r}")
+        now = utcnow()
+        values = {c: getattr(row, c) for c in _SOURCE_COLUMNS
+                  if c not in ("record_key", "first_seen", "last_seen")}
+        values |= {"record_key": row.record_key, "first_seen": now, "last_seen": now,
+                   "validation": row.validation if row.validation is not None else []}
+        with self.transaction():
+            source_id = self._exec(UPSERT_SOURCE, self._params(values)).fetchall()[0]["id"]
+            self._exec(RESOLVE_QUARANTINE, self._params(
+                {"now": now, "url": row.url, "key": row.record_key}))
+            self._exec("DELETE FROM source_bands WHERE source_id = :id", {"id": source_id})
+            if row.fingerprint:
+                found = bands(row.fingerprint)
+                self._exec("INSERT INTO source_bands (band, source_id) VALUES "
+                           + ", ".join(f"(:b{i}, :id)" for i in range(len(found)))
+                           + " ON CONFLICT DO NOTHING",
+                           {"id": source_id, **{f"b{i}": b for i, b in enumerate(found)}})
+        row.id = source_id
+        return source_id
+
+    def similar_sources(self, fingerprint: Sequence[int], *, year: int | None = None,
+                        exclude_id: int | None = None) -> list[SourceRow]:
+        """Copies sharing at least one LSH band with ``fingerprint`` (candidates: compare them
+        with ``gkcrawl.dedup.similarity``), of ``year`` when given, oldest first."""
+        found = bands(fingerprint)
+        params: dict[str, Any] = {f"b{i}": b for i, b in enumerate(found)}
+        sql = ("SELECT * FROM sources WHERE id IN (SELECT source_id FROM source_bands WHERE band "
+               f"IN ({', '.join(':b' + str(i) for i in range(len(found)))}))")
+        if year is not None:
+            sql += " AND year = :year"
+            params["year"] = year
+        if exclude_id is not None:
+            sql += " AND id <> :exclude"
+            params["exclude"] = exclude_id
+        return self._rows(SourceRow, sql + " ORDER BY id", params)
+
+    def sources(self, organ_key: str | None = None, year: int | None = None) -> list[SourceRow]:
+        """Stored copies, oldest first; filtered by organ key and/or year when given."""
+        where: list[str] = []
+        params: dict[str, Any] = {}
+        if organ_key is not None:
+            where.append("organ_key = :organ_key")
+            params["organ_key"] = organ_key
+        if year is not None:
+            where.append("year = :year")
+            params["year"] = year
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        return self._rows(SourceRow, f"SELECT * FROM sources{clause} ORDER BY id", params)
+
+    def source(self, source_id: int) -> SourceRow | None:
+        rows = self._rows(SourceRow, "SELECT * FROM sources WHERE id = :id", {"id": source_id})
+        return rows[0] if rows else None
+
+    def set_source_role(self, source_id: int, role: str) -> None:
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}, not {role!r}")
+        with self.transaction():
+            cursor = self._exec("UPDATE sources SET role = :role WHERE id = :id",
+                                {"role": role, "id": source_id})
+            if cursor.rowcount == 0:
+                raise LookupError(f"no source with id {source_id}")
+
+    # --- reports ---------------------------------------------------------------------------
+    def upsert_report(self, row: ReportRow) -> None:
+        """Insert or replace the report of (organ_key, year)."""
+        values = {c: getattr(row, c) for c in _REPORT_COLUMNS if c != "updated_at"}
+        values |= {"updated_at": utcnow(),
+                   "validation": row.validation if row.validation is not None else []}
+        with self.transaction():
+            self._exec(UPSERT_REPORT, self._params(values))
+
+    def report(self, organ_key: str, year: int) -> ReportRow | None:
+        rows = self._rows(ReportRow, "SELECT * FROM reports WHERE organ_key = :k AND year = :y",
+                          {"k": organ_key, "y": year})
+        return rows[0] if rows else None
+
+    def reports(self) -> Iterator[ReportRow]:
+        """All reports ordered by (organ_key, year), fetched a page at a time."""
+        page = self._rows(ReportRow, "SELECT * FROM reports ORDER BY organ_key, year LIMIT :n",
+                          {"n": self.page_size})
+        while page:
+            yield from page
+            if len(page) < self.page_size:
+                return
+            last = page[-1]
+            page = self._rows(
+                ReportRow,
+                "SELECT * FROM reports WHERE organ_key > :k OR (organ_key = :k AND year > :y) "
+                "ORDER BY organ_key, year LIMIT :n",
+                {"k": last.organ_key, "y": last.year, "n": self.page_size})
+
+    # --- quarantine ------------------------------------------------------------------------
+    def upsert_quarantine(self, row: QuarantineRow) -> int:
+        """Insert or update the entry for (url, record); returns its id. Re-opens a resolved one."""
+        now = utcnow()
+        values = {c: getattr(row, c) for c in _QUARANTINE_COLUMNS
+                  if c not in ("record_key", "first_seen", "last_seen")}
+        values |= {"record_key": row.record_key, "first_seen": now, "last_seen": now}
+        with self.transaction():
+            entry_id = self._exec(UPSERT_QUARANTINE, self._params(values)).fetchall()[0]["id"]
+        row.id = entry_id
+        return entry_id
+
+    def quarantine(self, include_resolved: bool = False) -> list[QuarantineRow]:
+        clause = "" if include_resolved else " WHERE resolved_at IS NULL"
+        return self._rows(QuarantineRow,
+                          f"SELECT * FROM quarantine{clause} ORDER BY first_seen, id")
+
+    def resolve_quarantine(self, url: str, record_id: str | None,
+                           payload_digest: str | None = None) -> int:
+        """Mark the entry of (url, record) resolved; the number of entries resolved (0 or 1)."""
+        with self.transaction():
+            cursor = self._exec(RESOLVE_QUARANTINE, self._params(
+                {"now": utcnow(), "url": url, "key": record_key(record_id, payload_digest)}))
+            return cursor.rowcount

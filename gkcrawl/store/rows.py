@@ -1,0 +1,232 @@
+"""The rows the store reads and writes, and how they are built from pipeline items."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from .. import dedup
+
+
+def record_key(record_id: str | None, payload_digest: str | None = None) -> str:
+    """The second half of the unique key of sources and quarantine entries.
+
+    The WARC record id when there is one (a replay of the same record maps onto the same row),
+    else the payload digest, else ``''`` (not archived: one row per URL).
+    """
+    return record_id or payload_digest or ""
+
+
+def to_datetime(value: datetime | str | None) -> datetime | None:
+    """An aware UTC datetime from a datetime (naive = UTC) or an ISO 8601 string."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return str(value)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` as plain JSON types: datetimes as ISO strings, Decimals as floats, NaN as null,
+    anything else unknown as its ``str`` (for crawler stats)."""
+    return _finite(json.loads(json.dumps(value, default=_json_default)))
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+                      default=_json_default)
+
+
+#: item fields kept out of the stored report JSON: they have columns of their own, or are internal
+NOT_IN_REPORT = ("warc", "fingerprint", "dedup", "validation")
+
+
+def _item_dict(item: Any) -> dict[str, Any]:
+    if isinstance(item, dict):
+        return dict(item)
+    if is_dataclass(item) and not isinstance(item, type):
+        return {f.name: getattr(item, f.name) for f in fields(item)}
+    from itemadapter import ItemAdapter
+
+    return ItemAdapter(item).asdict()
+
+
+def _warc(pointer: dict[str, Any] | None) -> dict[str, Any]:
+    pointer = pointer or {}
+    return {"record_id": pointer.get("record_id") or None,
+            "payload_digest": pointer.get("digest") or None,
+            "warc_file": pointer.get("filename"), "warc_offset": pointer.get("offset"),
+            "warc_length": pointer.get("length")}
+
+
+@dataclass
+class RunRow:
+    crawl_id: str
+    spider: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    finish_reason: str | None = None
+    parser_version: str | None = None
+    stats: dict[str, Any] | None = None
+    #: how many times the run was started (a resumed crawl with the same crawl id adds one)
+    starts: int = 0
+
+
+@dataclass
+class SourceRow:
+    """One archived copy of a report (``id`` is set by the store)."""
+
+    url: str
+    #: the parsed report: the keys of docs/report-schema.md (tables, inferred, checks, flags, …)
+    report: dict[str, Any]
+    record_id: str | None = None
+    payload_digest: str | None = None
+    warc_file: str | None = None
+    warc_offset: int | None = None
+    warc_length: int | None = None
+    portal: str | None = None
+    crawl_id: str | None = None
+    fetched_at: datetime | None = None
+    organ: str | None = None
+    organ_key: str | None = None
+    year: int | None = None
+    format: str | None = None
+    source_kind: str | None = None
+    published: str | None = None
+    official: bool = False
+    completeness: int = 0
+    fingerprint: list[int] | None = None
+    parser_version: str | None = None
+    validation: list[Any] = field(default_factory=list)
+    role: str = "copy"
+    id: int | None = None
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+
+    @property
+    def record_key(self) -> str:
+        return record_key(self.record_id, self.payload_digest)
+
+    @classmethod
+    def from_item(cls, item: Any, *, role: str = "copy", organ_key: str | None = None,
+                  official: bool | None = None, fingerprint: list[int] | None = None,
+                  validation: list[Any] | None = None) -> SourceRow:
+        """A row from a ``ReportItem`` (or its dict). Unset keyword arguments come from the item
+        (organ_key, fingerprint, validation set by the parse/validate pipelines) or from
+        ``gkcrawl.dedup`` (organ key of the organ, official = a ``*.gov.cn`` host)."""
+        data = _item_dict(item)
+        url = data.get("source_url") or ""
+        if not url:
+            raise ValueError("a report item without source_url cannot be stored")
+        report = json_safe({k: v for k, v in data.items() if k not in NOT_IN_REPORT})
+        if organ_key is None:
+            organ_key = data.get("organ_key") or dedup.organ_key(data.get("organ"))
+        if validation is None:
+            validation = data.get("validation") or []
+        return cls(
+            url=url, report=report, **_warc(data.get("warc")), portal=data.get("portal"),
+            crawl_id=data.get("crawl_id"), fetched_at=to_datetime(data.get("fetched_at")),
+            organ=data.get("organ"), organ_key=organ_key, year=data.get("year"),
+            format=data.get("format"), source_kind=data.get("source_kind"),
+            published=data.get("published"),
+            official=dedup.is_official(url) if official is None else official,
+            completeness=dedup.completeness(report),
+            fingerprint=fingerprint if fingerprint is not None else data.get("fingerprint"),
+            parser_version=data.get("parser_version"), validation=json_safe(list(validation)),
+            role=role)
+
+
+@dataclass
+class ReportRow:
+    """The report of one organ for one year: the chosen copy's parse."""
+
+    organ_key: str
+    year: int
+    source_id: int
+    report: dict[str, Any]
+    organ: str | None = None
+    format: str | None = None
+    n_sources: int = 1
+    validation: list[Any] = field(default_factory=list)
+    parser_version: str | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def from_source(cls, source: SourceRow, *, n_sources: int = 1) -> ReportRow:
+        if source.id is None or source.organ_key is None or source.year is None:
+            raise ValueError("a report needs a stored source with an organ key and a year")
+        return cls(organ_key=source.organ_key, year=source.year, source_id=source.id,
+                   report=source.report, organ=source.organ, format=source.format,
+                   n_sources=n_sources, validation=source.validation,
+                   parser_version=source.parser_version)
+
+
+@dataclass
+class QuarantineRow:
+    """A document that looked like a report but did not parse, with its WARC pointer."""
+
+    url: str
+    code: str
+    reason: str
+    record_id: str | None = None
+    payload_digest: str | None = None
+    portal: str | None = None
+    role: str | None = None
+    title: str | None = None
+    crawl_id: str | None = None
+    fetched_at: datetime | None = None
+    warc_file: str | None = None
+    warc_offset: int | None = None
+    warc_length: int | None = None
+    parser_version: str | None = None
+    id: int | None = None
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    resolved_at: datetime | None = None
+
+    @property
+    def record_key(self) -> str:
+        return record_key(self.record_id, self.payload_digest)
+
+    @classmethod
+    def from_item(cls, item: Any) -> QuarantineRow:
+        data = _item_dict(item)
+        return cls(url=data["url"], code=data["code"], reason=data["reason"],
+                   **_warc(data.get("warc")), portal=data.get("portal"), role=data.get("role"),
+                   title=data.get("title"), crawl_id=data.get("crawl_id"),
+                   fetched_at=to_datetime(data.get("fetched_at")),
+                   parser_version=data.get("parser_version"))

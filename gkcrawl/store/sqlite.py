@@ -1,0 +1,116 @@
+"""SQLite: the default store, a file next to the WARCs (WAL mode, busy timeout, foreign keys)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .base import Store, StoreError
+from .rows import dumps
+from .schema import SQLITE
+
+#: seconds a writer waits for another process's write transaction before giving up
+BUSY_TIMEOUT = 60.0
+
+
+def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
+    return {d[0]: v for d, v in zip(cursor.description, row)}
+
+
+class SQLiteStore(Store):
+    """Writes take the database lock at ``BEGIN IMMEDIATE``: one writer at a time, so
+    ``lock_report`` has nothing to add. Readers are not blocked (WAL)."""
+
+    dialect = SQLITE
+
+    def __init__(self, path: str | Path, *, timeout: float = BUSY_TIMEOUT) -> None:
+        super().__init__(str(path))
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if sqlite3.sqlite_version_info < (3, 35):
+            raise StoreError(f"SQLite {sqlite3.sqlite_version} is too old (3.35+ needed)")
+        # isolation_level=None: no implicit BEGIN, transactions are ours (see _transaction)
+        self._conn = sqlite3.connect(path, timeout=timeout, isolation_level=None,
+                                     check_same_thread=False)
+        self._conn.row_factory = _dict_row
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        self._closed = False
+        self._savepoints = 0
+
+    def _exec(self, sql: str, params: Mapping[str, Any] | None = None) -> sqlite3.Cursor:
+        return self._conn.execute(sql, params or {})
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        if not self._conn.in_transaction:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            try:
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            return
+        self._savepoints += 1
+        name = f"gk_sp{self._savepoints}"
+        self._conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                self._conn.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        else:
+            self._conn.execute(f"RELEASE SAVEPOINT {name}")
+        finally:
+            self._savepoints -= 1
+
+    def _lock_migrations(self) -> None:
+        pass  # BEGIN IMMEDIATE already holds the write lock
+
+    def lock_report(self, organ_key: str, year: int) -> None:
+        self._require_transaction("lock_report")
+
+    def _json_in(self, value: Any) -> str:
+        return dumps(value)
+
+    def _json_out(self, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+    def _ts_in(self, value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+    def _ts_out(self, value: Any) -> datetime | None:
+        if value is None:
+            return None
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+    def _bool_in(self, value: bool) -> int:
+        return int(value)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._conn.close()

@@ -1,0 +1,93 @@
+"""Retries back off; 412 challenges are counted and not retried."""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
+
+import pytest
+from scrapy import Request, Spider, signals
+from scrapy.http import Response
+from scrapy.utils.defer import deferred_f_from_coro_f
+from scrapy.utils.test import get_crawler
+
+from gkcrawl.middlewares import BackoffRetryMiddleware
+
+FAILURES_BEFORE_SUCCESS = 2
+BASE = 0.3
+
+
+class Flaky(BaseHTTPRequestHandler):
+    hits: list[tuple[str, float]] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        Flaky.hits.append((self.path, time.monotonic()))
+        tries = sum(1 for p, _ in Flaky.hits if p == self.path)
+        status = 200
+        if self.path == "/flaky" and tries <= FAILURES_BEFORE_SUCCESS:
+            status = 503
+        elif self.path == "/challenge":
+            status = 412
+        self.send_response(status)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def server() -> Iterator[str]:
+    Flaky.hits = []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class Fetch(Spider):
+    name = "fetch"
+
+    async def start(self) -> Iterator[Request]:  # type: ignore[override]
+        for url in self.urls:  # type: ignore[attr-defined]
+            yield Request(url, errback=lambda failure: None)
+
+    def parse(self, response: Response) -> None:
+        pass
+
+
+def test_delay_doubles_and_honours_retry_after() -> None:
+    crawler = get_crawler(Fetch, {"RETRY_BACKOFF_BASE": 2.0, "RETRY_BACKOFF_MAX": 10.0})
+    mw = BackoffRetryMiddleware.from_crawler(crawler)
+    delays = [mw.delay(Request("http://a", meta={"retry_times": n})) for n in (1, 2, 3, 4)]
+    assert delays == [2.0, 4.0, 8.0, 10.0]
+    assert mw.delay(Request("http://a", meta={"retry_times": 1}), b"7") == 7.0
+
+
+@deferred_f_from_coro_f
+async def test_retries_are_spaced_and_412_is_not_retried(server: str) -> None:
+    crawler = get_crawler(Fetch, {
+        "RETRY_BACKOFF_BASE": BASE, "RETRY_TIMES": 3,
+        "DOWNLOADER_MIDDLEWARES": {"scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+                                   "gkcrawl.middlewares.BackoffRetryMiddleware": 550,
+                                   "gkcrawl.middlewares.AntiBotMiddleware": 560},
+    })
+    statuses: list[int] = []
+
+    def on_response(response: Response) -> None:
+        statuses.append(response.status)
+
+    crawler.signals.connect(on_response, signal=signals.response_received)
+    await crawler.crawl_async(urls=[f"{server}/flaky", f"{server}/challenge"])
+    times = [t for p, t in Flaky.hits if p == "/flaky"]
+    assert len(times) == FAILURES_BEFORE_SUCCESS + 1
+    assert times[1] - times[0] >= BASE and times[2] - times[1] >= 2 * BASE
+    assert sum(1 for p, _ in Flaky.hits if p == "/challenge") == 1
+    assert crawler.stats.get_value("antibot/412") == 1
+    assert crawler.stats.get_value("retry/count") == FAILURES_BEFORE_SUCCESS
+    assert sorted(statuses) == [200, 412, 503, 503]
