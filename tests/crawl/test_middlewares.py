@@ -90,4 +90,4 @@ async def test_retries_are_spaced_and_412_is_not_retried(server: str) -> None:
     assert sum(1 for p, _ in Flaky.hits if p == "/challenge") == 1
     assert crawler.stats.get_value("antibot/412") == 1
     assert crawler.stats.get_value("retry/count") == FAILURES_BEFORE_SUCCESS
-    assert sorted(statuses) == [200, 412, 503, 503]
+    assert sorted(statuses) == [200, 412]  # the 503s were retried, never handed on
