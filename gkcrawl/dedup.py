@@ -10,6 +10,7 @@ and a later publication beats an earlier one (corrections). Every copy stays a s
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
@@ -103,9 +104,15 @@ def similarity(a: Sequence[int], b: Sequence[int]) -> float:
 
 
 def bands(signature: Sequence[int]) -> list[str]:
-    """LSH band hashes: copies sharing one band are candidates for a similarity check."""
-    return [f"{b}:{hash(tuple(signature[b * ROWS:(b + 1) * ROWS])) & 0xFFFFFFFFFFFF:x}"
-            for b in range(BANDS)]
+    """LSH band hashes: copies sharing one band are candidates for a similarity check.
+
+    blake2b, not ``hash()``: workers on other machines and Python versions must agree."""
+    out = []
+    for b in range(BANDS):
+        rows = signature[b * ROWS:(b + 1) * ROWS]
+        digest = hashlib.blake2b(b"".join(int(v).to_bytes(8, "little") for v in rows), digest_size=8)
+        out.append(f"{b}:{digest.hexdigest()}")
+    return out
 
 
 @dataclass

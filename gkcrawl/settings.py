@@ -62,12 +62,23 @@ DOWNLOADER_MIDDLEWARES = {
     "gkcrawl.middlewares.AntiBotMiddleware": 560,
 }
 
-# --- pipelines: extract cells -> parse -> quarantine (validate, dedup, store come in between) --
+# --- pipelines: extract cells -> parse -> validate -> dedup (stores the copies) -> store -> quarantine
 ITEM_PIPELINES = {
     "gkcrawl.pipelines.extract.ExtractCellsPipeline": 100,
     "gkcrawl.pipelines.parse.ParsePipeline": 200,
+    "gkcrawl.pipelines.validate.ValidatePipeline": 300,
+    "gkcrawl.pipelines.dedup.DedupPipeline": 400,
+    "gkcrawl.pipelines.store.StorePipeline": 800,
     "gkcrawl.pipelines.quarantine.QuarantinePipeline": 900,
 }
+
+# --- store ------------------------------------------------------------------------------------
+# SQLite next to the WARC files by default (<ARCHIVE_DIR>/gkcrawl.sqlite3); a postgresql:// URL in
+# STORE_URL makes several crawl workers share one database.
+STORE_URL = os.getenv("GKCRAWL_STORE_URL", "")
+STORE_PATH = os.getenv("GKCRAWL_STORE_PATH", "")
+# Hosts whose copies count as official besides *.gov.cn (the registry's portal domains count too).
+OFFICIAL_DOMAINS: list[str] = []
 ARCHIVE_DIR = os.getenv("GKCRAWL_ARCHIVE_DIR", "archive")
 WARC_ENABLED = True
 WARC_MAX_SIZE = 1_000_000_000

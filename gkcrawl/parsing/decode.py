@@ -36,7 +36,11 @@ def sniff(body: bytes, content_type: str | None = None, url: str | None = None) 
     if head.startswith(_OLE2_MAGIC):
         return OLE2
     ctype = (content_type or "").lower()
-    if "html" in ctype or _HTML_HINT.search(head):
+    if "html" in ctype:
+        return HTML
+    if ctype.startswith("text/plain"):
+        return TEXT  # a declared plain text is read as text, whatever the URL's suffix
+    if _HTML_HINT.search(head):
         return HTML
     path = (url or "").lower().split("?")[0]
     if path.endswith((".html", ".htm", ".shtml", ".jhtml")):

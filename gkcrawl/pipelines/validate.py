@@ -1,0 +1,33 @@
+"""Validate: every finding of gkcrawl.validation on the report; failures flag, never drop.
+
+The cross-year identity needs last year's report of the same organ: it is read from the store
+(and the dedup pipeline re-checks next year's report when this one arrives later)."""
+
+from __future__ import annotations
+
+from itemadapter import ItemAdapter
+
+from ..dedup import organ_key
+from ..items import ReportItem
+from ..parsing.report import FAIL
+from ..store import store_for
+from ..validation import validate
+from .base import Pipeline
+
+
+class ValidatePipeline(Pipeline):
+    def process_item(self, item: object) -> object:
+        if not isinstance(item, ReportItem):
+            return item
+        item.organ_key = item.organ_key or organ_key(item.organ)
+        previous = None
+        if item.organ_key and item.year:
+            row = store_for(self.crawler).report(item.organ_key, item.year - 1)
+            previous = row.report if row else None
+        findings = validate(ItemAdapter(item).asdict(), previous)
+        item.validation = [f.to_dict() for f in findings]
+        failed = [f for f in findings if f.status == FAIL]
+        for finding in failed:
+            self.stats.inc_value(f"validation/fail/{finding.check}")
+        self.stats.inc_value("validation/reports_failing" if failed else "validation/reports_passing")
+        return item

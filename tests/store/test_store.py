@@ -1,0 +1,405 @@
+"""The store API against both backends: migrations, idempotent upserts, runs, quarantine,
+transactions and the per-report lock that serialises concurrent dedup decisions."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gkcrawl.dedup import fingerprint, similarity
+from gkcrawl.store import (
+    MIGRATIONS,
+    Migration,
+    QuarantineRow,
+    ReportRow,
+    SourceRow,
+    Store,
+    StoreError,
+    open_store,
+)
+from gkcrawl.store.schema import POSTGRES, SQLITE
+
+from .conftest import WZS, quarantine_item, report_item
+
+
+def source(**kwargs: Any) -> SourceRow:
+    role = kwargs.pop("role", "copy")
+    return SourceRow.from_item(report_item(**kwargs), role=role)
+
+
+def run_threads(*targets: Callable[[], Any]) -> list[Any]:
+    """Run each callable in its own thread; re-raise the first exception."""
+    results: list[Any] = [None] * len(targets)
+    errors: list[BaseException] = []
+
+    def wrap(i: int, fn: Callable[[], Any]) -> None:
+        try:
+            results[i] = fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=wrap, args=(i, fn)) for i, fn in enumerate(targets)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    if errors:
+        raise errors[0]
+    return results
+
+
+def count(store: Store, table: str) -> int:
+    return store._exec(f"SELECT COUNT(*) AS n FROM {table}").fetchall()[0]["n"]
+
+
+# --- opening and migrations ----------------------------------------------------------------
+
+def test_open_store_picks_the_backend(target: str) -> None:
+    with open_store(target) as store:
+        assert store.dialect == (POSTGRES if target.startswith("postgresql://") else SQLITE)
+        assert [v for v, _, _ in store.migrations()] == [m.version for m in MIGRATIONS]
+    if store.dialect == SQLITE:
+        assert Path(target).is_file()  # parent directories were created
+        assert store.closed
+
+
+def test_sqlite_pragmas(tmp_path: Path) -> None:
+    with open_store(tmp_path / "a" / "b" / "s.sqlite3") as store:
+        assert store._exec("PRAGMA journal_mode").fetchall()[0]["journal_mode"] == "wal"
+        assert store._exec("PRAGMA foreign_keys").fetchall()[0]["foreign_keys"] == 1
+        assert store._exec("PRAGMA busy_timeout").fetchall()[0]["timeout"] >= 1000
+
+
+def test_migrate_applies_once(make_store: Callable[..., Store]) -> None:
+    store = make_store(migrate=False)
+    assert store.migrate() == [1]
+    assert store.migrate() == []
+    extra = Migration(2, "add a note", statements=("ALTER TABLE reports ADD COLUMN note TEXT",))
+    assert store.migrate([*MIGRATIONS, extra]) == [2]
+    assert store.migrate([*MIGRATIONS, extra]) == []
+    assert [(v, n) for v, n, _ in store.migrations()] == [(1, MIGRATIONS[0].name), (2, "add a note")]
+    assert all(isinstance(t, datetime) and t.tzinfo for _, _, t in store.migrations())
+
+
+def test_failed_migration_rolls_back_entirely(make_store: Callable[..., Store]) -> None:
+    store = make_store()
+    good = Migration(2, "good", statements=("CREATE TABLE extra_a (x INTEGER)",))
+    bad = Migration(3, "bad", statements=("CREATE TABLE extra_b (x INTEGER)", "NOT SQL AT ALL"))
+    with pytest.raises(Exception):  # noqa: B017 - sqlite3 / psycopg errors differ
+        store.migrate([*MIGRATIONS, good, bad])
+    assert [v for v, _, _ in store.migrations()] == [1]
+    assert store.migrate([*MIGRATIONS, good]) == [2]  # extra_a was rolled back with the rest
+
+
+def test_concurrent_migrations(make_store: Callable[..., Store]) -> None:
+    workers = [make_store(migrate=False) for _ in range(3)]
+    barrier = threading.Barrier(len(workers))
+
+    def migrate(store: Store) -> list[int]:
+        barrier.wait()
+        return store.migrate()
+
+    results = run_threads(*[lambda s=s: migrate(s) for s in workers])
+    assert sorted(v for r in results for v in r) == [1]
+    assert [v for v, _, _ in workers[0].migrations()] == [1]
+
+
+# --- sources -------------------------------------------------------------------------------
+
+def test_same_source_twice_is_one_row(store: Store) -> None:
+    first = source(role="chosen")
+    first_id = store.upsert_source(first)
+    time.sleep(0.01)
+    again = source()
+    assert store.upsert_source(again) == first_id == again.id
+    [row] = store.sources()
+    assert row.id == first_id
+    assert row.role == "chosen"  # roles are left to set_source_role
+    assert row.first_seen is not None and row.last_seen is not None
+    assert row.last_seen > row.first_seen
+    assert row.record_id == "<urn:uuid:00000000-0000-4000-8000-000000000001>"
+    assert (row.warc_file, row.warc_offset, row.warc_length) == (
+        "crawl-a/gkcrawl-20240101000000000-00000-host.warc.gz", 1234, 5678)
+    assert row.fetched_at == datetime(2024, 2, 1, 8, tzinfo=timezone.utc)
+    assert row.organ_key == WZS and row.year == 2023 and row.official is True
+    assert row.completeness == 10
+
+
+def test_reparse_updates_parsed_fields(store: Store) -> None:
+    store.upsert_source(source())
+    reparsed = SourceRow.from_item(
+        report_item(year=2022, new_received=40, parser_version="2", crawl_id="replay-b"),
+        fingerprint=[7, 1, 2**40], validation=[{"rule": "carry_over", "status": "fail"}],
+        official=False)
+    store.upsert_source(reparsed)
+    [row] = store.sources()
+    assert row.year == 2022 and row.parser_version == "2"
+    assert row.report["applications"]["new_received"]["total"] == 40
+    assert row.fingerprint == [7, 1, 2**40]
+    assert row.validation == [{"rule": "carry_over", "status": "fail"}]
+    assert row.official is False
+    assert row.crawl_id == "crawl-a"  # the capture is the first crawl's; a replay does not move it
+    assert row.report["crawl_id"] == "replay-b"
+
+
+def test_report_json_round_trips(store: Store) -> None:
+    item = report_item()
+    store.upsert_source(SourceRow.from_item(item))
+    [row] = store.sources()
+    assert row.report["organ"] == "五指山市人民政府办公室"
+    assert row.report["active_disclosure"]["admin_fees"]["amount_10k_yuan"] == 12.5
+    assert row.report["active_disclosure"]["regulations"]["repealed"] is None
+    assert row.report["inferred"][0]["rule"] == 3 and row.report["flags"] == ["组织 flag"]
+    assert "warc" not in row.report
+
+
+def test_source_keys_without_record_id(store: Store) -> None:
+    by_digest = source(record_id=None, digest="sha1:BBBB")
+    unarchived = source(url="http://example.org/mirror.html", record_id=None, digest=None)
+    for row in (by_digest, unarchived, source(record_id=None, digest="sha1:BBBB"),
+                source(url="http://example.org/mirror.html", record_id=None, digest=None)):
+        store.upsert_source(row)
+    assert len(store.sources()) == 2
+    # another capture of the same URL is another copy
+    store.upsert_source(source(record_id="<urn:uuid:other>"))
+    assert len(store.sources()) == 3
+
+
+def test_sources_filter_and_roles(store: Store) -> None:
+    a = store.upsert_source(source())
+    b = store.upsert_source(source(url="http://mirror.example.com/a.html", record_id="<r2>"))
+    c = store.upsert_source(source(organ="琼中县人民政府", record_id="<r3>"))
+    store.upsert_source(source(year=2022, record_id="<r4>"))
+    assert [s.id for s in store.sources(WZS, 2023)] == [a, b]
+    assert [s.id for s in store.sources(organ_key="琼中县政府")] == [c]
+    assert len(store.sources(year=2022)) == 1 and len(store.sources()) == 4
+    assert store.sources("nobody") == []
+    store.set_source_role(b, "superseded")
+    assert store.source(b).role == "superseded"  # type: ignore[union-attr]
+    assert store.sources()[1].official is False
+    with pytest.raises(ValueError, match="role"):
+        store.set_source_role(a, "best")
+    with pytest.raises(LookupError):
+        store.set_source_role(10_000, "copy")
+    assert store.source(10_000) is None
+
+
+# --- reports -------------------------------------------------------------------------------
+
+def test_report_upsert(store: Store) -> None:
+    row = source()
+    store.upsert_source(row)
+    store.upsert_report(ReportRow.from_source(row))
+    store.upsert_report(ReportRow.from_source(row))
+    assert count(store, "reports") == 1
+    got = store.report(WZS, 2023)
+    assert got is not None and got.source_id == row.id and got.n_sources == 1
+    assert got.report["format"] == "2021" and got.updated_at is not None
+
+    other = source(url="http://mirror.example.com/a.html", record_id="<r2>", new_received=13)
+    store.upsert_source(other)
+    store.upsert_report(ReportRow.from_source(other, n_sources=2))
+    got = store.report(WZS, 2023)
+    assert got is not None and got.source_id == other.id and got.n_sources == 2
+    assert got.report["applications"]["new_received"]["total"] == 13
+    assert store.report(WZS, 2022) is None
+
+
+def test_reports_ordered_and_paged(store: Store) -> None:
+    keys = [("b", 2021), ("a", 2023), ("a", 2021), ("c", 2020), ("b", 2019)]
+    for i, (organ, year) in enumerate(keys):
+        row = source(organ=organ, year=year, record_id=f"<r{i}>")
+        store.upsert_source(row)
+        store.upsert_report(ReportRow.from_source(row))
+    store.page_size = 2  # type: ignore[misc]
+    assert [(r.organ_key, r.year) for r in store.reports()] == sorted(keys)
+
+
+def test_report_needs_an_existing_source(store: Store) -> None:
+    row = ReportRow(organ_key="x", year=2023, source_id=424242, report={})
+    with pytest.raises(Exception):  # noqa: B017 - foreign key violation in both
+        store.upsert_report(row)
+    assert count(store, "reports") == 0
+
+
+# --- quarantine ----------------------------------------------------------------------------
+
+def test_quarantine_upsert_list_resolve(store: Store) -> None:
+    first = QuarantineRow.from_item(quarantine_item())
+    qid = store.upsert_quarantine(first)
+    assert store.upsert_quarantine(QuarantineRow.from_item(
+        quarantine_item(code="lookalike", reason="no tables"))) == qid
+    store.upsert_quarantine(QuarantineRow.from_item(quarantine_item(
+        url="http://www.wzs.gov.cn/zwgk/ndbg/other.doc", record_id="<q2>")))
+    [a, b] = store.quarantine()
+    assert a.id == qid and a.code == "lookalike" and a.reason == "no tables"
+    assert a.warc_file and a.warc_offset == 99 and a.record_id and a.title == "2023年度报告"
+    assert a.first_seen is not None and a.last_seen is not None and a.resolved_at is None
+
+    assert store.resolve_quarantine(a.url, a.record_id) == 1
+    assert store.resolve_quarantine(a.url, a.record_id) == 0
+    assert [q.id for q in store.quarantine()] == [b.id]
+    [ra, _] = store.quarantine(include_resolved=True)
+    assert ra.resolved_at is not None
+
+    # failing again re-opens it
+    store.upsert_quarantine(QuarantineRow.from_item(quarantine_item()))
+    assert len(store.quarantine()) == 2
+
+
+def test_a_successful_parse_resolves_the_quarantine_entry(store: Store) -> None:
+    url, record_id = "http://www.wzs.gov.cn/zwgk/ndbg/2023.html", "<urn:uuid:same>"
+    store.upsert_quarantine(QuarantineRow.from_item(quarantine_item(url, record_id=record_id)))
+    store.upsert_source(source(url=url, record_id="<urn:uuid:another-capture>"))
+    assert len(store.quarantine()) == 1  # another record of the URL does not count
+    store.upsert_source(source(url=url, record_id=record_id))
+    assert store.quarantine() == []
+
+
+# --- runs ----------------------------------------------------------------------------------
+
+def test_runs_start_finish_resume(store: Store) -> None:
+    store.start_run("crawl-a", spider="portals", parser_version="1")
+    [run] = store.runs()
+    assert run.spider == "portals" and run.started_at and run.finished_at is None
+    assert run.starts == 1
+    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    store.finish_run("crawl-a", finish_reason="shutdown",
+                     stats={"start_time": start, "item_scraped_count": 3, "elapsed": 1.5})
+    run = store.run("crawl-a")
+    assert run is not None and run.finish_reason == "shutdown" and run.finished_at
+    assert run.stats == {"start_time": "2024-01-01T00:00:00+00:00", "item_scraped_count": 3,
+                         "elapsed": 1.5}
+
+    started = run.started_at
+    store.start_run("crawl-a", spider="portals", parser_version="2")  # resumed (JOBDIR)
+    run = store.run("crawl-a")
+    assert run is not None and len(store.runs()) == 1
+    assert run.starts == 2 and run.started_at == started and run.parser_version == "2"
+    assert run.finished_at is None and run.finish_reason is None
+    store.finish_run("crawl-a", finish_reason="finished", stats={"item_scraped_count": 5})
+    run = store.run("crawl-a")
+    assert run is not None and run.finish_reason == "finished"
+    assert run.stats == {"item_scraped_count": 5}
+
+    store.finish_run("crawl-b", finish_reason="finished")  # start never recorded
+    assert [r.crawl_id for r in store.runs()] == ["crawl-a", "crawl-b"]
+    assert store.run("crawl-b").starts == 0  # type: ignore[union-attr]
+
+
+# --- transactions and concurrency ----------------------------------------------------------
+
+def test_transaction_rolls_back_on_error(store: Store) -> None:
+    with pytest.raises(RuntimeError, match="boom"), store.transaction():
+        row = source()
+        store.upsert_source(row)
+        store.upsert_report(ReportRow.from_source(row))
+        store.upsert_quarantine(QuarantineRow.from_item(quarantine_item()))
+        raise RuntimeError("boom")
+    assert (count(store, "sources"), count(store, "reports"), count(store, "quarantine")) == (0, 0, 0)
+    assert not store.in_transaction
+    store.upsert_source(source())  # the connection is usable afterwards
+    assert count(store, "sources") == 1
+
+
+def test_nested_transaction_is_a_savepoint(store: Store) -> None:
+    with store.transaction():
+        store.upsert_source(source())
+        with pytest.raises(ValueError, match="inner"), store.transaction():
+            store.upsert_source(source(record_id="<inner>"))
+            raise ValueError("inner")
+        store.upsert_source(source(record_id="<after>"))
+    assert sorted(s.record_id or "" for s in store.sources()) == [
+        "<after>", "<urn:uuid:00000000-0000-4000-8000-000000000001>"]
+
+
+def test_lock_report_needs_a_transaction(store: Store) -> None:
+    with pytest.raises(StoreError, match="transaction"):
+        store.lock_report("x", 2023)
+
+
+def test_lock_report_serialises_concurrent_deciders(make_store: Callable[..., Store]) -> None:
+    """Two workers read the copies of (organ, year), think, then write the report: with the
+    lock the second sees the first's copy, so n_sources ends at 2 and one copy is chosen."""
+    workers = [make_store(), make_store()]
+    barrier = threading.Barrier(2)
+    organ = WZS
+
+    def decide(store: Store, record_id: str) -> float:
+        barrier.wait()
+        with store.transaction():
+            store.lock_report(organ, 2023)
+            locked_at = time.monotonic()
+            seen = store.sources(organ, 2023)
+            time.sleep(0.3)  # deciding
+            row = source(record_id=record_id, role="chosen")
+            store.upsert_source(row)
+            for other in seen:
+                store.set_source_role(other.id, "copy")  # type: ignore[arg-type]
+            store.upsert_report(ReportRow.from_source(row, n_sources=len(seen) + 1))
+        return locked_at
+
+    t1, t2 = run_threads(lambda: decide(workers[0], "<w1>"), lambda: decide(workers[1], "<w2>"))
+    assert abs(t1 - t2) >= 0.25  # the second got the lock after the first committed
+    report = workers[0].report(organ, 2023)
+    assert report is not None and report.n_sources == 2
+    roles = sorted(s.role for s in workers[0].sources(organ, 2023))
+    assert roles == ["chosen", "copy"]
+
+
+def test_concurrent_upserts_do_not_duplicate(make_store: Callable[..., Store]) -> None:
+    workers = [make_store() for _ in range(3)]
+    barrier = threading.Barrier(len(workers))
+
+    def work(store: Store) -> None:
+        barrier.wait()
+        for i in range(15):
+            store.upsert_source(source(record_id=f"<r{i}>"))
+            store.upsert_quarantine(QuarantineRow.from_item(quarantine_item(record_id=f"<q{i}>")))
+
+    run_threads(*[lambda s=s: work(s) for s in workers])
+    assert count(workers[0], "sources") == 15 and count(workers[0], "quarantine") == 15
+
+
+# --- what the validate and dedup pipelines put on the item ----------------------------------
+
+def test_item_fields_from_the_pipelines(store: Store) -> None:
+    item = report_item(organ_key="custom-key", validation=[{"check": "identity", "status": "fail"}],
+                       fingerprint=[1, 2, 3], dedup={"role": "copy"})
+    row = SourceRow.from_item(item)
+    assert (row.organ_key, row.validation, row.fingerprint) == (
+        "custom-key", [{"check": "identity", "status": "fail"}], [1, 2, 3])
+    assert not {"warc", "fingerprint", "dedup", "validation"} & set(row.report)
+    store.upsert_source(row)
+    [got] = store.sources("custom-key")
+    assert got.validation == row.validation and got.fingerprint == [1, 2, 3]
+    override = SourceRow.from_item(item, organ_key="k2", validation=[], official=False)
+    assert (override.organ_key, override.validation, override.official) == ("k2", [], False)
+
+
+def test_similar_sources_by_lsh_bands(store: Store) -> None:
+    text = "五指山市人民政府办公室2023年政府信息公开工作年度报告 本年新收政府信息公开申请12件" * 3
+    item = report_item()
+    sig = fingerprint(text, SourceRow.from_item(item).report)
+    near = fingerprint(text + "（转载）", SourceRow.from_item(item).report)
+    other = fingerprint("完全不同的一份文件，关于道路施工的通知" * 5, {})
+    a = store.upsert_source(SourceRow.from_item(item, fingerprint=sig))
+    b = store.upsert_source(SourceRow.from_item(
+        report_item(url="http://mirror.example.com/x.html", record_id="<m>", organ="五指山市政府办"),
+        fingerprint=near))
+    store.upsert_source(SourceRow.from_item(report_item(record_id="<o>", year=2022),
+                                            fingerprint=other))
+    store.upsert_source(source(record_id="<none>"))  # no fingerprint: no bands
+    assert [s.id for s in store.similar_sources(sig)] == [a, b]
+    assert [s.id for s in store.similar_sources(sig, exclude_id=a)] == [b]
+    assert store.similar_sources(sig, year=2022) == []
+    assert similarity(sig, store.similar_sources(sig, exclude_id=a)[0].fingerprint or []) > 0.8
+    # a re-parse with another fingerprint moves the bands
+    store.upsert_source(SourceRow.from_item(item, fingerprint=other))
+    assert [s.id for s in store.similar_sources(sig)] == [b]
