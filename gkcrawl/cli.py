@@ -33,6 +33,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     verify.add_argument("paths", nargs="+", help="WARC files or directories")
     verify.set_defaults(run=_verify)
 
+    quarantine = commands.add_parser(
+        "quarantine", help="list documents that looked like reports but did not parse")
+    quarantine.add_argument("--json", action="store_true", help="JSON Lines instead of a table")
+    quarantine.add_argument("--all", action="store_true", help="include resolved entries")
+    _store_option(quarantine)
+    quarantine.set_defaults(run=_quarantine)
+
     demo = commands.add_parser("demo", help="serve the bundled sample portal on 127.0.0.1 and crawl it")
     demo.add_argument("--dir", type=Path, default=Path("demo-output"),
                       help="where the archive, reports and summary go (default: demo-output)")
@@ -119,6 +126,29 @@ def _demo(args: argparse.Namespace) -> int:
 _DEMO_SETTINGS = ("-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
                   "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "DOWNLOAD_TIMEOUT=3",
                   "-s", "RETRY_TIMES=1", "-s", "RETRY_BACKOFF_BASE=0.2", "-s", "LOG_LEVEL=WARNING")
+
+
+def _store_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", help="a SQLite path or postgresql:// URL (default: the project "
+                                        "settings STORE_URL / STORE_PATH / <ARCHIVE_DIR>/gkcrawl.sqlite3)")
+
+
+def _store_target(args: argparse.Namespace) -> str:
+    if args.store:
+        return str(args.store)
+    from scrapy.settings import Settings
+
+    from .store import store_target
+
+    settings = Settings()
+    settings.setmodule("gkcrawl.settings", priority="project")
+    return store_target(settings)
+
+
+def _quarantine(args: argparse.Namespace) -> int:
+    from .store.cli import main_quarantine
+
+    return main_quarantine(_store_target(args), args.json, include_resolved=args.all)
 
 
 def _verify(args: argparse.Namespace) -> int:
