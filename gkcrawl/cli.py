@@ -40,6 +40,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     _store_option(quarantine)
     quarantine.set_defaults(run=_quarantine)
 
+    replay = commands.add_parser("replay", help="re-parse WARC archives offline through the pipelines")
+    replay.add_argument("paths", nargs="+", help="WARC files, directories or globs")
+    replay.add_argument("--jobs", "-j", type=int, default=None,
+                        help="parallel processes (default: one per core)")
+    replay.add_argument("--reparse-older-than", metavar="VERSION",
+                        help="only re-parse copies stored by an older parser version")
+    replay.add_argument("--set", "-s", action="append", default=[], metavar="NAME=VALUE",
+                        help="a Scrapy setting for the replay processes")
+    _store_option(replay)
+    replay.set_defaults(run=_replay)
+
     demo = commands.add_parser("demo", help="serve the bundled sample portal on 127.0.0.1 and crawl it")
     demo.add_argument("--dir", type=Path, default=Path("demo-output"),
                       help="where the archive, reports and summary go (default: demo-output)")
@@ -149,6 +160,13 @@ def _quarantine(args: argparse.Namespace) -> int:
     from .store.cli import main_quarantine
 
     return main_quarantine(_store_target(args), args.json, include_resolved=args.all)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from .replay import main_replay
+
+    return main_replay(args.paths, jobs=args.jobs, store=args.store,
+                       reparse_older_than=args.reparse_older_than, extra_settings=args.set)
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -26,6 +26,8 @@ class DocumentItem:
     warc: dict[str, Any] | None = None
     crawl_id: str | None = None
     fetched_at: str | None = None
+    #: fetched from one of its portal's registry domains (official), when known
+    in_portal: bool | None = None
     #: set by the extract-cells pipeline
     document: Document | None = field(default=None, repr=False)
 
@@ -54,6 +56,7 @@ class ReportItem:
     fetched_at: str | None = None
     referrer: str | None = None
     warc: dict[str, Any] | None = None
+    in_portal: bool | None = None
     #: set by the validate pipeline: the organ's dedup key and every finding
     organ_key: str | None = None
     validation: list[dict[str, Any]] = field(default_factory=list)

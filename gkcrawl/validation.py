@@ -16,7 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from .parsing.report import FAIL, PASS, UNCERTAIN, checks
-from .template.spec import AMOUNT, SIGNED, TEMPLATES, CellRef, Template, expected_format
+from .template.spec import (AMOUNT, APPLICANT_COLUMNS, SIGNED, TEMPLATES, CellRef, Template,
+                            expected_format)
 
 ERROR, WARNING = "error", "warning"
 
@@ -126,7 +127,7 @@ def cross_year(report: dict[str, Any], previous: dict[str, Any]) -> list[Finding
     now = (report.get("applications") or {}).get("carried_over") or {}
     before = (previous.get("applications") or {}).get("carried_forward") or {}
     findings = []
-    for col in now.keys() | before.keys():
+    for col in [c.key for c in APPLICANT_COLUMNS]:
         a, b = now.get(col), before.get(col)
         status = UNCERTAIN if a is None or b is None else PASS if a == b else FAIL
         findings.append(Finding("cross_year", "5", status, WARNING,

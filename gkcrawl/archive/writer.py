@@ -90,6 +90,8 @@ class WarcPointer:
     request_record_id: str | None = None
     #: for a revisit: the original capture (its location, URI and date)
     original: DigestEntry | None = None
+    #: the record's WARC-Date (when the exchange happened)
+    date: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form, for ``request.meta["warc"]`` and items."""
@@ -328,7 +330,7 @@ class WarcWriter:
         return WarcPointer(
             filename=filename, offset=offset, length=length, record_id=response_id,
             digest=payload_digest, is_revisit=original is not None,
-            request_record_id=request_id, original=original,
+            request_record_id=request_id, original=original, date=date,
         )
 
     def _pair_records(

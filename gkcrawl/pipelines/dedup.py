@@ -17,17 +17,18 @@ from .base import Pipeline
 
 
 class DedupPipeline(Pipeline):
-    def official_domains(self) -> list[str]:
-        domains = list(self.crawler.settings.getlist("OFFICIAL_DOMAINS"))
-        portals = getattr(self.crawler.spider, "portals", None) or {}
-        return domains + [d for p in portals.values() for d in p.allowed_domains]
+    def official(self, item: ReportItem) -> bool:
+        """From a registry portal's domains or a government domain, and no mirror signals."""
+        if any(f.startswith("mirror copy") for f in item.flags):
+            return False
+        return bool(item.in_portal) or is_official(
+            item.source_url, self.crawler.settings.getlist("OFFICIAL_DOMAINS"))
 
     def process_item(self, item: object) -> object:
         if not isinstance(item, ReportItem):
             return item
         store = store_for(self.crawler)
-        row = SourceRow.from_item(item, official=is_official(item.source_url, self.official_domains())
-                                  and not any(f.startswith("mirror copy") for f in item.flags))
+        row = SourceRow.from_item(item, official=self.official(item))
         with store.transaction():
             key = self._group(store, row)
             if key is None or row.year is None:
@@ -46,8 +47,15 @@ class DedupPipeline(Pipeline):
                 if copy.id is not None and copy.role != roles[copy.id]:
                     store.set_source_role(copy.id, roles[copy.id])
             chosen = next(c for c in copies if c.id == winner.id)
-            store.upsert_report(ReportRow.from_source(chosen, n_sources=len(copies)))
-            self._recheck_next_year(store, key, row.year, chosen.report)
+            report = ReportRow.from_source(chosen, n_sources=len(copies))
+            before = store.report(key, row.year - 1)
+            report.validation = _cross_checked(report.validation, report.report,
+                                               before.report if before else None)
+            store.upsert_report(report)
+            after = store.report(key, row.year + 1)
+            if after is not None:  # next year's identity 5, now that this year is known
+                after.validation = _cross_checked(after.validation, after.report, report.report)
+                store.upsert_report(after)
         self.stats.inc_value(f"dedup/{roles[source_id]}")
         mark_stored(item, source_id, role=roles[source_id], copies=len(copies), chosen_url=winner.url)
         return item
@@ -65,14 +73,11 @@ class DedupPipeline(Pipeline):
                 return other.organ_key
         return row.organ_key
 
-    def _recheck_next_year(self, store: Store, key: str, year: int, report: dict) -> None:
-        """Identity 5 for next year's report, now that this year's is known."""
-        following = store.report(key, year + 1)
-        if following is None:
-            return
-        findings = [f for f in following.validation if f.get("check") != "cross_year"]
-        findings += [f.to_dict() for f in cross_year(following.report, report)]
-        following.validation = findings
-        store.upsert_report(following)
 
-
+def _cross_checked(validation: list[dict], report: dict, previous: dict | None) -> list[dict]:
+    """The findings with identity 5 recomputed against the stored previous year (whichever
+    year arrived first, the stored result is the same)."""
+    kept = [f for f in validation if f.get("check") != "cross_year"]
+    if previous is None:
+        return kept
+    return kept + [f.to_dict() for f in cross_year(report, previous)]

@@ -25,4 +25,5 @@ class ParsePipeline(Pipeline):
             self.stats.inc_value(f"portal/{item.portal}/reports/{report['year']}")
         return ReportItem(**report, portal=item.portal, crawl_id=item.crawl_id,
                           fetched_at=item.fetched_at, referrer=item.referrer, warc=item.warc,
+                          in_portal=item.in_portal,
                           fingerprint=fingerprint(document.text, report))

@@ -122,7 +122,8 @@ class PortalsSpider(Spider):
     def _record(self, response: Response, info: dict[str, Any], verdict: Verdict) -> None:
         """The verdict goes into the archive next to the response (a WARC metadata record)."""
         self.crawler.stats.inc_value(f"portal/{info['portal']}/role/{verdict.role}")
-        fields = {"portal": info["portal"], "hops": str(info["hops"]), **verdict.fields()}
+        fields = {"portal": info["portal"], "hops": str(info["hops"]), **verdict.fields(),
+                  "in-portal": str(self._in_portal(response.url, info["portal"])).lower()}
         if info.get("referrer"):
             fields["via"] = info["referrer"]
         if info.get("anchor"):
@@ -131,12 +132,15 @@ class PortalsSpider(Spider):
 
     def _document(self, response: Response, info: dict[str, Any], role: str) -> DocumentItem:
         ctype = response.headers.get(b"Content-Type")
+        warc = response.meta.get("warc")
         return DocumentItem(
             url=response.url, body=response.body,
             content_type=ctype.decode("latin-1") if ctype else None,
             portal=info["portal"], role=role, referrer=info.get("referrer"),
-            warc=response.meta.get("warc"), crawl_id=crawl_id_for(self.crawler),
-            fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            warc=warc, crawl_id=crawl_id_for(self.crawler),
+            in_portal=self._in_portal(response.url, info["portal"]),
+            # the archive's date, so that a replay of the record gives the same item
+            fetched_at=(warc or {}).get("date") or datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
 
     def _follow(self, response: Response, info: dict[str, Any], verdict: Verdict,
@@ -179,6 +183,10 @@ class PortalsSpider(Spider):
                                         score * PRIORITY_PER_POINT - hops, anchor=text)
             if request is not None:
                 yield request
+
+    def _in_portal(self, url: str, portal: str) -> bool:
+        """Fetched from one of the registry's official portal domains (redirects may leave them)."""
+        return in_domains(url, self.portals[portal].allowed_domains)
 
     def _request(self, url: str, portal: str, hops: int, role: str, referrer: str | None,
                  priority: int, list_root: str | None = None, anchor: str = "") -> Request | None:

@@ -1,0 +1,139 @@
+"""``scrapy crawl replay -a archive=PATH``: re-parse archived reports offline, through the same
+pipelines as a live crawl.
+
+Every archived report response (and report attachment) is fed back, with the portal, role and
+referrer of its WARC metadata record; revisits are resolved to their original bytes; header blocks
+are read as raw bytes; the still-encoded body goes through Scrapy's own HttpCompressionMiddleware
+as in a live crawl (the replay middleware answers each request from the archive, so nothing
+touches the network). Corrupt or truncated records are counted, reported and skipped.
+
+Spider arguments:
+    archive              WARC files, directories or globs, separated by the OS path separator
+    reparse_older_than   re-parse only records whose stored copy has an older parser version
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, AsyncIterator, Iterator
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+
+from .. import PARSER_VERSION
+from ..archive.paths import OPEN_SUFFIX, expand_warc_paths
+from ..archive.reader import ArchivedExchange, ReadError, ReadStats, iter_archive
+from ..items import DocumentItem
+from ..replay import (DONE_PREFIX, EXCHANGE_KEY, PROGRESS_EVERY, PROGRESS_PREFIX, REPLAY_SETTINGS,
+                      older_version)
+from ..store import store_for
+
+#: Roles of archived pages whose documents go to the pipelines (as in the live crawl).
+DOCUMENT_ROLES = frozenset({"report", "attachment"})
+OK = 200
+
+
+class ReplaySpider(Spider):
+    name = "replay"
+    custom_settings = REPLAY_SETTINGS
+
+    def __init__(self, archive: str = "", reparse_older_than: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not archive:
+            raise ValueError("replay needs -a archive=PATH (WARC files, directories or globs)")
+        self.paths = expand_warc_paths(p for p in archive.split(os.pathsep) if p)
+        self.reparse_older_than = reparse_older_than
+        self.read_stats = ReadStats()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReplaySpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.archive_root = crawler.settings.get("ARCHIVE_DIR") or "archive"
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        current = self._current_records()
+        progress = self.crawler.settings.getbool("REPLAY_PROGRESS")
+        for n, exchange in enumerate(iter_archive(self.paths, stats=self.read_stats,
+                                                  on_error=self._on_error), start=1):
+            self.crawler.stats.inc_value("replay/records")
+            if progress and n % PROGRESS_EVERY == 0:
+                _tell_parent(f"{PROGRESS_PREFIX}{n}")
+            role = exchange.metadata.get("role")
+            if exchange.status != OK or role not in DOCUMENT_ROLES or exchange.body is None:
+                continue
+            if (exchange.url, exchange.record_id) in current:
+                self.crawler.stats.inc_value("replay/skipped_current")
+                continue
+            self.crawler.stats.inc_value("replay/documents")
+            yield Request(exchange.url, callback=self.parse, dont_filter=True,
+                          meta={EXCHANGE_KEY: exchange, "dont_retry": True, "role": role})
+
+    def parse(self, response: Response) -> Iterator[DocumentItem]:
+        exchange: ArchivedExchange = response.meta[EXCHANGE_KEY]
+        meta = exchange.metadata
+        ctype = response.headers.get(b"Content-Type")
+        yield DocumentItem(
+            url=exchange.url, body=response.body,
+            content_type=ctype.decode("latin-1") if ctype else None,
+            portal=meta.get("portal"), role=response.meta["role"], referrer=meta.get("via"),
+            warc=self._pointer(exchange), crawl_id=_crawl_id(exchange),
+            in_portal={"true": True, "false": False}.get(meta.get("in-portal", "")),
+            fetched_at=exchange.warc_date,
+        )
+
+    def closed(self, reason: str) -> None:
+        stats = self.crawler.stats
+        read = self.read_stats
+        for name in ("files", "incomplete_files", "records", "exchanges", "revisits_resolved",
+                     "revisits_unresolved", "damaged"):
+            stats.set_value(f"replay/read/{name}", getattr(read, name))
+        stats.set_value("replay/read/errors", len(read.errors))
+        self.logger.info("Replay read %d files, %d records (%d damaged, %d unresolved revisits)",
+                         read.files, read.records, read.damaged, read.revisits_unresolved)
+        if self.crawler.settings.getbool("REPLAY_PROGRESS"):
+            _tell_parent(f"{PROGRESS_PREFIX}{stats.get_value('replay/records', 0)}")
+            _tell_parent(DONE_PREFIX + json.dumps({
+                "records": stats.get_value("replay/records", 0),
+                "documents": stats.get_value("replay/documents", 0),
+                "reports": stats.get_value("parse/reports", 0),
+                "quarantined": stats.get_value("quarantine/items", 0),
+                "damaged": read.damaged, "read_errors": len(read.errors)}))
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _current_records(self) -> set[tuple[str, str | None]]:
+        """(url, record id) of stored copies parsed by ``reparse_older_than`` or newer."""
+        if not self.reparse_older_than:
+            return set()
+        return {(s.url, s.record_id) for s in store_for(self.crawler).sources()
+                if not older_version(s.parser_version, self.reparse_older_than)}
+
+    def _on_error(self, error: ReadError) -> None:
+        self.logger.warning("Skipping a broken WARC record: %s @ %s: %s", error.path, error.offset,
+                            error.message)
+
+    def _pointer(self, exchange: ArchivedExchange) -> dict[str, Any]:
+        """The same WARC pointer the live crawl put on the item."""
+        location = exchange.location
+        name = str(location.path)
+        if name.endswith(OPEN_SUFFIX):
+            name = name[: -len(OPEN_SUFFIX)]
+        return {"filename": os.path.relpath(name, self.archive_root), "offset": location.offset,
+                "length": location.length, "record_id": exchange.record_id,
+                "digest": exchange.payload_digest or "", "is_revisit": exchange.is_revisit,
+                "date": exchange.warc_date, "parser_version": PARSER_VERSION}
+
+
+def _tell_parent(line: str) -> None:
+    """``gkcrawl replay`` reads these lines from our stdout for its progress bar."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def _crawl_id(exchange: ArchivedExchange) -> str:
+    """The crawl that archived the record: its files live in ``<archive>/<crawl id>/``."""
+    return exchange.location.path.parent.name
