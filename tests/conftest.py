@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -20,6 +21,9 @@ import psycopg
 import pytest
 
 from gkcrawl.store import Store, open_store
+
+if TYPE_CHECKING:
+    from .crawling import Crawl
 
 PG_URL = os.environ.get("GKCRAWL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 START_PG = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
@@ -118,3 +122,27 @@ def fast_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     from scrapy.core.engine import ExecutionEngine
 
     monkeypatch.setattr(ExecutionEngine, "_SLOT_HEARTBEAT_INTERVAL", 0.1)
+
+
+@pytest.fixture(scope="session")
+def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator["Crawl"]:
+    """``scrapy crawl portals`` over the sample portal, once per session."""
+    import json
+
+    from gkcrawl.demo.site import DEFAULT_SEED, build_site
+
+    from .crawling import SLOW, TRAP_LIMIT, Crawl, run_crawl
+    from .portal import PortalProcess
+
+    portal = PortalProcess("--port", "0", "--seed", str(DEFAULT_SEED), "--slow-delay", str(SLOW),
+                           "--trap-limit", str(TRAP_LIMIT))
+    try:
+        out = tmp_path_factory.mktemp("crawl")
+        proc = run_crawl(portal, out)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        _, body = portal.get("/__hits__")
+        items = [json.loads(line) for line in (out / "reports.jsonl").read_text("utf-8").splitlines()]
+        yield Crawl(build_site(DEFAULT_SEED, slow_delay=SLOW, trap_limit=TRAP_LIMIT), portal.url,
+                    out / "archive", out / "archive" / "test-crawl", items, json.loads(body), proc.stderr)
+    finally:
+        portal.stop()

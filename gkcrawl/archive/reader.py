@@ -185,6 +185,7 @@ def iter_archive(
     on_error: Callable[[ReadError], None] | None = None,
     digest_store: DigestStore | None = None,
     archive_root: str | Path | None = None,
+    context: Iterable[str | Path] = (),
 ) -> Iterator[ArchivedExchange]:
     """Yield every response/revisit in files, directories or globs, in file order.
 
@@ -192,10 +193,15 @@ def iter_archive(
     request records and originals; the second yields.  A revisit whose original is not in
     ``paths`` is looked up in ``digest_store`` (default: ``digests.sqlite3`` of the archive
     root the file sits in), with filenames relative to ``archive_root``.
+
+    ``context`` names more files (e.g. the rest of the crawl) read only for what belongs to the
+    records of ``paths``: a metadata record written after a rotation lands in the next file.
     """
     stats = stats if stats is not None else ReadStats()
     files = expand_warc_paths(paths)
-    cat = _catalogue(files)
+    own = {f.resolve() for f in files}
+    extra = [p for p in expand_warc_paths(context) if p.resolve() not in own] if context else []
+    cat = _catalogue(files + extra)
     resolver = _RevisitResolver(cat, digest_store, Path(archive_root) if archive_root else None)
 
     def report(path: Path, offset: int, message: str) -> None:

@@ -57,8 +57,11 @@ class ReplaySpider(Spider):
     async def start(self) -> AsyncIterator[Request]:
         current = self._current_records()
         progress = self.crawler.settings.getbool("REPLAY_PROGRESS")
+        # the rest of each crawl is read for metadata records that landed in a sibling file
+        crawl_dirs = sorted({str(p.parent) for p in self.paths})
         for n, exchange in enumerate(iter_archive(self.paths, stats=self.read_stats,
-                                                  on_error=self._on_error), start=1):
+                                                  on_error=self._on_error, context=crawl_dirs),
+                                     start=1):
             self.crawler.stats.inc_value("replay/records")
             if progress and n % PROGRESS_EVERY == 0:
                 _tell_parent(f"{PROGRESS_PREFIX}{n}")

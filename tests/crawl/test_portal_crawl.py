@@ -1,6 +1,6 @@
 """``scrapy crawl portals`` against the sample portal served on 127.0.0.1, end to end.
 
-One crawl per module (a subprocess, exactly as users run it), then one test per acceptance
+One crawl per session (the ``crawl`` fixture: a subprocess, exactly as users run it), then one test per acceptance
 item: every report found, nothing else classified as a report, no URL fetched twice, bounds
 kept, and an archive that gzip, warcio, cdxj-indexer and ``gkcrawl verify`` accept.
 """
@@ -13,70 +13,12 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
-from urllib.parse import urlsplit
-
-import pytest
 
 from gkcrawl.archive.reader import ReadStats, iter_archive
-from gkcrawl.demo.registry import write_registry
-from gkcrawl.demo.site import DEFAULT_SEED, GBK_DISPOSITION, Site, build_site
+from gkcrawl.demo.site import GBK_DISPOSITION
 
-from ..portal import PortalProcess
-
-ROOT = Path(__file__).parents[2]
-BIN = Path(sys.executable).parent
-#: The portal's slow page answers after SLOW s; the crawl gives up after TIMEOUT s.
-SLOW, TIMEOUT = 4.0, 1.5
-TRAP_LIMIT = 5
-CRAWL_SETTINGS = {
-    "DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
-    "DOWNLOAD_TIMEOUT": str(TIMEOUT), "RETRY_TIMES": "1", "GKCRAWL_MAX_LIST_PAGES": str(TRAP_LIMIT),
-    "LOG_LEVEL": "INFO", "CRAWL_ID": "test-crawl", "RETRY_BACKOFF_BASE": "0.2",
-}
-
-
-@dataclass
-class Crawl:
-    site: Site
-    base: str
-    archive: Path
-    crawl_dir: Path
-    items: list[dict]
-    hits: dict[str, int]
-    log: str
-
-    def path(self, url: str) -> str:
-        parts = urlsplit(url)
-        return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
-def run_crawl(portal: PortalProcess, out: Path, *extra: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    registry = out / "portals.csv"
-    write_registry(registry, portal.url)
-    args = [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}",
-            "-O", str(out / "reports.jsonl"), "-s", f"ARCHIVE_DIR={out / 'archive'}"]
-    for name, value in CRAWL_SETTINGS.items():
-        args += ["-s", f"{name}={value}"]
-    return subprocess.run([*args, *extra], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-
-
-@pytest.fixture(scope="module")
-def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
-    portal = PortalProcess("--port", "0", "--seed", str(DEFAULT_SEED), "--slow-delay", str(SLOW),
-                           "--trap-limit", str(TRAP_LIMIT))
-    try:
-        out = tmp_path_factory.mktemp("crawl")
-        proc = run_crawl(portal, out)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        _, body = portal.get("/__hits__")
-        items = [json.loads(line) for line in (out / "reports.jsonl").read_text("utf-8").splitlines()]
-        yield Crawl(build_site(DEFAULT_SEED, slow_delay=SLOW, trap_limit=TRAP_LIMIT), portal.url,
-                    out / "archive", out / "archive" / "test-crawl", items, json.loads(body), proc.stderr)
-    finally:
-        portal.stop()
+from ..crawling import BIN, TRAP_LIMIT, Crawl
 
 
 def warc_files(crawl: Crawl) -> list[Path]:
