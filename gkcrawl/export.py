@@ -29,7 +29,7 @@ from functools import cache
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from .store import ReportRow, Store, is_postgres_url, open_store, store_target
+from .store import ReportRow, Store, is_postgres_url, open_store
 from .template.spec import AMOUNT, TEMPLATES, Row, Table, Template
 
 FORMATS = ("csv", "jsonl", "parquet", "xlsx")
@@ -281,11 +281,16 @@ def _meta(row: ReportRow) -> dict[str, Any]:
     }
 
 
+@cache
+def _own_cells(version: str) -> frozenset[tuple[str, str, str]]:
+    return frozenset(TEMPLATES[version].cells())
+
+
 def wide_rows(reports: Iterable[ReportRow]) -> Iterator[dict[str, Any]]:
     """One row per report; cells outside the report's template version are None."""
     for row in reports:
         template = _template(row)
-        own = {ref for t in template.tables for ref in t.cells()} if template else set()
+        own = _own_cells(template.version) if template else frozenset()
         out = _meta(row)
         for cell in cell_columns():
             ref = (cell.table, cell.row, cell.column)
@@ -496,34 +501,40 @@ def _write_xlsx(columns: Sequence[Field], rows: Rows, out: Output, layout: str) 
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
+    with _binary_out(out, "xlsx") as sink:  # refuse a text stream before writing anything
+        book = Workbook(write_only=True)
+        bold = Font(bold=True)
 
-    def new_sheet(index: int) -> Any:
-        sheet = book.create_sheet(layout if index == 1 else f"{layout}_{index}")
-        sheet.freeze_panes = "A2"
-        header = []
-        for c in columns:
-            cell = WriteOnlyCell(sheet, value=c.name)
-            cell.font = bold
-            header.append(cell)
-        sheet.append(header)
-        return sheet
+        def new_sheet(index: int) -> Any:
+            sheet = book.create_sheet(layout if index == 1 else f"{layout}_{index}")
+            sheet.freeze_panes = "A2"
+            header = []
+            for c in columns:
+                cell = WriteOnlyCell(sheet, value=c.name)
+                cell.font = bold
+                header.append(cell)
+            sheet.append(header)
+            return sheet
 
-    sheets = 1
-    sheet = new_sheet(sheets)
-    used, n = 1, 0
-    for row in rows():
-        if used >= XLSX_MAX_ROWS:
-            sheets += 1
-            sheet, used = new_sheet(sheets), 1
-        sheet.append([_xlsx_cell(sheet, row[c.name]) for c in columns])
-        used += 1
-        n += 1
-    book_sheet = book.create_sheet(XLSX_CODEBOOK_SHEET)
-    for entry in [{"column": "column", "type": "type", "label": "label"}, *codebook(layout)]:
-        book_sheet.append([_xlsx_cell(book_sheet, entry[k]) for k in ("column", "type", "label")])
-    with _binary_out(out, "xlsx") as sink:
+        try:
+            sheets = 1
+            sheet = new_sheet(sheets)
+            used, n = 1, 0
+            for row in rows():
+                if used >= XLSX_MAX_ROWS:
+                    sheets += 1
+                    sheet, used = new_sheet(sheets), 1
+                sheet.append([_xlsx_cell(sheet, row[c.name]) for c in columns])
+                used += 1
+                n += 1
+            codes = book.create_sheet(XLSX_CODEBOOK_SHEET)
+            for entry in [{"column": "column", "type": "type", "label": "label"},
+                          *codebook(layout)]:
+                codes.append([_xlsx_cell(codes, entry[k]) for k in ("column", "type", "label")])
+        except BaseException:
+            for worksheet in book.worksheets:  # end openpyxl's sheet writers, drop temp files
+                worksheet.close()
+            raise
         book.save(sink)
     return n
 
@@ -548,16 +559,6 @@ def export(store: Store, fmt: str, layout: str, out: Output) -> int:
 
 
 # --- command ----------------------------------------------------------------------------------
-
-def default_target() -> str:
-    """The store the crawl writes to: ``GKCRAWL_STORE_URL``, ``GKCRAWL_STORE_PATH``, or
-    ``<GKCRAWL_ARCHIVE_DIR>/gkcrawl.sqlite3`` (the project settings)."""
-    from scrapy.settings import Settings
-
-    settings = Settings()
-    settings.setmodule("gkcrawl.settings", priority="project")
-    return store_target(settings)
-
 
 def store_missing(target: str | Path) -> bool:
     """A SQLite target that does not exist: opening it would create an empty store."""

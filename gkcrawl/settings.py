@@ -44,6 +44,11 @@ METAREFRESH_ENABLED = True
 METAREFRESH_MAXDELAY = 30
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = True
+# The JOBDIR dupefilter file is not trustworthy after a SIGKILL; the archive is (gkcrawl.incremental).
+DUPEFILTER_CLASS = "gkcrawl.incremental.MemoryDupeFilter"
+SCHEDULER = "gkcrawl.incremental.ArchiveResumeScheduler"
+# Conditional requests (If-None-Match / If-Modified-Since) from the store's record of the last fetch.
+INCREMENTAL_CONDITIONAL = True
 
 # --- safety -------------------------------------------------------------------------------
 # No telnet console and no remote-control HTTP server (on by default since Scrapy 2.19).
@@ -56,6 +61,8 @@ REMOTE_CONTROL_ENABLED = False
 EXTENSIONS = {**ARCHIVE_EXTENSIONS, "gkcrawl.extensions.PortalSummary": 10}
 DOWNLOADER_MIDDLEWARES = {
     **ARCHIVE_DOWNLOADER_MIDDLEWARES,
+    # resumed and incremental crawls: the archive answers what it already holds
+    "gkcrawl.incremental.ArchiveLookupMiddleware": 900,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "gkcrawl.middlewares.BackoffRetryMiddleware": 550,
     # sees responses before the retry middleware (550); 412 is not a retry code: counted, not retried

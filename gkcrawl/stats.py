@@ -284,8 +284,8 @@ def render_terminal(stats: Stats) -> str:
                       [[r, *stats.by_region[r].values(), stats.region_total(r)] for r in shown])]
         if empty:
             out.append(f"regions without reports: {len(empty)} ({' '.join(empty)})")
-        out += ["", "Identities (勾稽关系) by rule: checks, and reports whose checks of the rule "
-                "all pass / one fails / are uncertain",
+        out += ["", ("Identities (勾稽关系) by rule: checks, and reports whose checks of the rule "
+                "all pass / one fails / are uncertain"),
                 table(["rule", "checks pass", "fail", "uncertain", "reports pass", "fail",
                        "uncertain", "pass rate", "identity"],
                       [[r.rule, *r.checks.values(), *r.reports.values(), _percent(r.pass_rate),
@@ -331,10 +331,10 @@ def _vbars(title: str, metric: str, dim: str, bars: Sequence[tuple[str, str, int
     width = CHART_MARGIN * 2 + len(bars) * (BAR_WIDTH + BAR_GAP)
     height = CHART_HEIGHT + CHART_MARGIN * 2
     base = CHART_MARGIN + CHART_HEIGHT
-    parts = [f'<svg class="chart" role="img" aria-label="{_e(title)}" width="{width}" '
-             f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
-             f'<line x1="{CHART_MARGIN - 4}" y1="{base}" x2="{width - CHART_MARGIN + 4}" '
-             f'y2="{base}" class="axis"/>']
+    parts = [(f'<svg class="chart" role="img" aria-label="{_e(title)}" width="{width}" '
+             f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'),
+             (f'<line x1="{CHART_MARGIN - 4}" y1="{base}" x2="{width - CHART_MARGIN + 4}" '
+             f'y2="{base}" class="axis"/>')]
     for i, (key, label, value) in enumerate(bars):
         x = CHART_MARGIN + i * (BAR_WIDTH + BAR_GAP)
         h = round(CHART_HEIGHT * value / top)
@@ -354,8 +354,8 @@ def _hbars(title: str, metric: str, dim: str, bars: Sequence[tuple[str, int]], c
     top = max([v for _, v in bars] + [1])
     width = HBAR_LABEL + HBAR_WIDTH + CHART_MARGIN * 2
     height = CHART_MARGIN + len(bars) * (HBAR_HEIGHT + HBAR_GAP)
-    parts = [f'<svg class="chart" role="img" aria-label="{_e(title)}" width="{width}" '
-             f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">']
+    parts = [(f'<svg class="chart" role="img" aria-label="{_e(title)}" width="{width}" '
+             f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">')]
     for i, (label, value) in enumerate(bars):
         y = CHART_MARGIN / 2 + i * (HBAR_HEIGHT + HBAR_GAP)
         w = round(HBAR_WIDTH * value / top)
@@ -447,7 +447,7 @@ def _small_tables(stats: Stats) -> str:
         f"<tr data-run=\"{_e(r.crawl_id)}\"><th scope=\"row\"><code>{_e(r.crawl_id)}</code></th>"
         f"<td>{_e(r.spider or '')}</td><td>{_e(_when(r.started_at))}</td>"
         f"<td>{_e(_when(r.finished_at))}</td><td>{_e(r.finish_reason or '')}</td>"
-        f"{_num('td', 'run-starts', r.starts, run=r.crawl_id)}<td>{_e(_items(r))}</td></tr>"
+        f"{_num('td', 'run-starts', r.starts, run=r.crawl_id)}{_num('td', 'run-items', _items(r), run=r.crawl_id)}</tr>"
         for r in stats.runs)
     return (
         "<div class=\"row\"><section><h2>Template versions 模板版本</h2><table><thead><tr>"
@@ -473,9 +473,10 @@ h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.1rem;margin:1.6rem 0 .5re
 .card span{display:block;font-size:1.6rem;font-weight:600}
 .card small{color:#5b6575}
 table{border-collapse:collapse;font-size:.85rem;margin:.3rem 0}
-th,td{border:1px solid #d8dee8;padding:.2rem .45rem;text-align:right}
-thead th{background:#f2f5f9}tbody th{text-align:left;font-weight:500}
-td.name{text-align:left;max-width:30rem}td.total{font-weight:600}
+th,td{border:1px solid #d8dee8;padding:.2rem .45rem;text-align:left}
+td[data-metric]{text-align:right;font-variant-numeric:tabular-nums}
+thead th{background:#f2f5f9;text-align:center}tbody th,tfoot th{font-weight:500}
+td.name{max-width:30rem}td.total{font-weight:600}
 td.zero{color:#b4bcc8}table.heat td{min-width:2.6rem}
 .row{display:flex;gap:2rem;flex-wrap:wrap}
 figure{margin:.5rem 0 1rem}figcaption{font-weight:600;margin-bottom:.3rem}
@@ -500,8 +501,8 @@ def render_html(stats: Stats) -> str:
             ("total-runs", len(stats.runs), "runs 批次")))
     body = [
         "<h1>政府信息公开工作年度报告 · gkcrawl statistics</h1>",
-        f'<p class="meta">Store <code>{_e(stats.target)}</code> · years {_e(span)} · generated '
-        f"{_e(stats.generated_at.strftime('%Y-%m-%d %H:%M UTC'))}</p>",
+        (f'<p class="meta">Store <code>{_e(stats.target)}</code> · years {_e(span)} · generated '
+        f"{_e(stats.generated_at.strftime('%Y-%m-%d %H:%M UTC'))}</p>"),
         f'<div class="cards">{cards}</div>',
         "<h2>Coverage 覆盖</h2>",
         '<div class="row">',

@@ -18,6 +18,8 @@ WARC_PREFIX = "gkcrawl"
 WARC_OPERATOR = ""
 CRAWL_LOG_NAME = "crawl.log.jsonl"
 CRAWL_ID_TIME_FORMAT = "%Y%m%dT%H%M%SZ"
+#: The file in JOBDIR that keeps the crawl id, so a resumed crawl writes to the same crawl dir.
+JOBDIR_CRAWL_ID = "gkcrawl-crawl-id"
 
 _crawl_ids: weakref.WeakKeyDictionary[Crawler, str] = weakref.WeakKeyDictionary()
 
@@ -52,12 +54,19 @@ def crawl_id_for(crawler: Crawler) -> str:
     """
     if crawler not in _crawl_ids:
         configured = crawler.settings.get("CRAWL_ID")
+        jobdir = crawler.settings.get("JOBDIR")
+        saved = Path(jobdir) / JOBDIR_CRAWL_ID if jobdir else None
         if configured:
             _crawl_ids[crawler] = str(configured)
+        elif saved is not None and saved.exists():  # resuming: the JOBDIR names its crawl
+            _crawl_ids[crawler] = saved.read_text(encoding="utf-8").strip()
         else:
             name = crawler.spider.name if crawler.spider is not None else "crawl"
             stamp = datetime.now(timezone.utc).strftime(CRAWL_ID_TIME_FORMAT)
             _crawl_ids[crawler] = f"{name}-{stamp}"
+        if saved is not None and not saved.exists():
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            saved.write_text(_crawl_ids[crawler] + "\n", encoding="utf-8")
     return _crawl_ids[crawler]
 
 

@@ -130,7 +130,8 @@ class WarcArchiver:
     def metadata(self, response: Response, fields: Mapping[str, object]) -> None:
         """Handler of ``warc_metadata``: a metadata record concurrent to the response's."""
         pointer = response.meta.get(META_KEY) if response.request is not None else None
-        if not pointer:  # not downloaded by this crawl (cache, replay): nothing to attach to
+        if not pointer or pointer.get("from_archive"):
+            # not downloaded now (cache, replay, resumed from the archive): nothing to attach to
             self.crawler.stats.inc_value(STAT_METADATA_SKIPPED)
             logger.debug("No WARC record for %s; metadata not written", response.url)
             return

@@ -288,3 +288,27 @@ def _exchange(
         method=method,
         request_headers=request_headers,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    """An archived response read back from its location (for serving it again)."""
+
+    protocol: str
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    #: as archived: still content-encoded
+    body: bytes
+
+
+def load_response(location: RecordLocation, original: RecordLocation | None = None) -> StoredResponse:
+    """The response archived at ``location``; a revisit takes its body from ``original``."""
+    record = read_record_at(location.path, location.offset)
+    head = parse_http_head(record.block)
+    protocol, status, _reason = head.status_parts()
+    body = record.block[head.body_offset:]
+    if record.rec_type == "revisit":
+        if original is None:
+            raise FramingError(f"revisit at {location.path}:{location.offset} without its original")
+        body = _original_body(original, record.get("WARC-Payload-Digest") or "")
+    return StoredResponse(protocol, status, head.headers, body)

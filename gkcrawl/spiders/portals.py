@@ -34,6 +34,7 @@ from ..discovery.classify import (REPORT, REPORT_LIST, REPORT_PAGE, Verdict, cla
                                   is_attachment, report_title)
 from ..discovery.score import score_link
 from ..discovery.urls import canonical, in_domains
+from ..incremental import NOT_MODIFIED, UNCHANGED
 from ..items import DocumentItem
 
 #: Priority points per link-score point; hops subtract, so shallow strong links go first.
@@ -98,7 +99,7 @@ class PortalsSpider(Spider):
         verdict = classify_html(response.url, response.text, sel,
                                 links + [(f.url, f.text) for f in extra if f.kind == cms.PAGE])
         self._record(response, info, verdict)
-        if verdict.role == REPORT:
+        if verdict.role == REPORT and self._changed(response):
             yield self._document(response, info, verdict.role)
         yield from self._follow(response, info, verdict, links, extra)
 
@@ -106,8 +107,15 @@ class PortalsSpider(Spider):
         parsable = _parsable_document(response.body)
         verdict = Verdict("attachment", reason="report candidate" if parsable else "not parsed")
         self._record(response, info, verdict)
-        if parsable:
+        if parsable and self._changed(response):
             yield self._document(response, info, "attachment")
+
+    def _changed(self, response: Response) -> bool:
+        """False for a document an earlier run archived and parsed as it is (304, same payload)."""
+        if NOT_MODIFIED in response.flags or UNCHANGED in response.flags:
+            self.crawler.stats.inc_value("incremental/not_reparsed")
+            return False
+        return True
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]

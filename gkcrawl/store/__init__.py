@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..archive.config import ARCHIVE_DIR
 from .base import Store, StoreError
-from .rows import QuarantineRow, ReportRow, RunRow, SourceRow, json_safe, record_key
+from .rows import FetchRow, QuarantineRow, ReportRow, RunRow, SourceRow, json_safe, record_key
 from .schema import MIGRATIONS, ROLES, Migration
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 __all__ = [
-    "MIGRATIONS", "ROLES", "STORE_FILENAME", "Migration", "QuarantineRow", "ReportRow", "RunRow",
+    "FetchRow", "MIGRATIONS", "ROLES", "STORE_FILENAME", "Migration", "QuarantineRow", "ReportRow", "RunRow",
     "SourceRow", "Store", "StoreError", "close_store_for", "is_postgres_url", "json_safe",
     "mark_stored", "open_store", "record_key", "store_for", "store_target", "stored_source_id",
 ]

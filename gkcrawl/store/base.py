@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Self
 
 from ..dedup import bands
 from .rows import (
+    FetchRow,
     QuarantineRow,
     ReportRow,
     RunRow,
@@ -87,6 +88,10 @@ START_RUN = _upsert_sql(
 FINISH_RUN = _upsert_sql(
     "runs", ("crawl_id", "finished_at", "finish_reason", "stats"), "crawl_id",
     overwrite=("finished_at", "finish_reason"), prefer_new=("stats",))
+
+_FETCH_COLUMNS = tuple(f.name for f in fields(FetchRow))
+UPSERT_FETCH = _upsert_sql("fetches", _FETCH_COLUMNS, "url",
+                           overwrite=tuple(c for c in _FETCH_COLUMNS if c != "url"))
 
 RESOLVE_QUARANTINE = ("UPDATE quarantine SET resolved_at = :now "
                       "WHERE url = :url AND record_key = :key AND resolved_at IS NULL")
@@ -376,6 +381,18 @@ class Store(abc.ABC):
             entry_id = self._exec(UPSERT_QUARANTINE, self._params(values)).fetchall()[0]["id"]
         row.id = entry_id
         return entry_id
+
+    # --- fetches (incremental crawls) --------------------------------------------------------
+    def record_fetch(self, row: FetchRow) -> None:
+        """Remember the last good fetch of ``row.url`` (its validators and archive location)."""
+        values = {c: getattr(row, c) for c in _FETCH_COLUMNS}
+        values["fetched_at"] = row.fetched_at or utcnow()
+        with self.transaction():
+            self._exec(UPSERT_FETCH, self._params(values))
+
+    def fetch(self, url: str) -> FetchRow | None:
+        rows = self._rows(FetchRow, "SELECT * FROM fetches WHERE url = :url", {"url": url})
+        return rows[0] if rows else None
 
     def quarantine(self, include_resolved: bool = False) -> list[QuarantineRow]:
         clause = "" if include_resolved else " WHERE resolved_at IS NULL"

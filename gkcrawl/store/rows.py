@@ -230,3 +230,20 @@ class QuarantineRow:
                    title=data.get("title"), crawl_id=data.get("crawl_id"),
                    fetched_at=to_datetime(data.get("fetched_at")),
                    parser_version=data.get("parser_version"))
+
+
+@dataclass
+class FetchRow:
+    """The last good (200) fetch of a URL, for conditional requests in the next run."""
+
+    url: str
+    status: int
+    etag: str | None = None
+    last_modified: str | None = None
+    payload_digest: str | None = None
+    warc_file: str | None = None
+    warc_offset: int | None = None
+    warc_length: int | None = None
+    record_id: str | None = None
+    crawl_id: str | None = None
+    fetched_at: datetime | None = None

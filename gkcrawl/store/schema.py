@@ -149,4 +149,21 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
         "CREATE INDEX source_bands_source ON source_bands (source_id)",
     )),
+    # the last good fetch of every URL, for incremental crawls: the validators a conditional
+    # request sends back (ETag, Last-Modified) and where the bytes are archived
+    Migration(2, "fetches", statements=(
+        """CREATE TABLE fetches (
+            url             TEXT PRIMARY KEY,
+            status          INTEGER NOT NULL,
+            etag            TEXT,
+            last_modified   TEXT,
+            payload_digest  TEXT,
+            warc_file       TEXT,
+            warc_offset     {int8},
+            warc_length     {int8},
+            record_id       TEXT,
+            crawl_id        TEXT,
+            fetched_at      {ts} NOT NULL
+        )""",
+    )),
 )

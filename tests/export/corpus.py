@@ -9,9 +9,11 @@ tables; plus quarantine entries and a run.
 
 from __future__ import annotations
 
+import copy
 import random
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +97,13 @@ def _break(report: dict[str, Any], rule: str) -> None:
 
 
 def items() -> list[dict[str, Any]]:
-    """Every report copy as a pipeline item (a dict), in storing order."""
+    """Every report copy as a pipeline item (a dict), in storing order (a fresh copy)."""
+    return copy.deepcopy(_items())
+
+
+@cache
+def _items() -> list[dict[str, Any]]:
+    """Parsed once per session: parsing is most of the time a test takes to fill its store."""
     out: list[dict[str, Any]] = []
     for prefix, (portal, url) in SEEDS.items():
         path = next((FIXTURES / "seeds").glob(f"{prefix}_*.txt"))

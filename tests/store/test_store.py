@@ -76,25 +76,30 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
         assert store._exec("PRAGMA busy_timeout").fetchall()[0]["timeout"] >= 1000
 
 
+VERSIONS = [m.version for m in MIGRATIONS]
+NEXT = VERSIONS[-1] + 1
+
+
 def test_migrate_applies_once(make_store: Callable[..., Store]) -> None:
     store = make_store(migrate=False)
-    assert store.migrate() == [1]
+    assert store.migrate() == VERSIONS
     assert store.migrate() == []
-    extra = Migration(2, "add a note", statements=("ALTER TABLE reports ADD COLUMN note TEXT",))
-    assert store.migrate([*MIGRATIONS, extra]) == [2]
+    extra = Migration(NEXT, "add a note", statements=("ALTER TABLE reports ADD COLUMN note TEXT",))
+    assert store.migrate([*MIGRATIONS, extra]) == [NEXT]
     assert store.migrate([*MIGRATIONS, extra]) == []
-    assert [(v, n) for v, n, _ in store.migrations()] == [(1, MIGRATIONS[0].name), (2, "add a note")]
+    assert [(v, n) for v, n, _ in store.migrations()] == [
+        *((m.version, m.name) for m in MIGRATIONS), (NEXT, "add a note")]
     assert all(isinstance(t, datetime) and t.tzinfo for _, _, t in store.migrations())
 
 
 def test_failed_migration_rolls_back_entirely(make_store: Callable[..., Store]) -> None:
     store = make_store()
-    good = Migration(2, "good", statements=("CREATE TABLE extra_a (x INTEGER)",))
-    bad = Migration(3, "bad", statements=("CREATE TABLE extra_b (x INTEGER)", "NOT SQL AT ALL"))
+    good = Migration(NEXT, "good", statements=("CREATE TABLE extra_a (x INTEGER)",))
+    bad = Migration(NEXT + 1, "bad", statements=("CREATE TABLE extra_b (x INTEGER)", "NOT SQL AT ALL"))
     with pytest.raises(Exception):  # noqa: B017 - sqlite3 / psycopg errors differ
         store.migrate([*MIGRATIONS, good, bad])
-    assert [v for v, _, _ in store.migrations()] == [1]
-    assert store.migrate([*MIGRATIONS, good]) == [2]  # extra_a was rolled back with the rest
+    assert [v for v, _, _ in store.migrations()] == VERSIONS
+    assert store.migrate([*MIGRATIONS, good]) == [NEXT]  # extra_a was rolled back with the rest
 
 
 def test_concurrent_migrations(make_store: Callable[..., Store]) -> None:
@@ -106,8 +111,8 @@ def test_concurrent_migrations(make_store: Callable[..., Store]) -> None:
         return store.migrate()
 
     results = run_threads(*[lambda s=s: migrate(s) for s in workers])
-    assert sorted(v for r in results for v in r) == [1]
-    assert [v for v, _, _ in workers[0].migrations()] == [1]
+    assert sorted(v for r in results for v in r) == VERSIONS
+    assert [v for v, _, _ in workers[0].migrations()] == VERSIONS
 
 
 # --- sources -------------------------------------------------------------------------------

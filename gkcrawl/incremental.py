@@ -1,0 +1,166 @@
+"""Resumed and incremental crawls: what is archived already is not fetched or archived again.
+
+* **Resume** (the same ``CRAWL_ID``/``JOBDIR`` after a crash or a kill): at start the crawl's own
+  WARC files are read, the unfinished ``.open`` one included; a request for a URL archived there
+  is answered from the archive, so the crawl walks through what it had done without fetching
+  it, and reaches what it had not. Scrapy's request queue and dupefilter files cannot be trusted
+  after a SIGKILL (their index is written on a clean close), so they are not used: queue and
+  dupefilter stay in memory (:class:`ArchiveResumeScheduler`, :class:`MemoryDupeFilter`) and
+  the archive is the record of what was done. JOBDIR keeps the crawl id.
+* **Incremental** (a later run, a new crawl id): the store remembers the last good fetch of
+  every URL (``fetches``: ETag, Last-Modified, payload digest, WARC location). Requests carry
+  ``If-None-Match``/``If-Modified-Since``; a 304 is answered with the earlier archived response
+  and flagged ``not-modified``, so lists are still read (new reports in old lists are found) and
+  unchanged report pages are not parsed again. A 200 whose payload was archived before becomes a
+  revisit record in the archive (digest store), and is flagged ``unchanged`` when it is the
+  same URL's.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Self
+
+from scrapy import Request, signals
+from scrapy.core.scheduler import Scheduler
+from scrapy.crawler import Crawler
+from scrapy.dupefilters import RFPDupeFilter
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Headers, Response
+from scrapy.responsetypes import responsetypes
+
+from .archive.config import ArchiveSettings, crawl_dir_for, crawl_id_for
+from .archive.extension import META_KEY as WARC_META
+from .archive.reader import ReadStats, RecordLocation, iter_archive, load_response
+from .discovery.urls import canonical
+from .store import FetchRow, store_for
+
+logger = logging.getLogger(__name__)
+
+PREVIOUS_KEY = "gk_previous_fetch"
+FROM_ARCHIVE, NOT_MODIFIED, UNCHANGED = "from-archive", "not-modified", "unchanged"
+NOT_MODIFIED_STATUS, OK = 304, 200
+
+
+class ArchiveResumeScheduler(Scheduler):
+    """Scrapy's scheduler with its queue in memory even when JOBDIR is set: after a SIGKILL the
+    disk queue is corrupt (its index is written on a clean close only, so stale entries are read
+    back and new ones lost). A resumed crawl rebuilds its frontier by walking the archive."""
+
+    def _dqdir(self, jobdir: str | None) -> str | None:
+        return None
+
+
+class MemoryDupeFilter(RFPDupeFilter):
+    """Scrapy's dupefilter without its JOBDIR file: after a SIGKILL that file lists requests
+    that were never answered, which would then never be fetched."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(path=None, debug=crawler.settings.getbool("DUPEFILTER_DEBUG"),
+                   fingerprinter=crawler.request_fingerprinter)
+
+
+class ArchiveLookupMiddleware:
+    """Downloader middleware (after HttpCompressionMiddleware on the way in, before it on the way
+    out: the archived body is still encoded and is decoded like a fresh one)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.conditional = crawler.settings.getbool("INCREMENTAL_CONDITIONAL", True)
+        #: canonical URL -> (location, original location for a revisit), this crawl's records
+        self.archived: dict[str, tuple[RecordLocation, RecordLocation | None, str, str]] = {}
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not ArchiveSettings.from_crawler(crawler).enabled:
+            raise NotConfigured("no archive to resume from (WARC_ENABLED is False)")
+        return cls(crawler)
+
+    def spider_opened(self) -> None:
+        crawl_dir = crawl_dir_for(self.crawler)
+        if not crawl_dir.exists() or not any(crawl_dir.glob("*.warc.gz*")):
+            return
+        stats = ReadStats()
+        for exchange in iter_archive([crawl_dir], stats=stats):
+            self.archived.setdefault(canonical(exchange.url), (
+                exchange.location, exchange.original, exchange.record_id, exchange.warc_date))
+        self.crawler.stats.set_value("resume/archived_urls", len(self.archived))
+        logger.info("Resuming crawl %s: %d URLs already archived (%d files, %d damaged records)",
+                    crawl_id_for(self.crawler), len(self.archived), stats.files, stats.damaged)
+
+    def process_request(self, request: Request) -> Response | None:
+        found = self.archived.get(canonical(request.url))
+        if found is not None:
+            location, original, record_id, date = found
+            self.crawler.stats.inc_value("resume/from_archive")
+            request.meta[WARC_META] = {
+                "filename": str(location.path.relative_to(location.path.parent.parent)).removesuffix(".open"),
+                "offset": location.offset, "length": location.length, "record_id": record_id,
+                "date": date, "from_archive": True}
+            return self._response(request, location, original, FROM_ARCHIVE)
+        if self.conditional:
+            self._add_validators(request)
+        return None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        previous: FetchRow | None = request.meta.get(PREVIOUS_KEY)
+        pointer = request.meta.get(WARC_META) or {}
+        if response.status == NOT_MODIFIED_STATUS and previous is not None and previous.warc_file:
+            self.crawler.stats.inc_value("incremental/not_modified")
+            root = ArchiveSettings.from_crawler(self.crawler).archive_dir
+            location = _existing(root, previous)
+            if location is not None:
+                return self._response(request, location, None, NOT_MODIFIED)
+        if response.status == OK and pointer and not pointer.get("from_archive"):
+            self._remember(request, response, pointer)
+            original = pointer.get("original") or {}
+            if pointer.get("is_revisit") and original.get("uri") == request.url:
+                self.crawler.stats.inc_value("incremental/unchanged")
+                response.flags.append(UNCHANGED)
+        return response
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _add_validators(self, request: Request) -> None:
+        previous = store_for(self.crawler).fetch(request.url)
+        if previous is None or previous.crawl_id == crawl_id_for(self.crawler):
+            return
+        request.meta[PREVIOUS_KEY] = previous
+        if previous.etag:
+            request.headers.setdefault(b"If-None-Match", previous.etag.encode("latin-1"))
+        if previous.last_modified:
+            request.headers.setdefault(b"If-Modified-Since", previous.last_modified.encode("latin-1"))
+
+    def _remember(self, request: Request, response: Response, pointer: dict[str, Any]) -> None:
+        def header(name: bytes) -> str | None:
+            value = response.headers.get(name)
+            return value.decode("latin-1") if value else None
+
+        # a revisit holds no body: point at the capture that does
+        where = pointer.get("original") if pointer.get("is_revisit") else pointer
+        where = where or pointer
+        store_for(self.crawler).record_fetch(FetchRow(
+            url=request.url, status=response.status, etag=header(b"ETag"),
+            last_modified=header(b"Last-Modified"), payload_digest=pointer.get("digest"),
+            warc_file=where.get("filename"), warc_offset=where.get("offset"),
+            warc_length=where.get("length"), record_id=where.get("record_id"),
+            crawl_id=crawl_id_for(self.crawler)))
+
+    def _response(self, request: Request, location: RecordLocation,
+                  original: RecordLocation | None, flag: str) -> Response:
+        stored = load_response(location, original)
+        headers = Headers(stored.headers)
+        cls = responsetypes.from_args(headers=headers, url=request.url, body=stored.body)
+        return cls(url=request.url, status=stored.status, headers=headers, body=stored.body,
+                   request=request, protocol=stored.protocol, flags=[flag])
+
+
+def _existing(root: Any, previous: FetchRow) -> RecordLocation | None:
+    assert previous.warc_file is not None and previous.warc_offset is not None
+    for name in (previous.warc_file, previous.warc_file + ".open"):
+        path = root / name
+        if path.exists():
+            return RecordLocation(path, previous.warc_offset, previous.warc_length or 0)
+    return None
