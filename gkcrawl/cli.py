@@ -51,13 +51,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     _store_option(replay)
     replay.set_defaults(run=_replay)
 
+    export = commands.add_parser("export", help="stored reports as csv/jsonl/parquet/xlsx")
+    export.add_argument("--format", required=True, choices=("csv", "jsonl", "parquet", "xlsx"))
+    export.add_argument("--layout", default="wide", choices=("wide", "long"),
+                        help="wide: one row per report; long: one row per report x table x row x column")
+    export.add_argument("-o", "--output", help="a file (default: standard output, csv/jsonl only)")
+    _store_option(export)
+    export.set_defaults(run=_export)
+
+    stats = commands.add_parser("stats", help="coverage, identity pass rates, quarantine, runs")
+    stats.add_argument("--html", type=Path, help="also write a self-contained HTML summary with charts")
+    stats.add_argument("--registry", type=Path, help="portal registry CSV (default: the bundled one)")
+    _store_option(stats)
+    stats.set_defaults(run=_stats)
+
     demo = commands.add_parser("demo", help="serve the bundled sample portal on 127.0.0.1 and crawl it")
     demo.add_argument("--dir", type=Path, default=Path("demo-output"),
                       help="where the archive, reports and summary go (default: demo-output)")
     demo.set_defaults(run=_demo)
 
     args = parser.parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except BrokenPipeError:  # `gkcrawl export ... | head`: the reader has what it wanted
+        sys.stderr.close()
+        return EXIT_OK
 
 
 def _parse(args: argparse.Namespace) -> int:
@@ -128,6 +146,10 @@ def _demo(args: argparse.Namespace) -> int:
               f"{summary['uncertain']} uncertain   {report['source_url']}")
     archive = out / "archive" / "demo"
     print(f"\nWARC archive: {archive} (index.cdxj, summary.json, quarantine.jsonl beside the files)")
+    print(f"Store: {out / 'archive' / 'gkcrawl.sqlite3'} -- try:\n"
+          f"  gkcrawl stats --store {out / 'archive' / 'gkcrawl.sqlite3'} --registry {registry_csv} "
+          f"--html {out / 'stats.html'}\n"
+          f"  gkcrawl export --format xlsx -o {out / 'reports.xlsx'} --store {out / 'archive' / 'gkcrawl.sqlite3'}")
     from .archive.verify import main_verify
 
     return main_verify([str(archive)])
@@ -160,6 +182,18 @@ def _quarantine(args: argparse.Namespace) -> int:
     from .store.cli import main_quarantine
 
     return main_quarantine(_store_target(args), args.json, include_resolved=args.all)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .export import main_export
+
+    return main_export(_store_target(args), args.format, args.layout, args.output)
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from .stats import main_stats
+
+    return main_stats(_store_target(args), args.html, registry=args.registry)
 
 
 def _replay(args: argparse.Namespace) -> int:
