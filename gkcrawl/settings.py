@@ -79,6 +79,20 @@ ITEM_PIPELINES = {
     "gkcrawl.pipelines.quarantine.QuarantinePipeline": 900,
 }
 
+# --- distributed crawls ----------------------------------------------------------------------
+# With REDIS_URL set, workers share one crawl (gkcrawl/distributed.py, scrapy-redis): give them the
+# same CRAWL_ID, a STORE_URL on PostgreSQL, and (optionally) a WORKER_ID each. Without it nothing of
+# scrapy-redis is imported.
+REDIS_URL = os.getenv("REDIS_URL", "")
+WORKER_ID = os.getenv("GKCRAWL_WORKER_ID", "")
+if REDIS_URL:
+    SCHEDULER = "gkcrawl.distributed.RedisScheduler"
+    DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
+    # the keys are per run; a worker that finishes first must not flush them under the others
+    SCHEDULER_PERSIST = True
+    # an idle worker waits while another is busy: new links may be queued for it
+    EXTENSIONS["gkcrawl.distributed.SharedRunIdle"] = 20
+
 # --- store ------------------------------------------------------------------------------------
 # SQLite next to the WARC files by default (<ARCHIVE_DIR>/gkcrawl.sqlite3); a postgresql:// URL in
 # STORE_URL makes several crawl workers share one database.

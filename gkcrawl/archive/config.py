@@ -56,7 +56,12 @@ def crawl_id_for(crawler: Crawler) -> str:
         configured = crawler.settings.get("CRAWL_ID")
         jobdir = crawler.settings.get("JOBDIR")
         saved = Path(jobdir) / JOBDIR_CRAWL_ID if jobdir else None
-        if configured:
+        if configured and crawler.settings.get("REDIS_URL"):
+            # a distributed run: every worker archives into its own crawl directory
+            from ..distributed import worker_id
+
+            _crawl_ids[crawler] = f"{configured}-{worker_id(crawler.settings)}"
+        elif configured:
             _crawl_ids[crawler] = str(configured)
         elif saved is not None and saved.exists():  # resuming: the JOBDIR names its crawl
             _crawl_ids[crawler] = saved.read_text(encoding="utf-8").strip()
