@@ -40,6 +40,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     _store_option(quarantine)
     quarantine.set_defaults(run=_quarantine)
 
+    crawl = commands.add_parser(
+        "crawl", help="scrapy crawl portals as one scheduled run: its own crawl id, JOBDIR and WARC dir")
+    crawl.add_argument("--resume", metavar="CRAWL_ID", help="resume this run (same JOBDIR)")
+    crawl.add_argument("--jobs-dir", type=Path, default=Path("crawls"),
+                       help="where each run keeps its JOBDIR (default: crawls/)")
+    crawl.add_argument("scrapy_args", nargs=argparse.REMAINDER,
+                       help="more arguments for scrapy crawl portals (after --)")
+    crawl.set_defaults(run=_crawl)
+
     replay = commands.add_parser("replay", help="re-parse WARC archives offline through the pipelines")
     replay.add_argument("paths", nargs="+", help="WARC files, directories or globs")
     replay.add_argument("--jobs", "-j", type=int, default=None,
@@ -182,6 +191,29 @@ def _quarantine(args: argparse.Namespace) -> int:
     from .store.cli import main_quarantine
 
     return main_quarantine(_store_target(args), args.json, include_resolved=args.all)
+
+
+def _crawl(args: argparse.Namespace) -> int:
+    """A fresh JOBDIR and crawl id per run; the same ones only to resume (a reused JOBDIR would
+    make Scrapy skip everything the earlier run saw)."""
+    import os
+    import subprocess
+    from datetime import datetime, timezone
+
+    crawl_id = args.resume or "portals-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    jobdir = args.jobs_dir / crawl_id
+    if args.resume and not jobdir.exists():
+        print(f"gkcrawl crawl: no run {crawl_id} in {args.jobs_dir}", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.resume and jobdir.exists():
+        print(f"gkcrawl crawl: {jobdir} exists; use --resume {crawl_id}", file=sys.stderr)
+        return EXIT_USAGE
+    extra = [a for a in args.scrapy_args if a != "--"]
+    command = [sys.executable, "-m", "scrapy", "crawl", "portals", "-s", f"JOBDIR={jobdir}",
+               "-s", f"CRAWL_ID={crawl_id}", *extra]
+    print(f"{'Resuming' if args.resume else 'Starting'} run {crawl_id} (JOBDIR {jobdir})", file=sys.stderr)
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": os.environ.get("SCRAPY_SETTINGS_MODULE", "gkcrawl.settings")}
+    return subprocess.run(command, env=env).returncode
 
 
 def _export(args: argparse.Namespace) -> int:
