@@ -3,7 +3,6 @@ and shared by the crawl and replay tests."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from dataclasses import dataclass

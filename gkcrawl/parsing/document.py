@@ -73,6 +73,47 @@ class OriginCounter:
         return next(self._next)
 
 
+#: Between the distinct cells of a table row in the document's plain text.
+TEXT_CELL_SEPARATOR = "\t"
+
+
+@dataclass
+class DocumentBuilder:
+    """Collects rows and plain-text lines in reading order, for extractors that walk a file once."""
+
+    rows: list[Row] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    new_origin: OriginCounter = field(default_factory=OriginCounter)
+    tables: int = 0
+
+    def flag(self, flag: str) -> None:
+        if flag not in self.flags:
+            self.flags.append(flag)
+
+    def text(self, text: str) -> None:
+        self.rows.append(text_row(text, self.new_origin))
+        self.lines.append(text)
+
+    def start_table(self) -> int:
+        """The index of a new table (its rows share it)."""
+        self.tables += 1
+        return self.tables - 1
+
+    def table_row(self, index: int, cells: list[Cell], seen: set[int]) -> None:
+        """Add a grid row; its text line names each merged cell once (``seen`` spans the table)."""
+        self.rows.append(Row(cells, TABLE, index))
+        line = []
+        for cell in cells:
+            if cell.origin not in seen:
+                seen.add(cell.origin)
+                line.append(cell.text)
+        self.lines.append(TEXT_CELL_SEPARATOR.join(line))
+
+    def build(self, kind: str, meta: dict[str, str]) -> Document:
+        return Document(self.rows, "\n".join(self.lines), kind, meta, self.flags)
+
+
 def grid_rows(grid: Iterable[Iterable[tuple[str, int]]], table: int) -> list[Row]:
     """Rows of an expanded grid given as ``(text, origin)`` pairs."""
     return [Row([Cell(t, o) for t, o in r], TABLE, table) for r in grid]

@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import docx
 from docx.oxml.ns import qn
 from lxml import etree
 
 from gkcrawl.parsing.document import (
-    TABLE,
+    DocumentBuilder,
     Cell,
     Document,
-    OriginCounter,
-    Row,
     Unreadable,
-    text_row,
 )
 
 KIND = "docx"
@@ -44,7 +40,6 @@ _T, _TAB, _BR, _CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
 _NO_BREAK_HYPHEN = qn("w:noBreakHyphen")
 _VAL = qn("w:val")
 #: Separator of the cells of one table row in :attr:`Document.text`.
-TEXT_CELL_SEPARATOR = "\t"
 #: Word's own limit on table columns; larger spans in the XML are damage (or a memory bomb).
 MAX_GRID_COLUMNS = 63
 #: Longest library error message quoted in an Unreadable reason.
@@ -63,26 +58,18 @@ def extract_docx(body: bytes) -> Document:
     title = (package.core_properties.title or "").strip()
     if title:
         meta["title"] = title
-    return Document(walker.rows, "\n".join(walker.lines), KIND, meta, walker.flags)
+    return walker.build(KIND, meta)
 
 
-@dataclass
-class _Walker:
+class _Walker(DocumentBuilder):
     """Collects rows and text lines while walking the body once."""
-
-    rows: list[Row] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
-    new_origin: OriginCounter = field(default_factory=OriginCounter)
-    tables: int = 0
 
     def blocks(self, parent: etree._Element) -> None:
         for child in _block_children(parent):
             if child.tag == _P:
                 text = paragraph_text(child).strip()
                 if text:
-                    self.rows.append(text_row(text, self.new_origin))
-                    self.lines.append(text)
+                    self.text(text)
             elif child.tag == _TBL:
                 self.table(child)
 
@@ -94,21 +81,16 @@ class _Walker:
                 for tc in tr_cells:
                     self.blocks(tc)
             return
-        index = self.tables
-        self.tables += 1
+        index = self.start_table()
         above: list[Cell] = []  # the previous row's cells, for vMerge continuation
         seen: set[int] = set()
         for tr in _rows_of(tbl):
             cells, nested = self._row(tr, above)
-            self.rows.append(Row(cells, TABLE, index))
-            line = [c.text for c in _fold(cells) if c.origin not in seen]
-            seen.update(c.origin for c in cells)
-            self.lines.append(TEXT_CELL_SEPARATOR.join(line))
+            self.table_row(index, cells, seen)
             above = cells
             for inner in nested:
                 # Nested tables are read as tables of their own, right after their row.
-                if "nested_table" not in self.flags:
-                    self.flags.append("nested_table")
+                self.flag("nested_table")
                 self.table(inner)
 
     def _row(
@@ -232,14 +214,6 @@ def _merge_continues(tcpr: etree._Element | None, name: str) -> bool:
         return False
     node = tcpr.find(qn(name))
     return node is not None and node.get(_VAL, "continue") == "continue"
-
-
-def _fold(cells: list[Cell]) -> list[Cell]:
-    out: list[Cell] = []
-    for cell in cells:
-        if not out or out[-1].origin != cell.origin:
-            out.append(cell)
-    return out
 
 
 def _one_line(exc: BaseException) -> str:

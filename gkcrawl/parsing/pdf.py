@@ -12,7 +12,7 @@ rows; the mapper follows the stream.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pdfplumber
@@ -20,13 +20,11 @@ from pdfplumber.page import Page
 from pdfplumber.table import Table
 
 from gkcrawl.parsing.document import (
-    TABLE,
+    DocumentBuilder,
     Cell,
     Document,
     OriginCounter,
-    Row,
     Unreadable,
-    text_row,
 )
 
 KIND = "pdf"
@@ -42,7 +40,6 @@ TABLE_SETTINGS: dict[str, Any] = {"vertical_strategy": "lines", "horizontal_stra
 #: Share of ``(cid:N)`` placeholder characters above which the text layer is flagged as unmapped.
 GARBLED_CID_SHARE = 0.5
 #: Separator of the cells of one table row in :attr:`Document.text`.
-TEXT_CELL_SEPARATOR = "\t"
 #: Longest library error message quoted in an Unreadable reason.
 MAX_REASON_CHARS = 200
 #: Smallest table kept as a grid: a single framed box is read as text.
@@ -93,39 +90,18 @@ def _extract(pdf: pdfplumber.PDF) -> Document:
     title = _meta_text(pdf.metadata.get("Title"))
     if title:
         meta["title"] = title
-    return Document(out.rows, "\n".join(out.lines), KIND, meta, out.flags)
+    return out.build(KIND, meta)
 
 
 @dataclass
-class _Builder:
-    rows: list[Row] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
-    new_origin: OriginCounter = field(default_factory=OriginCounter)
-    tables: int = 0
+class _Builder(DocumentBuilder):
     chars: int = 0
     cid_chars: int = 0
 
-    def flag(self, flag: str) -> None:
-        if flag not in self.flags:
-            self.flags.append(flag)
-
-    def text(self, text: str) -> None:
-        self.rows.append(text_row(text, self.new_origin))
-        self.lines.append(text)
-
     def table(self, grid: list[list[Cell]]) -> None:
-        index = self.tables
-        self.tables += 1
-        seen: set[int] = set()
+        index, seen = self.start_table(), set()
         for cells in grid:
-            self.rows.append(Row(cells, TABLE, index))
-            line: list[str] = []
-            for cell in cells:
-                if cell.origin not in seen:
-                    seen.add(cell.origin)
-                    line.append(cell.text)
-            self.lines.append(TEXT_CELL_SEPARATOR.join(line))
+            self.table_row(index, cells, seen)
 
 
 def _read_page(page: Page, out: _Builder) -> bool:

@@ -11,9 +11,9 @@ STYLES = (PIPE, CELL_LINES, TABS, STREAM)
 
 def render_text(report: Report, style: str = PIPE) -> bytes:
     sections = [
-        (f"二、主动公开政府信息情况", _active_rows(report, None)),
-        (f"三、收到和处理政府信息公开申请情况", _application_rows(report, None, Style())),
-        (f"四、政府信息公开行政复议、行政诉讼情况", _review_rows(report)),
+        ("二、主动公开政府信息情况", _active_rows(report, None)),
+        ("三、收到和处理政府信息公开申请情况", _application_rows(report, None, Style())),
+        ("四、政府信息公开行政复议、行政诉讼情况", _review_rows(report)),
     ]
     lines = [report["title"], f"发布日期：{report.get('published') or ''}",
              "依据《中华人民共和国政府信息公开条例》，编制本报告。", "一、总体情况", "（文字描述）"]
