@@ -111,7 +111,10 @@ class SharedRunIdle:
         self.key = f"gkcrawl:{run}:busy"
         self.me = worker_id(crawler.settings)
         self.last_mark = 0.0
-        crawler.signals.connect(self.response_received, signal=signals.response_received)
+        # joining counts as busy: the first responses may not have arrived when another worker idles
+        crawler.signals.connect(self.mark_busy, signal=signals.spider_opened)
+        crawler.signals.connect(self.mark_busy, signal=signals.request_scheduled)
+        crawler.signals.connect(self.mark_busy, signal=signals.response_received)
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -119,7 +122,7 @@ class SharedRunIdle:
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    def response_received(self) -> None:
+    def mark_busy(self) -> None:
         now = time.time()
         if now - self.last_mark >= MARK_EVERY:
             self.server.hset(self.key, self.me, now)

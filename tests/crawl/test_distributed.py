@@ -52,8 +52,12 @@ def test_two_workers_share_one_crawl(redis_server: str, pg_schema: PgSchema, tmp
         workers = [subprocess.Popen(
             [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}",
              "-s", f"CRAWL_ID={run}", "-s", f"WORKER_ID={worker}", "-s", f"STORE_URL={store_url}",
-             "-s", f"ARCHIVE_DIR={tmp_path / 'archive'}", "-s", "DOWNLOAD_DELAY=0",
-             "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4",
+             # one portal, so each worker takes few requests at a time (the engine pulls up to
+             # CONCURRENT_REQUESTS from the shared queue) and goes slowly enough that the other,
+             # which polls the queue every few seconds while idle, certainly gets work
+             "-s", f"ARCHIVE_DIR={tmp_path / 'archive'}", "-s", "DOWNLOAD_DELAY=0.1",
+             "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS=2",
+             "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
              "-s", "DOWNLOAD_TIMEOUT=1.5", "-s", "RETRY_TIMES=0", "-s", "GKCRAWL_MAX_LIST_PAGES=5",
              "-s", "LOG_LEVEL=INFO"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
