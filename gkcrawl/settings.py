@@ -18,7 +18,9 @@ if os.getenv("SCRAPY_PROJECT") is None:
 
 # --- identity and politeness ----------------------------------------------------------------
 # Government portals get a crawler that names itself and where to read about it.
-USER_AGENT = f"gkcrawl/{__version__} (+https://github.com/gkcrawl/gkcrawl; annual-report archiver)"
+# An operator running a public crawl sets GKCRAWL_USER_AGENT to name themselves and a contact.
+USER_AGENT = os.getenv("GKCRAWL_USER_AGENT") or (
+    f"gkcrawl/{__version__} (+https://github.com/gkcrawl/gkcrawl; annual-report archiver)")
 ROBOTSTXT_OBEY = True
 # Many portals, each fetched gently: wide overall, narrow per domain.
 CONCURRENT_REQUESTS = 32
@@ -58,6 +60,11 @@ REMOTE_CONTROL_ENABLED = False
 # --- archive --------------------------------------------------------------------------------
 # Every response is written to WARC as it comes off the wire (gkcrawl/archive); requests ask for
 # gzip/deflate only, so warcio and pywb can replay what we archive (br/zstd break both).
+ARCHIVE_DIR = os.getenv("GKCRAWL_ARCHIVE_DIR", "archive")
+WARC_ENABLED = True
+WARC_MAX_SIZE = 1_000_000_000
+WARC_PREFIX = "gkcrawl"
+WARC_OPERATOR = os.getenv("GKCRAWL_OPERATOR", "")
 EXTENSIONS = {**ARCHIVE_EXTENSIONS, "gkcrawl.extensions.PortalSummary": 10}
 DOWNLOADER_MIDDLEWARES = {
     **ARCHIVE_DOWNLOADER_MIDDLEWARES,
@@ -100,11 +107,6 @@ STORE_URL = os.getenv("GKCRAWL_STORE_URL", "")
 STORE_PATH = os.getenv("GKCRAWL_STORE_PATH", "")
 # Hosts whose copies count as official besides *.gov.cn (the registry's portal domains count too).
 OFFICIAL_DOMAINS: list[str] = []
-ARCHIVE_DIR = os.getenv("GKCRAWL_ARCHIVE_DIR", "archive")
-WARC_ENABLED = True
-WARC_MAX_SIZE = 1_000_000_000
-WARC_PREFIX = "gkcrawl"
-WARC_OPERATOR = os.getenv("GKCRAWL_OPERATOR", "")
 
 # --- output ---------------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"
