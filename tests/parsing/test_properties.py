@@ -40,3 +40,16 @@ def test_html_round_trip(report: dict, style: Style) -> None:
 @given(reports, st.sampled_from(STYLES))
 def test_text_round_trip(report: dict, style: str) -> None:
     assert_round_trip(report, render_text(report, style), "text/plain")
+
+
+ATTACHMENT_EXAMPLES = 10  # rendering a PDF takes a few hundred ms
+
+
+@settings(max_examples=ATTACHMENT_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(reports, st.sampled_from(["docx", "pdf"]))
+def test_attachment_round_trip(report: dict, kind: str) -> None:
+    from gkcrawl.testing.docx_render import render_docx
+    from gkcrawl.testing.pdf_render import render_pdf
+
+    body = render_docx(report) if kind == "docx" else render_pdf(report)
+    assert_round_trip(report, body, f"application/{kind}")
