@@ -26,9 +26,14 @@ _BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "tab
           "title", "form", "hr", "caption"}
 
 
+#: A plain libxml2 HTML parser: lxml.html's parser looks up a Python element class for every
+#: element proxy it creates, which costs more than the parse; nothing here needs HtmlElement.
+_PARSER = lxml.etree.HTMLParser()
+
+
 def extract_html(text: str) -> Document:
     try:
-        root = lxml.html.document_fromstring(text)
+        root = lxml.html.document_fromstring(text, parser=_PARSER)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise Unreadable("not_a_report", f"no HTML content ({exc})") from None
     meta = _meta(root)
@@ -86,26 +91,40 @@ def _meta(root: lxml.html.HtmlElement) -> dict[str, str]:
             if name.lower() == field.lower() and content:
                 meta[field] = content
     title = root.find(".//title")
-    if title is not None and title.text_content().strip():
-        meta["title"] = title.text_content().strip()
+    title_text = "".join(title.itertext()).strip() if title is not None else ""
+    if title_text:
+        meta["title"] = title_text
     return meta
 
 
-def _cell_text(cell: lxml.html.HtmlElement) -> str:
-    parts: list[str] = []
-    for node in cell.iter():
-        if node is not cell and isinstance(node.tag, str) and node.tag in ("br", "p", "div"):
-            parts.append("\n")
-        if isinstance(node.tag, str) and node.tag not in _SKIP and node.text:
-            parts.append(node.text)
-        if node is not cell and node.tail:
-            parts.append(node.tail)
+_BREAKS = frozenset(("br", "p", "div"))
+
+
+def _cell_text(cell: lxml.etree._Element) -> str:
+    if not len(cell):  # the common case: a cell with text and no markup inside
+        return (cell.text or "").strip()
+    parts: list[str] = [cell.text] if cell.text else []
+    for node in cell.iterdescendants():
+        tag = node.tag
+        if isinstance(tag, str):  # not a comment or processing instruction
+            if tag in _BREAKS:
+                parts.append("\n")
+            if tag not in _SKIP:
+                text = node.text
+                if text:
+                    parts.append(text)
+        tail = node.tail
+        if tail:
+            parts.append(tail)
     return "".join(parts).strip()
 
 
 def _span(cell: lxml.html.HtmlElement, attr: str) -> int:
+    raw = cell.get(attr)
+    if raw is None:
+        return 1
     try:
-        return max(1, min(MAX_SPAN, int((cell.get(attr) or "1").strip() or 1)))
+        return max(1, min(MAX_SPAN, int((raw or "1").strip() or 1)))
     except ValueError:
         return 1
 
@@ -116,27 +135,51 @@ def _grid(table: lxml.html.HtmlElement,
     grid: list[list[tuple[str, int]]] = []
     carry: dict[int, tuple[int, str, int]] = {}  # column -> (rows left, text, origin)
     size = 0
-    for tr in table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr"):
+    for tr in _rows(table):
         row: dict[int, tuple[str, int]] = {}
         col = 0
-        for cell in tr.xpath("./td|./th"):
+        for cell in tr.iterchildren("td", "th"):
             while col in carry:
                 col = _place_carry(row, carry, col)
-            text, origin = _cell_text(cell), new_origin()
-            rowspan, colspan = _span(cell, "rowspan"), _span(cell, "colspan")
+            if len(cell):
+                text = _cell_text(cell)
+            else:  # the common case: text and no markup inside
+                text = cell.text
+                text = text.strip() if text else ""
+            origin = new_origin()
+            rowspan = cell.get("rowspan")
+            colspan = cell.get("colspan")
+            if rowspan is None and colspan is None:
+                row[col] = (text, origin)
+                col += 1
+                continue
+            rowspan = 1 if rowspan is None else _span(cell, "rowspan")
+            colspan = 1 if colspan is None else _span(cell, "colspan")
             for i in range(colspan):
                 row[col + i] = (text, origin)
                 if rowspan > 1:
                     carry[col + i] = (rowspan - 1, text, origin)
             col += colspan
-        for c in sorted(k for k in carry if k not in row):
-            _place_carry(row, carry, c)
+        if carry:
+            for c in sorted(k for k in carry if k not in row):
+                _place_carry(row, carry, c)
         width = max(row) + 1 if row else 0
-        grid.append([row.get(i, ("", new_origin())) for i in range(width)])
+        grid.append([row[i] if i in row else ("", new_origin()) for i in range(width)])
         size += width
         if size > MAX_TABLE_CELLS:
             return grid, True
     return grid, False
+
+
+def _rows(table: lxml.html.HtmlElement):
+    """./tr|./thead/tr|./tbody/tr|./tfoot/tr in document order, without XPath."""
+    for child in table:
+        if child.tag == "tr":
+            yield child
+        elif child.tag in ("thead", "tbody", "tfoot"):
+            for tr in child:
+                if tr.tag == "tr":
+                    yield tr
 
 
 def _place_carry(row: dict[int, tuple[str, int]], carry: dict[int, tuple[int, str, int]],

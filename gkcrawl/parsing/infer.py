@@ -56,7 +56,7 @@ class _Conflict(Exception):
 def solve(mapped: Mapped) -> Solved:
     template = mapped.template
     assert template is not None
-    cells: Cells = {ref: None for ref in template.cells()}
+    cells: Cells = dict.fromkeys(template.all_cells)
     out = Solved(cells)
     printed: set[CellRef] = set()
     for row in mapped.rows:
@@ -72,12 +72,17 @@ def solve(mapped: Mapped) -> Solved:
         out.flags.extend(f"row not found: {n}" for n in names if n not in seen_rows)
 
     identities = template.identities
-    broken = _broken(cells, identities)
+    derived: dict[CellRef, Identity] = {}
+    broken, trial = _broken(cells, identities, derived)
     short = [r for r in mapped.rows if not r.complete and r.values]
     placed = _place(template, cells, short, identities, broken, out) if short else {}
-
-    derived: dict[CellRef, Identity] = {}
-    _propagate(cells, identities, broken, derived, strict=False)
+    if not short and not broken:
+        # the strict pass met no conflict on these very cells: the lenient pass would fill the
+        # same cells from the same identities in the same order
+        cells.update(trial)
+    else:
+        derived.clear()
+        _propagate(cells, identities, broken, derived, strict=False)
     for ref, val in cells.items():
         if val is None or (ref in printed and ref not in out.blanks):
             continue
@@ -109,17 +114,20 @@ def _number(template: Template, ref: CellRef, val: Value) -> Number | None:
     return val.number
 
 
-def _broken(cells: Cells, identities: tuple[Identity, ...]) -> set[int]:
-    """Identities the printed numbers already break: they cannot guide placement or filling."""
+def _broken(cells: Cells, identities: tuple[Identity, ...],
+            derived: dict[CellRef, Identity]) -> tuple[set[int], Cells]:
+    """Identities the printed numbers already break: they cannot guide placement or filling.
+
+    Also the cells as the strict pass filled them (and, in ``derived``, by which identity)."""
     trial = dict(cells)
     broken: set[int] = set()
     for _ in range(len(identities)):
         try:
-            _propagate(trial, identities, broken, {}, strict=True)
-            return broken
+            _propagate(trial, identities, broken, derived, strict=True)
+            return broken, trial
         except _Conflict as conflict:
             broken.add(conflict.args[0])
-    return broken
+    return broken, trial
 
 
 def _propagate(cells: Cells, identities: tuple[Identity, ...], skip: set[int],
@@ -131,10 +139,8 @@ def _propagate(cells: Cells, identities: tuple[Identity, ...], skip: set[int],
         for index, ident in enumerate(identities):
             if index in skip:
                 continue
-            lhs_known = sum(cells[r] for r in ident.lhs if cells[r] is not None)
-            rhs_known = sum(cells[r] for r in ident.rhs if cells[r] is not None)
-            lhs_open = [r for r in ident.lhs if cells[r] is None]
-            rhs_open = [r for r in ident.rhs if cells[r] is None]
+            lhs_known, lhs_open = _known_sum(cells, ident.lhs)
+            rhs_known, rhs_open = _known_sum(cells, ident.rhs)
             gap = lhs_known - rhs_known  # what the open rhs cells must add up to, minus open lhs
             if not lhs_open and not rhs_open:
                 if gap != 0 and strict:
@@ -152,6 +158,19 @@ def _propagate(cells: Cells, identities: tuple[Identity, ...], skip: set[int],
                     cells[ref] = need if len(open_cells) == 1 else Decimal(0)
                     derived[ref] = ident
                 changed = True
+
+
+def _known_sum(cells: Cells, refs: tuple[CellRef, ...]) -> tuple[Number | int, list[CellRef]]:
+    """The sum of the known cells and the list of the open ones, in one pass."""
+    known: Number | int = 0
+    open_refs: list[CellRef] = []
+    for ref in refs:
+        val = cells[ref]
+        if val is None:
+            open_refs.append(ref)
+        else:
+            known += val
+    return known, open_refs
 
 
 def _place(template: Template, cells: Cells, short: list[PrintedRow],

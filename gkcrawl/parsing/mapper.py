@@ -53,7 +53,8 @@ def detect_format(doc: Document) -> tuple[Template | None, dict[str, int]]:
     """The template version whose signature labels the document prints most (None: neither)."""
     labels = {label(c.text) for row in doc.rows if row.kind != TEXT or
               len(row.cells[0].text) <= MAX_HEADING_CHARS for c in row.cells}
-    scores = {v: sum(1 for sig in t.signatures if any(re.search(sig, lab) for lab in labels))
+    joined = "\n".join(labels)
+    scores = {v: sum(1 for sig in t.signature_patterns if sig.search(joined))
               for v, t in TEMPLATES.items()}
     best = max(scores, key=lambda v: scores[v])
     if scores[best] == 0 or list(scores.values()).count(scores[best]) > 1:
@@ -103,7 +104,7 @@ def map_rows(doc: Document, template: Template) -> Mapped:
         if table is not context:
             close_single()
             context = table
-        refs = tuple((table.key, spec.key, col) for col in table.row_columns(spec))
+        refs = table.row_refs(spec)
         fitted = _fit(values, len(refs), out, f"{table.key}.{spec.key}")
         _keep(PrintedRow(table.key, spec.key, refs, fitted, index), seen, out)
     close_single()
@@ -123,16 +124,40 @@ def _is_column_label(lab: str, table: Table) -> bool:
     return any(lab == label(c.label) for c in table.columns)
 
 
+#: Entries kept per template in the label memo (a bound against hostile input).
+MAX_MEMO = 65536
+
+
 def _context_of(lab: str, template: Template) -> Table | None:
+    memo = template.label_cache
+    key = ("context", lab)
+    if key in memo:
+        return memo[key]
+    found = None
     for table in template.tables:
-        if any(re.search(p, lab) for p in table.context):
-            return table
-    return None
+        if any(p.search(lab) for p in table.context_patterns):
+            found = table
+            break
+    if len(memo) < MAX_MEMO:
+        memo[key] = found
+    return found
 
 
 def _match(labels: list[str], context: Table | None,
            template: Template) -> tuple[SpecRow | None, Table | None]:
     """The template row named by the row's last labels: first in the current table, then in any."""
+    memo = template.label_cache
+    key = ("match", context.key if context is not None else None, *labels[-2:])
+    if key in memo:
+        return memo[key]
+    found = _match_uncached(labels, context, template)
+    if len(memo) < MAX_MEMO:
+        memo[key] = found
+    return found
+
+
+def _match_uncached(labels: list[str], context: Table | None,
+                    template: Template) -> tuple[SpecRow | None, Table | None]:
     candidates = [context] if context is not None else []
     candidates += [t for t in template.tables if t is not context]
     for lab in reversed(labels[-2:]):

@@ -57,14 +57,16 @@ def extract(text: str, meta: dict[str, str], url: str | None = None) -> Metadata
     md = Metadata()
     lines = [_NOISE.sub("", line) for line in text.splitlines()]
     lines = [line for line in lines if line]
+    # the text without noise: line breaks are noise too, so this is _NOISE.sub("", text)
+    flat = "".join(lines)
     _title(md, lines, meta)
     if md.year is None:
-        period = _PERIOD.search(_NOISE.sub("", text))
+        period = _PERIOD.search(flat)
         if period:
             md.year = int(period["y"])
             md.flags.append("year taken from the statistics period")
-    _organ(md, lines, text, meta, url)
-    _published(md, text, meta, lines)
+    _organ(md, lines, text, flat, meta, url)
+    _published(md, flat, meta, lines)
     return md
 
 
@@ -89,8 +91,9 @@ def _title(md: Metadata, lines: list[str], meta: dict[str, str]) -> None:
         return
 
 
-def _organ(md: Metadata, lines: list[str], text: str, meta: dict[str, str], url: str | None) -> None:
-    fuller = [m["organ"] for m in _PUBLISH_SENTENCE.finditer(_NOISE.sub("", text))]
+def _organ(md: Metadata, lines: list[str], text: str, flat: str, meta: dict[str, str],
+           url: str | None) -> None:
+    fuller = [m["organ"] for m in _PUBLISH_SENTENCE.finditer(flat)]
     fuller += [m["organ"] for line in lines[:40] for m in [_SOURCE_FIELD.match(line)] if m]
     if meta.get("ContentSource"):
         fuller.append(_NOISE.sub("", meta["ContentSource"]))
@@ -126,8 +129,7 @@ def _complete_region(md: Metadata, text: str, url: str | None) -> None:
                     + ("URL" if by_host else f"text ({counts[best]} mentions of {best.short})"))
 
 
-def _published(md: Metadata, text: str, meta: dict[str, str], lines: list[str]) -> None:
-    flat = _NOISE.sub("", text)
+def _published(md: Metadata, flat: str, meta: dict[str, str], lines: list[str]) -> None:
     for labels in _DATE_LABELS[:1]:
         found = re.search(rf"(?:{labels}){_LABELLED_GAP}{DATE.pattern}", flat)
         if found:

@@ -18,7 +18,13 @@ import opencc
 _T2S = opencc.OpenCC("t2s")
 
 #: Pinyin in brackets right after a Han character, toned (區(qū)) or toneless (发(fa)).
-_PINYIN = re.compile(r"(?<=[\u4e00-\u9fff])[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,7}[)）]")
+#: (The bracket comes first and the Han character is checked behind it: re then skips to brackets
+#: instead of trying the lookbehind at every position.)
+_PINYIN = re.compile(r"[(（](?<=[\u4e00-\u9fff][(（])[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,7}[)）]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+#: Full-width ASCII and the ideographic space, to what NFKC makes of them (exactly its mapping).
+_FULLWIDTH = {chr(cp): chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)} | {"\u3000": " "}
+_FULLWIDTH_RE = re.compile("[\uff01-\uff5e\u3000]")
 _NOISE = re.compile(r"[\s\u00a0\u3000\u200b\ufeff?？�]+")
 _QUOTES = str.maketrans("", "", "\"'“”‘’「」『』")
 _NUMBERING = re.compile(r"^(\d{1,2})[、.．,，]")
@@ -31,7 +37,32 @@ TRADITIONAL_MIN_CHARS = 5
 
 
 def strip_pinyin(text: str) -> str:
+    if "(" not in text and "（" not in text:
+        return text
     return _PINYIN.sub("", text)
+
+
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, fast for Chinese text with full-width punctuation.
+
+    NFKC's quick check fails on every full-width （ or ：, and the full normalisation of a page of
+    Chinese is slow; the full-width forms are mapped first (to what NFKC maps them to), so the
+    quick check usually passes and the result is the same string NFKC would give."""
+    if text.isascii():
+        return text
+    text = _FULLWIDTH_RE.sub(lambda m: _FULLWIDTH[m[0]], text)  # str.translate is slower here
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    return unicodedata.normalize("NFKC", text)
+
+
+@lru_cache(maxsize=1)
+def _traditional_chars() -> re.Pattern[str]:
+    """Han characters that t2s changes on their own (computed once from OpenCC's tables)."""
+    han = [chr(cp) for cp in range(0x4E00, 0xA000)]
+    converted = to_simplified("\n".join(han)).split("\n")
+    changed = "".join(a for a, b in zip(han, converted, strict=True) if a != b)
+    return re.compile(f"[{changed}]")
 
 
 def to_simplified(text: str) -> str:
@@ -41,7 +72,11 @@ def to_simplified(text: str) -> str:
 def looks_traditional(text: str) -> bool:
     """True when the text is in traditional script (decided once per document, not per cell)."""
     sample = strip_pinyin(text)[:20000]
-    han = [ch for ch in sample if "\u4e00" <= ch <= "\u9fff"]
+    # quick reject: too few characters that are traditional on their own (t2s is phrase-based,
+    # so the exact count below can differ a little; it decides whenever this one is close)
+    if len(_traditional_chars().findall(sample)) < TRADITIONAL_MIN_CHARS:
+        return False
+    han = _HAN.findall(sample)
     if not han:
         return False
     converted = to_simplified("".join(han))
@@ -54,7 +89,7 @@ def clean_text(text: str, traditional: bool) -> str:
     text = strip_pinyin(text)
     if traditional:
         text = to_simplified(text)
-    return unicodedata.normalize("NFKC", text)
+    return nfkc(text)
 
 
 @lru_cache(maxsize=65536)

@@ -18,12 +18,14 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "litigation": re.compile(r"行政诉讼(?:案件)?(?:共)?(\d+)\s*(?:件|起)"),
 }
 #: 没有/未/不存在 … 行政复议(和/、行政诉讼): both stated as zero.
-_NONE = re.compile(rf"(?:没有|未|无|不存在){_CLAUSE}{_CLAUSE}行政复议(?P<both>(?:和|、|及|或)行政诉)?")
+#: (One lazy gap of up to 32 rather than two of 16: the same matches, without trying every split
+#: of the gap at each 无/未 of the page.)
+_NONE = re.compile(r"(?:没有|未|无|不存在)[^。；;!！?？]{0,32}?行政复议(?P<both>(?:和|、|及|或)行政诉)?")
 
 
 def stated_totals(text: str) -> dict[str, int]:
     """The totals the prose states, by key (absent when not stated)."""
-    flat = re.sub(r"\s+", "", text)
+    flat = "".join(text.split())  # re.sub(r"\s+", "", text), faster: \s is str.isspace
     found: dict[str, int] = {}
     for key, pattern in PATTERNS.items():
         match = pattern.search(flat)

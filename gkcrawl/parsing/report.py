@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from .. import PARSER_VERSION
@@ -13,6 +14,7 @@ from .infer import Cells, Inferred
 PASS, FAIL, UNCERTAIN = "pass", "fail", "uncertain"
 
 
+@lru_cache(maxsize=4096)  # refs come from the templates: a few hundred
 def ref_name(ref: CellRef) -> str:
     return ".".join(ref)
 
@@ -26,35 +28,47 @@ def plain(template: Template, ref: CellRef, value: Decimal | None) -> int | floa
     return int(value)
 
 
-def tables(template: Template, cells: Cells) -> dict[str, dict[str, dict[str, Any]]]:
+def plain_cells(template: Template, cells: Cells) -> dict[CellRef, int | float | None]:
+    """:func:`plain` of every cell, once (tables and checks both print them)."""
+    return {ref: plain(template, ref, val) for ref, val in cells.items()}
+
+
+def tables(template: Template, cells: Cells,
+           plains: dict[CellRef, int | float | None] | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+    plains = plains if plains is not None else plain_cells(template, cells)
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for table in template.tables:
         out[table.key] = {
-            row.key: {col: plain(template, (table.key, row.key, col), cells[(table.key, row.key, col)])
-                      for col in table.row_columns(row)}
+            row.key: {col: plains[(table.key, row.key, col)] for col in table.row_columns(row)}
             for row in table.rows
         }
     return out
 
 
-def checks(template: Template, cells: Cells, inferred: set[CellRef]) -> list[dict[str, Any]]:
+def checks(template: Template, cells: Cells, inferred: set[CellRef],
+           plains: dict[CellRef, int | float | None] | None = None) -> list[dict[str, Any]]:
     """Every identity of the template: pass / fail / uncertain, with the numbers involved."""
+    plains = plains if plains is not None else plain_cells(template, cells)
     out = []
     for ident in template.identities:
         lhs = [cells[r] for r in ident.lhs]
         rhs = [cells[r] for r in ident.rhs]
-        known = all(v is not None for v in lhs + rhs)
-        lsum = sum(v for v in lhs if v is not None)
-        rsum = sum(v for v in rhs if v is not None)
+        known = None not in lhs and None not in rhs
+        if known:
+            lsum, rsum = sum(lhs), sum(rhs)
+        else:
+            lsum = sum(v for v in lhs if v is not None)
+            rsum = sum(v for v in rhs if v is not None)
         status = UNCERTAIN if not known else PASS if lsum == rsum else FAIL
+        refs = ident.refs
         out.append({
             "rule": ident.rule,
             "name": ident.name,
             "status": status,
             "lhs": int(lsum) if known else None,
             "rhs": int(rsum) if known else None,
-            "values": {ref_name(r): plain(template, r, cells[r]) for r in ident.lhs + ident.rhs},
-            "uses_inferred": any(r in inferred for r in ident.lhs + ident.rhs),
+            "values": {name: plains[r] for name, r in zip(ident.ref_names, refs)},
+            "uses_inferred": not inferred.isdisjoint(refs),
         })
     return out
 

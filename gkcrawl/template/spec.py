@@ -58,8 +58,27 @@ class Table:
     def row(self, key: str) -> Row:
         return next(r for r in self.rows if r.key == key)
 
+    @cached_property
+    def context_patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(p) for p in self.context)
+
     def row_columns(self, row: Row) -> tuple[str, ...]:
-        return row.columns or tuple(c.key for c in self.columns)
+        return row.columns or self.column_keys
+
+    @cached_property
+    def column_keys(self) -> tuple[str, ...]:
+        return tuple(c.key for c in self.columns)
+
+    def row_refs(self, row: Row) -> tuple[CellRef, ...]:
+        """The cells of one row, in column order."""
+        refs = self._row_refs.get(row.key)
+        if refs is None:
+            refs = self._row_refs[row.key] = tuple((self.key, row.key, c) for c in self.row_columns(row))
+        return refs
+
+    @cached_property
+    def _row_refs(self) -> dict[str, tuple[CellRef, ...]]:
+        return {}
 
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)
@@ -77,6 +96,16 @@ class Identity:
     lhs: tuple[CellRef, ...]
     rhs: tuple[CellRef, ...]
 
+    @cached_property
+    def refs(self) -> tuple[CellRef, ...]:
+        """lhs then rhs."""
+        return self.lhs + self.rhs
+
+    @cached_property
+    def ref_names(self) -> tuple[str, ...]:
+        """``table.row.column`` of each of :attr:`refs`."""
+        return tuple(".".join(r) for r in self.refs)
+
 
 @dataclass(frozen=True)
 class Template:
@@ -91,11 +120,28 @@ class Template:
         return next(t for t in self.tables if t.key == key)
 
     def kind(self, ref: CellRef) -> str:
-        table = self.table(ref[0])
-        return table.column(ref[2]).kind
+        return self._kinds[ref[0], ref[2]]
+
+    @cached_property
+    def signature_patterns(self) -> tuple[re.Pattern[str], ...]:
+        """Signatures compiled for one search over newline-joined labels (labels hold no \\n)."""
+        return tuple(re.compile(p, re.M) for p in self.signatures)
+
+    @cached_property
+    def label_cache(self) -> dict[tuple, object]:
+        """Memo of label lookups (mapper._context_of); labels repeat across every report."""
+        return {}
+
+    @cached_property
+    def _kinds(self) -> dict[tuple[str, str], str]:
+        return {(t.key, c.key): c.kind for t in self.tables for c in t.columns}
 
     def cells(self) -> list[CellRef]:
-        return [ref for t in self.tables for ref in t.cells()]
+        return list(self.all_cells)
+
+    @cached_property
+    def all_cells(self) -> tuple[CellRef, ...]:
+        return tuple(ref for t in self.tables for ref in t.cells())
 
 
 # --- table 1: 主动公开政府信息情况 ------------------------------------------------------------
