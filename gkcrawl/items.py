@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .parsing.document import Document
+from .parsing.report import Report
 
 
 @dataclass
@@ -33,24 +34,10 @@ class DocumentItem:
 
 
 @dataclass
-class ReportItem:
-    """One parsed report: the keys of docs/report-schema.md plus its provenance."""
+class ReportItem(Report):
+    """One parsed report: the parser's :class:`~gkcrawl.parsing.report.Report` (the keys of
+    docs/report-schema.md) plus its provenance and what the later pipelines add."""
 
-    format: str
-    year: int | None
-    organ: str | None
-    published: str | None
-    title: str | None
-    active_disclosure: dict[str, Any] | None
-    applications: dict[str, Any] | None
-    review_litigation: dict[str, Any] | None
-    inferred: list[dict[str, Any]] = field(default_factory=list)
-    checks: list[dict[str, Any]] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
-    prose: dict[str, int] = field(default_factory=dict)
-    source_url: str | None = None
-    source_kind: str | None = None
-    parser_version: str | None = None
     portal: str | None = None
     crawl_id: str | None = None
     fetched_at: str | None = None
