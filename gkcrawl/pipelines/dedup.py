@@ -65,12 +65,12 @@ class DedupPipeline(Pipeline):
         of the same year whose organ is written differently (or that names its organ at all)."""
         if not row.fingerprint or row.year is None:
             return row.organ_key
-        for other in store.similar_sources(row.fingerprint, year=row.year):
-            if other.organ_key in (None, row.organ_key) or not other.fingerprint:
+        for _id, other_key, other_print in store.similar_fingerprints(row.fingerprint, year=row.year):
+            if other_key in (None, row.organ_key) or not other_print:
                 continue
-            if similarity(row.fingerprint, other.fingerprint) >= SAME_REPORT:
+            if similarity(row.fingerprint, other_print) >= SAME_REPORT:
                 self.stats.inc_value("dedup/grouped_by_content")
-                return other.organ_key
+                return other_key
         return row.organ_key
 
 

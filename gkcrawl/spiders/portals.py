@@ -41,6 +41,8 @@ from ..items import DocumentItem
 PRIORITY_PER_POINT = 10
 START_PRIORITY = 1000
 ATTACHMENT_PRIORITY = 900
+#: Below every link with a report signal: list pages are walked after the links they hold.
+LIST_PRIORITY = -1
 #: Links with no report signal at all are followed only this many hops from the start page.
 ZERO_SCORE_MAX_HOPS = 1
 DEFAULTS = {"GKCRAWL_MAX_HOPS": 5, "GKCRAWL_PAGE_BUDGET": 1000, "GKCRAWL_MAX_LIST_PAGES": 50}
@@ -175,9 +177,10 @@ class PortalsSpider(Spider):
                 if self.list_pages[root] >= self.max_list_pages:
                     self.crawler.stats.inc_value(f"portal/{portal}/bounded/pagination")
                     continue
+                # the next list page waits until this page's links are done, so the queue holds
+                # one page of links, not the whole list's (memory stays flat on long lists)
                 request = self._request(url, portal, hops, "list", response.url,
-                                        score_link(url, text) * PRIORITY_PER_POINT - hops,
-                                        list_root=root, anchor=text)
+                                        LIST_PRIORITY - hops, list_root=root, anchor=text)
                 if request is not None:
                     self.list_pages[root] += 1
             else:
@@ -208,9 +211,8 @@ class PortalsSpider(Spider):
         self.scheduled[portal] += 1
         meta = {META: {"portal": portal, "hops": hops, "role": role, "referrer": referrer,
                        "list_root": list_root, "anchor": anchor}}
-        headers = {"Referer": referrer} if referrer else None
-        return Request(url, callback=self.parse, errback=self.on_error, priority=priority,
-                       meta=meta, headers=headers)
+        # (Scrapy's RefererMiddleware sets the Referer header from the response)
+        return Request(url, callback=self.parse, errback=self.on_error, priority=priority, meta=meta)
 
 
 def _parsable_document(body: bytes) -> bool:

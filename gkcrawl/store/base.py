@@ -315,6 +315,20 @@ class Store(abc.ABC):
             params["exclude"] = exclude_id
         return self._rows(SourceRow, sql + " ORDER BY id", params)
 
+    def similar_fingerprints(self, fingerprint: Sequence[int], *, year: int | None = None
+                             ) -> list[tuple[int, str | None, list[int] | None]]:
+        """(id, organ key, fingerprint) of the copies sharing an LSH band with ``fingerprint``:
+        what dedup compares, without decoding whole reports (that grew with the store)."""
+        found = bands(fingerprint)
+        params: dict[str, Any] = {f"b{i}": b for i, b in enumerate(found)}
+        sql = ("SELECT id, organ_key, fingerprint FROM sources WHERE id IN (SELECT source_id FROM "
+               f"source_bands WHERE band IN ({', '.join(':b' + str(i) for i in range(len(found)))}))")
+        if year is not None:
+            sql += " AND year = :year"
+            params["year"] = year
+        return [(r["id"], r["organ_key"], r["fingerprint"])
+                for r in map(self._decode, self._exec(sql + " ORDER BY id", params).fetchall())]
+
     def sources(self, organ_key: str | None = None, year: int | None = None) -> list[SourceRow]:
         """Stored copies, oldest first; filtered by organ key and/or year when given."""
         where: list[str] = []
