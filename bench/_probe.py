@@ -1,0 +1,145 @@
+"""A Scrapy extension bench/crawl.py adds to the crawl it measures (``-s EXTENSIONS=...``).
+
+Passive: every ``BENCH_SAMPLE_INTERVAL`` seconds it samples the process's RSS (``/proc/self``),
+the pages parsed, the scheduler's queue length, live ``Request`` objects (scrapy.utils.trackref)
+and the spider's ``seen`` set; when the engine stops it writes those samples and the final
+Scrapy stats to ``BENCH_PROBE_FILE`` as JSON (the crawl runs at LOG_LEVEL WARNING, so the stats
+dump is not in the log).
+
+With ``BENCH_TRACEMALLOC_SEEN=a,b`` it also starts tracemalloc when the spider opens and takes a
+snapshot when the spider has scheduled (``seen``) ``a`` and then ``b`` URLs; the allocations that
+grew between them (by line and by traceback) go into the JSON as ``tracemalloc``. Diagnosis only: tracemalloc
+slows the crawl several times, so never combine it with a timed run.
+
+``BENCH_GC_FREEZE=True`` (an experiment, off by default) calls ``gc.freeze()`` when the spider
+opens, so full collections stop traversing the objects of the imports and start-up.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.asyncio import create_looping_call
+from scrapy.utils.trackref import live_refs
+
+TOP = 25
+
+
+def _proc_status() -> dict[str, int]:
+    out = {}
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                out[line.split(":")[0]] = int(line.split()[1])
+    return out
+
+
+class BenchProbe:
+    def __init__(self, crawler: Crawler, path: str) -> None:
+        self.crawler = crawler
+        self.path = Path(path)
+        settings = crawler.settings
+        self.interval = settings.getfloat("BENCH_SAMPLE_INTERVAL", 1.0)
+        marks = settings.get("BENCH_TRACEMALLOC_SEEN") or ""
+        self.marks = sorted(int(m) for m in str(marks).split(",") if m.strip())
+        self.frames = settings.getint("BENCH_TRACEMALLOC_FRAMES", 12)
+        self.snapshots: list[tuple[int, tracemalloc.Snapshot]] = []
+        self.samples: list[dict[str, Any]] = []
+        self.t0 = time.monotonic()
+        self.task: Any = None
+        self.gc_seconds = 0.0
+        self.gc_full = 0
+        self._gc_start = 0.0
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BenchProbe:
+        path = crawler.settings.get("BENCH_PROBE_FILE")
+        if not path:
+            raise NotConfigured("BENCH_PROBE_FILE not set")
+        return cls(crawler, path)
+
+    def _gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self.gc_seconds += time.perf_counter() - self._gc_start
+            self.gc_full += info.get("generation") == 2
+
+    def spider_opened(self) -> None:
+        if self.crawler.settings.getbool("BENCH_GC_FREEZE"):
+            # experiment: what GC would cost if start-up objects were not traversed again
+            gc.collect()
+            gc.freeze()
+        gc.callbacks.append(self._gc)
+        if self.marks:
+            tracemalloc.start(self.frames)
+        self.t0 = time.monotonic()
+        self.task = create_looping_call(self.sample)
+        self.task.start(self.interval, now=True)
+
+    def _pages(self) -> int:
+        stats = self.crawler.stats.get_stats()
+        return sum(v for k, v in stats.items() if k.startswith("portal/") and k.endswith("/pages"))
+
+    def sample(self) -> None:
+        engine = self.crawler.engine
+        scheduler = engine.scheduler if engine is not None else None
+        spider = self.crawler.spider
+        status = _proc_status()
+        pages = self._pages()
+        seen = len(getattr(spider, "seen", ()))
+        self.samples.append({
+            "t": round(time.monotonic() - self.t0, 2), "pages": pages,
+            "cpu_s": round(time.process_time(), 2), "gc_s": round(self.gc_seconds, 3),
+            "gc_full": self.gc_full,
+            "rss_kb": status.get("VmRSS"), "hwm_kb": status.get("VmHWM"),
+            "scheduled_pending": len(scheduler) if scheduler is not None else None,
+            "live_requests": len(live_refs.get(Request, ())),
+            "seen": seen,
+        })
+        if self.marks and len(self.snapshots) < len(self.marks) and seen >= self.marks[len(self.snapshots)]:
+            self.snapshots.append((seen, tracemalloc.take_snapshot()))
+
+    def spider_closed(self) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
+        self.sample()
+
+    def engine_stopped(self) -> None:
+        if self._gc in gc.callbacks:
+            gc.callbacks.remove(self._gc)
+        out: dict[str, Any] = {"samples": self.samples,
+                               "stats": {k: v if isinstance(v, (int, float, str)) else str(v)
+                                         for k, v in self.crawler.stats.get_stats().items()}}
+        if len(self.snapshots) >= 2:
+            (p0, first), (p1, last) = self.snapshots[0], self.snapshots[-1]
+            filters = [tracemalloc.Filter(False, tracemalloc.__file__)]
+            first, last = first.filter_traces(filters), last.filter_traces(filters)
+            out["tracemalloc"] = {
+                "seen": [p0, p1],
+                "total_kib": [round(sum(s.size for s in first.statistics("filename")) / 1024),
+                              round(sum(s.size for s in last.statistics("filename")) / 1024)],
+                "by_line": [_stat(s) for s in last.compare_to(first, "lineno")[:TOP]],
+                "by_traceback": [_stat(s, tb=True) for s in last.compare_to(first, "traceback")[:10]],
+            }
+        if self.marks:
+            tracemalloc.stop()
+        self.path.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _stat(stat: tracemalloc.StatisticDiff, tb: bool = False) -> dict[str, Any]:
+    frames = [f"{f.filename}:{f.lineno}" for f in stat.traceback]
+    return {"size_diff_kib": round(stat.size_diff / 1024, 1), "count_diff": stat.count_diff,
+            "size_kib": round(stat.size / 1024, 1),
+            "where": frames if tb else frames[0]}
