@@ -3,14 +3,15 @@
     .venv/bin/python bench/replay.py                              # --reports 5000 --repeat 3
     .venv/bin/python bench/replay.py --reports 1000 --repeat 1 --json
     .venv/bin/python bench/replay.py --timeout 0                  # no cap on a replay run
-    .venv/bin/python bench/replay.py --profile 600 --skip-timed   # cProfile one replay process
+    .venv/bin/python bench/replay.py --profile 5000 --skip-timed  # cProfile one replay process
 
 The archive (bench/_replay_archive.py) is generated once and cached under ``--cache``
 (default ``bench/.cache/replay-<N>/``): N report pages, ``render_html(random_report(...))`` in
 both template versions and six styles (a third GBK with the charset only in ``<meta>``, a quarter
 gzip-encoded on the wire), written with gkcrawl's WarcWriter as request/response pairs each
-followed by the live spider's metadata record, rotated at ``--max-size`` bytes into several
-files, digest store at ``<root>/digests.sqlite3``.
+followed by the live spider's metadata record, rotated at ``--max-size`` bytes (default 1 MB:
+18 files for 5,000 pages, so that ``--jobs 2`` gets two halves within a few percent; a page is
+about 10 KB, 3.6 KB compressed), digest store at ``<root>/digests.sqlite3``.
 
 * **baseline** (one core): a fresh process pinned to CPU 0 iterates the same files with raw
   ``warcio.ArchiveIterator``, gunzips the bodies sent with ``Content-Encoding: gzip`` and calls
@@ -22,7 +23,10 @@ files, digest store at ``<root>/digests.sqlite3``.
 * **replay, 2 processes**: ``gkcrawl replay <root>/bench-crawl --jobs 2 --store ...
   -s ARCHIVE_DIR=<root>``, not pinned; wall time from spawn to exit.
 
-Each timed part runs ``--repeat`` times and the **median** is reported. A run counts only if
+Each round runs baseline, 1 process, 2 processes in turn (so a burst of other work on the
+machine hits all three); ``--repeat`` rounds, the **median** of each is reported, with the CPU
+seconds of the run (children included) next to the wall time. The fixed cost of one replay
+process (interpreter, Scrapy, store) is measured once over a 10-report archive. A run counts only if
 the store ends with exactly N reports and N sources and nothing quarantined (sqlite3 counts);
 otherwise the bench exits with status 1. A replay run longer than ``--timeout`` seconds is
 stopped (its process group killed): it is reported as *capped* with the reports it had stored
@@ -30,6 +34,12 @@ by then (an upper bound on its rate, since the rate only falls as the store grow
 mode is not repeated. During every replay run the store is polled every ``POLL_S`` seconds, so
 the rate over the first and the last stretch of the run can be compared (a replay whose cost per
 report grows with the store shows it there).
+
+``--profile N`` runs one more replay process (pinned, N-report archive) under cProfile and
+lists the cumulative share of the main thread per function; ExtractCellsPipeline's
+``extract_document`` runs in Twisted's thread pool, which cProfile does not see, so it is timed
+on its own. With the defaults the whole bench takes about 20 minutes on 2 cores (each replay
+run is 2.5 to 4 minutes).
 
 Targets (docs/benchmarks.md): replay on one core within ``TARGET_RATIO`` x the baseline's time
 per report; two processes at least ``TARGET_SPEEDUP`` x one process.
@@ -65,7 +75,7 @@ import _replay_archive
 TARGET_RATIO = 1.5
 #: "close to 2x": two processes must be at least this much faster than one
 TARGET_SPEEDUP = 1.8
-DEFAULT_MAX_SIZE = 2_500_000
+DEFAULT_MAX_SIZE = 1_000_000
 POLL_S = 5.0
 STARTUP_REPORTS = 10
 CPU = 0
