@@ -10,13 +10,14 @@ and a later publication beats an earlier one (corrections). Every copy stays a s
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 from urllib.parse import urlsplit
 
-from datasketch import LeanMinHash, MinHash
+from datasketch import MinHash
 
 from .parsing.normalize import to_simplified
 
@@ -26,6 +27,10 @@ BANDS, ROWS = 16, 4
 #: Jaccard similarity above which two copies of the same year are the same report.
 SAME_REPORT = 0.8
 SHINGLE = 4
+#: A report with at least this many non-zero table cells is looked up by its values, not its text.
+MIN_VALUES = 8
+#: Prefixes of the two kinds of band keys (values, text).
+VALUE_BANDS, TEXT_BANDS = "v", "t"
 #: datasketch's hashing scheme, stored with nothing else: signatures compare only within one.
 SCHEME = "affine32"
 #: Host suffixes of official government sites.
@@ -84,26 +89,53 @@ def _table_tokens(report: dict[str, Any]) -> list[str]:
     return tokens
 
 
+def value_tokens(report: dict[str, Any]) -> list[str]:
+    """The table's non-zero values as ``table.row.column=value``: what tells one organ's report
+    from another's (blank and zero cells are shared by most reports of a year)."""
+    tokens = []
+    for key in ("active_disclosure", "applications", "review_litigation"):
+        for row, cells in (report.get(key) or {}).items():
+            tokens += [f"{key}.{row}.{col}={value}" for col, value in cells.items() if value]
+    return tokens
+
+
+@functools.cache
+def _permutations() -> Any:
+    """datasketch draws the same permutations (seed 1) for every MinHash it builds; draw once."""
+    return MinHash(num_perm=NUM_PERM, scheme=SCHEME).permutations
+
+
+def _same(value: int) -> int:
+    return value
+
+
+def _minhash(tokens: Iterable[str]) -> list[int]:
+    """datasketch's MinHash of the UTF-8 tokens, with its default 32-bit SHA-1 hash computed in
+    one comprehension (the same values as ``hashfunc.sha1_hash32``, at half the cost)."""
+    sha1 = hashlib.sha1
+    mh = MinHash(num_perm=NUM_PERM, scheme=SCHEME, permutations=_permutations(), hashfunc=_same)
+    mh.update_batch([int.from_bytes(sha1(t.encode("utf-8")).digest()[:4], "little")
+                     for t in tokens])
+    return mh.hashvalues.tolist()
+
+
 def fingerprint(text: str, report: dict[str, Any]) -> list[int]:
     """MinHash signature of the text's character shingles and the table values."""
     flat = _STRIP.sub("", text)
     shingles = {flat[i:i + SHINGLE] for i in range(max(1, len(flat) - SHINGLE + 1))}
     shingles.update(_table_tokens(report))
-    mh = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
-    mh.update_batch([s.encode("utf-8") for s in shingles])
-    return [int(v) for v in mh.hashvalues]
+    return _minhash(shingles)
 
 
 def similarity(a: Sequence[int], b: Sequence[int]) -> float:
-    import numpy as np
+    """Estimated Jaccard similarity: the share of equal signature positions (as datasketch's
+    ``MinHash.jaccard``, without building two objects per pair)."""
+    if len(a) != len(b):
+        raise ValueError("signatures of different lengths cannot be compared")
+    return sum(1 for x, y in zip(a, b) if x == y) / len(a) if a else 0.0
 
-    def lean(values: Sequence[int]) -> LeanMinHash:
-        return LeanMinHash(seed=1, hashvalues=np.array(values, dtype="uint64"), scheme=SCHEME)
 
-    return lean(a).jaccard(lean(b))
-
-
-def bands(signature: Sequence[int]) -> list[str]:
+def bands(signature: Sequence[int], prefix: str = "") -> list[str]:
     """LSH band hashes: copies sharing one band are candidates for a similarity check.
 
     blake2b, not ``hash()``: workers on other machines and Python versions must agree."""
@@ -111,8 +143,23 @@ def bands(signature: Sequence[int]) -> list[str]:
     for b in range(BANDS):
         rows = signature[b * ROWS:(b + 1) * ROWS]
         digest = hashlib.blake2b(b"".join(int(v).to_bytes(8, "little") for v in rows), digest_size=8)
-        out.append(f"{b}:{digest.hexdigest()}")
+        out.append(f"{prefix}{b}:{digest.hexdigest()}")
     return out
+
+
+def lsh_bands(report: dict[str, Any], signature: Sequence[int]) -> list[str]:
+    """The band keys under which a copy is stored and looked up.
+
+    Banding the whole-text signature made nearly every report of a year a candidate: the
+    template's headings and labels are most of the text, so two unrelated reports share a band
+    with probability ~0.75 (docs/benchmarks.md, Replay). Copies of one report print the same
+    numbers, so a report with at least ``MIN_VALUES`` non-zero cells is banded by a MinHash of
+    those values (unrelated reports: Jaccard ~0.03); one with fewer, by its text signature.
+    ``similarity`` on the full signature still decides."""
+    values = value_tokens(report)
+    if len(values) >= MIN_VALUES:
+        return bands(_minhash(values), VALUE_BANDS)
+    return bands(signature, TEXT_BANDS)
 
 
 @dataclass

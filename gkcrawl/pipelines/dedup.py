@@ -2,9 +2,10 @@
 
 The copy is stored with its WARC pointer; copies of the same report are found by organ key and
 year, or by near-identical content (MinHash LSH bands in the store) when the organ is written
-differently; the rules of gkcrawl.dedup choose the copy that stands for the report. It all
-happens in one transaction under a lock on (organ, year), so two workers sharing a PostgreSQL
-store cannot both decide.
+differently; the rules of gkcrawl.dedup choose the copy that stands for the report. The
+decision happens in one transaction under a lock on (organ, year), so two workers sharing a
+PostgreSQL store cannot both decide; the content search runs before it (it only reads) and is
+repeated inside only for copies stored in between.
 """
 
 from __future__ import annotations
@@ -29,8 +30,13 @@ class DedupPipeline(Pipeline):
             return item
         store = store_for(self.crawler)
         row = SourceRow.from_item(item, official=self.official(item))
+        # the similarity search reads only: outside the write transaction, so that other
+        # workers' writes do not wait for it; inside, only copies stored since are looked at
+        seen = store.last_source_id()
+        key = self._group(store, row)
         with store.transaction():
-            key = self._group(store, row)
+            if key == row.organ_key:
+                key = self._group(store, row, after_id=seen)
             if key is None or row.year is None:
                 source_id = store.upsert_source(row)
                 self.stats.inc_value("dedup/without_organ_or_year")
@@ -60,12 +66,13 @@ class DedupPipeline(Pipeline):
         mark_stored(item, source_id, role=roles[source_id], copies=len(copies), chosen_url=winner.url)
         return item
 
-    def _group(self, store: Store, row: SourceRow) -> str | None:
+    def _group(self, store: Store, row: SourceRow, after_id: int | None = None) -> str | None:
         """The (organ key) group this copy belongs to: its own, or that of a near-identical copy
         of the same year whose organ is written differently (or that names its organ at all)."""
         if not row.fingerprint or row.year is None:
             return row.organ_key
-        for _id, other_key, other_print in store.similar_fingerprints(row.fingerprint, year=row.year):
+        for _id, other_key, other_print in store.similar_fingerprints(
+                row.lsh, year=row.year, after_id=after_id):
             if other_key in (None, row.organ_key) or not other_print:
                 continue
             if similarity(row.fingerprint, other_print) >= SAME_REPORT:

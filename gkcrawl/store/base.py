@@ -14,7 +14,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any, ClassVar, Self
 
-from ..dedup import bands
+from ..dedup import lsh_bands
 from .rows import (
     FetchRow,
     QuarantineRow,
@@ -228,6 +228,8 @@ class Store(abc.ABC):
                     continue
                 for statement in migration.for_dialect(self.dialect):
                     self._exec(statement)
+                if migration.run is not None:
+                    migration.run(self)
                 self._exec("INSERT INTO schema_migrations (version, name, applied_at) "
                            "VALUES (:version, :name, :applied_at)",
                            self._params({"version": migration.version, "name": migration.name,
@@ -291,43 +293,64 @@ class Store(abc.ABC):
                 {"now": now, "url": row.url, "key": row.record_key}))
             self._exec("DELETE FROM source_bands WHERE source_id = :id", {"id": source_id})
             if row.fingerprint:
-                found = bands(row.fingerprint)
-                self._exec("INSERT INTO source_bands (band, source_id) VALUES "
-                           + ", ".join(f"(:b{i}, :id)" for i in range(len(found)))
-                           + " ON CONFLICT DO NOTHING",
-                           {"id": source_id, **{f"b{i}": b for i, b in enumerate(found)}})
+                self._insert_bands(source_id, row.lsh)
         row.id = source_id
         return source_id
 
-    def similar_sources(self, fingerprint: Sequence[int], *, year: int | None = None,
-                        exclude_id: int | None = None) -> list[SourceRow]:
-        """Copies sharing at least one LSH band with ``fingerprint`` (candidates: compare them
-        with ``gkcrawl.dedup.similarity``), of ``year`` when given, oldest first."""
-        found = bands(fingerprint)
+    def _band_query(self, columns: str, found: Sequence[str], year: int | None,
+                    after_id: int | None) -> tuple[str, dict[str, Any]]:
         params: dict[str, Any] = {f"b{i}": b for i, b in enumerate(found)}
-        sql = ("SELECT * FROM sources WHERE id IN (SELECT source_id FROM source_bands WHERE band "
-               f"IN ({', '.join(':b' + str(i) for i in range(len(found)))}))")
+        sql = (f"SELECT {columns} FROM sources WHERE id IN (SELECT source_id FROM source_bands "
+               f"WHERE band IN ({', '.join(':b' + str(i) for i in range(len(found)))}))")
         if year is not None:
             sql += " AND year = :year"
             params["year"] = year
-        if exclude_id is not None:
-            sql += " AND id <> :exclude"
-            params["exclude"] = exclude_id
-        return self._rows(SourceRow, sql + " ORDER BY id", params)
+        if after_id is not None:
+            sql += " AND id > :after"
+            params["after"] = after_id
+        return sql + " ORDER BY id", params
 
-    def similar_fingerprints(self, fingerprint: Sequence[int], *, year: int | None = None
+    def similar_sources(self, fingerprint: Sequence[int], *, report: Mapping[str, Any] | None = None,
+                        year: int | None = None, exclude_id: int | None = None) -> list[SourceRow]:
+        """Copies sharing at least one LSH band (``gkcrawl.dedup.lsh_bands`` of ``report`` and
+        ``fingerprint``): candidates to compare with ``gkcrawl.dedup.similarity``; of ``year``
+        when given, oldest first."""
+        sql, params = self._band_query("*", lsh_bands(report or {}, fingerprint), year, None)
+        return [r for r in self._rows(SourceRow, sql, params) if r.id != exclude_id]
+
+    def similar_fingerprints(self, bands: Sequence[str], *, year: int | None = None,
+                             after_id: int | None = None
                              ) -> list[tuple[int, str | None, list[int] | None]]:
-        """(id, organ key, fingerprint) of the copies sharing an LSH band with ``fingerprint``:
-        what dedup compares, without decoding whole reports (that grew with the store)."""
-        found = bands(fingerprint)
-        params: dict[str, Any] = {f"b{i}": b for i, b in enumerate(found)}
-        sql = ("SELECT id, organ_key, fingerprint FROM sources WHERE id IN (SELECT source_id FROM "
-               f"source_bands WHERE band IN ({', '.join(':b' + str(i) for i in range(len(found)))}))")
-        if year is not None:
-            sql += " AND year = :year"
-            params["year"] = year
-        return [(r["id"], r["organ_key"], r["fingerprint"])
-                for r in map(self._decode, self._exec(sql + " ORDER BY id", params).fetchall())]
+        """(id, organ key, fingerprint) of the copies stored under one of ``bands`` (a row's
+        ``lsh``), with an id above ``after_id`` when given: what dedup compares, without
+        decoding whole reports."""
+        sql, params = self._band_query("id, organ_key, fingerprint", bands, year, after_id)
+        return [(r["id"], r["organ_key"], self._json_out(r["fingerprint"]) if r["fingerprint"]
+                 is not None else None) for r in self._exec(sql, params).fetchall()]
+
+    def last_source_id(self) -> int:
+        """The highest source id so far (0 for an empty store)."""
+        return self._exec("SELECT max(id) AS id FROM sources").fetchall()[0]["id"] or 0
+
+    def rebuild_bands(self) -> int:
+        """Recompute every copy's LSH bands from its stored report and fingerprint (after the
+        banding changes); the number of copies re-banded."""
+        n = 0
+        with self.transaction():
+            rows = self._exec("SELECT id, report, fingerprint FROM sources "
+                              "WHERE fingerprint IS NOT NULL").fetchall()
+            self._exec("DELETE FROM source_bands")
+            for r in rows:
+                self._insert_bands(r["id"], lsh_bands(self._json_out(r["report"]),
+                                                      self._json_out(r["fingerprint"])))
+                n += 1
+        return n
+
+    def _insert_bands(self, source_id: int, found: Sequence[str]) -> None:
+        self._exec("INSERT INTO source_bands (band, source_id) VALUES "
+                   + ", ".join(f"(:b{i}, :id)" for i in range(len(found)))
+                   + " ON CONFLICT DO NOTHING",
+                   {"id": source_id, **{f"b{i}": b for i, b in enumerate(found)}})
 
     def sources(self, organ_key: str | None = None, year: int | None = None) -> list[SourceRow]:
         """Stored copies, oldest first; filtered by organ key and/or year when given."""

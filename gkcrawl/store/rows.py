@@ -7,6 +7,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from .. import dedup
@@ -140,6 +141,12 @@ class SourceRow:
     @property
     def record_key(self) -> str:
         return record_key(self.record_id, self.payload_digest)
+
+    @cached_property
+    def lsh(self) -> list[str]:
+        """The LSH band keys under which the copy is stored and looked up (gkcrawl.dedup),
+        computed once per row (set ``report`` and ``fingerprint`` before reading it)."""
+        return dedup.lsh_bands(self.report, self.fingerprint or [])
 
     @classmethod
     def from_item(cls, item: Any, *, role: str = "copy", organ_key: str | None = None,

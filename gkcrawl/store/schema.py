@@ -20,6 +20,7 @@ be written once, give it ``sqlite=``/``postgres=`` statements instead of ``state
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from .. import dedup
 
@@ -44,6 +45,8 @@ class Migration:
     statements: tuple[str, ...] = ()
     sqlite: tuple[str, ...] | None = None
     postgres: tuple[str, ...] | None = None
+    #: a step in Python after the statements, given the store (data that SQL cannot recompute)
+    run: Callable[[Any], object] | None = None
 
     def for_dialect(self, dialect: str) -> list[str]:
         own = self.sqlite if dialect == SQLITE else self.postgres
@@ -166,4 +169,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             fetched_at      {ts} NOT NULL
         )""",
     )),
+    # copies are looked up by the LSH bands of their non-zero table values (gkcrawl.dedup.lsh_bands),
+    # no longer of their whole text: re-band the stored copies
+    Migration(3, "value bands", run=lambda store: store.rebuild_bands()),
 )

@@ -76,3 +76,18 @@ def test_complete_table_beats_broken_one() -> None:
                         Copy(2, "http://a.gov.cn/y", True, fixed, "2026-01-01")])
     assert winner.id == 2
     assert re.match(r"^白济汛乡", fixed["organ"])
+
+
+def test_fingerprint_is_datasketchs_minhash() -> None:
+    """The fast path computes exactly what datasketch's MinHash (SHA-1, affine32) stores, so
+    signatures in existing stores stay comparable."""
+    from datasketch import MinHash
+
+    from gkcrawl.dedup import NUM_PERM, SCHEME, SHINGLE, _STRIP, _table_tokens
+
+    text, report = seed_text("001"), parse_seed("001")
+    flat = _STRIP.sub("", text)
+    shingles = {flat[i:i + SHINGLE] for i in range(len(flat) - SHINGLE + 1)} | set(_table_tokens(report))
+    reference = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
+    reference.update_batch([s.encode("utf-8") for s in shingles])
+    assert fingerprint(text, report) == reference.hashvalues.tolist()

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from gkcrawl import dedup
 from gkcrawl.dedup import fingerprint, similarity
 from gkcrawl.store import (
     MIGRATIONS,
@@ -408,3 +409,49 @@ def test_similar_sources_by_lsh_bands(store: Store) -> None:
     # a re-parse with another fingerprint moves the bands
     store.upsert_source(SourceRow.from_item(item, fingerprint=other))
     assert [s.id for s in store.similar_sources(sig)] == [b]
+
+
+def _random_item(seed: int, organ: str, url: str, record_id: str) -> Any:
+    import random
+
+    from gkcrawl.testing.reports import random_report
+
+    report = random_report(random.Random(seed), "2021", year=2023, organ=organ)
+    item = report_item(url=url, record_id=record_id, organ=organ)
+    for table in ("active_disclosure", "applications", "review_litigation"):
+        setattr(item, table, report[table])
+    return item
+
+
+def test_copies_are_looked_up_by_their_values_not_the_template_text(store: Store) -> None:
+    """Unrelated reports of a year share most of their text (the template) but not their
+    numbers: only the copy with the same numbers is a candidate."""
+    text = "政府信息公开工作年度报告 一、总体情况 二、主动公开政府信息情况 三、收到和处理政府信息公开申请情况"
+    mine = _random_item(1, "五指山市人民政府办公室", "http://www.wzs.gov.cn/1.html", "<a>")
+    mirror = _random_item(1, "五指山市政府办", "http://mirror.example.com/1.html", "<b>")
+    others = [_random_item(seed, f"第{seed}街道办事处", f"http://www.wzs.gov.cn/{seed}.html",
+                           f"<o{seed}>") for seed in range(2, 12)]
+    ids = {}
+    for name, item in [("mine", mine), ("mirror", mirror)] + [(str(i), o) for i, o in enumerate(others)]:
+        row = SourceRow.from_item(item, fingerprint=fingerprint(text + (item.organ or ""),
+                                                                SourceRow.from_item(item).report))
+        ids[name] = store.upsert_source(row)
+        if name == "mine":
+            mine_row = row
+    assert len(dedup.value_tokens(mine_row.report)) >= dedup.MIN_VALUES
+    found = store.similar_fingerprints(mine_row.lsh, year=2023)
+    assert [i for i, _key, _print in found] == [ids["mine"], ids["mirror"]]
+    assert store.similar_fingerprints(mine_row.lsh, year=2023, after_id=ids["mine"]) == found[1:]
+
+
+def test_rebuild_bands_restores_the_lookup(store: Store) -> None:
+    """Migration 3 re-bands copies stored under the old (whole-text) bands."""
+    item = _random_item(1, "五指山市人民政府办公室", "http://www.wzs.gov.cn/1.html", "<a>")
+    row = SourceRow.from_item(item, fingerprint=fingerprint("正文" * 20, SourceRow.from_item(item).report))
+    source_id = store.upsert_source(row)
+    with store.transaction():
+        store._exec("UPDATE source_bands SET band = 'old:' || band")
+    assert store.similar_sources(row.fingerprint or [], report=row.report) == []
+    assert store.rebuild_bands() == 1
+    assert [s.id for s in store.similar_sources(row.fingerprint or [], report=row.report)] == [source_id]
+    assert 3 in [version for version, _name, _at in store.migrations()]
