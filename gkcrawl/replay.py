@@ -40,6 +40,9 @@ REPLAY_SETTINGS: dict[str, Any] = {
     "AUTOTHROTTLE_ENABLED": False,
     "CONCURRENT_REQUESTS": 16,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+    # a replayed response yields one item; Scrapy starts CONCURRENT_ITEMS tasks per response (100
+    # by default), which cost more than the item's own trip through the pipelines
+    "CONCURRENT_ITEMS": 1,
     "DOWNLOADER_MIDDLEWARES": {"gkcrawl.replay.ArchiveResponseMiddleware": 950},
 }
 

@@ -11,7 +11,7 @@ the numbers involved. A report that fails a check is kept and flagged, never dro
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -32,7 +32,9 @@ class Finding:
     values: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # not dataclasses.asdict: its deep copy was 7% of a replay
+        return {"check": self.check, "rule": self.rule, "status": self.status,
+                "severity": self.severity, "message": self.message, "values": dict(self.values)}
 
 
 def cells_of(template: Template, report: dict[str, Any]) -> dict[CellRef, Decimal | None]:

@@ -5,8 +5,6 @@ The cross-year identity needs last year's report of the same organ: it is read f
 
 from __future__ import annotations
 
-from itemadapter import ItemAdapter
-
 from ..dedup import organ_key
 from ..items import ReportItem
 from ..parsing.report import FAIL
@@ -24,7 +22,9 @@ class ValidatePipeline(Pipeline):
         if item.organ_key and item.year:
             row = store_for(self.crawler).report(item.organ_key, item.year - 1)
             previous = row.report if row else None
-        findings = validate(ItemAdapter(item).asdict(), previous)
+        # the item is a Report: its own attributes are the report's keys (no deep copy; validate
+        # only reads)
+        findings = validate(vars(item), previous)
         item.validation = [f.to_dict() for f in findings]
         failed = [f for f in findings if f.status == FAIL]
         for finding in failed:

@@ -10,6 +10,8 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
+import orjson
+
 from .. import dedup
 
 
@@ -61,15 +63,28 @@ def _finite(value: Any) -> Any:
     return value
 
 
+#: orjson options of every JSON the store writes: keys that are not strings become strings, as
+#: the standard library's json does.
+_ORJSON = orjson.OPT_NON_STR_KEYS
+
+
 def json_safe(value: Any) -> Any:
     """``value`` as plain JSON types: datetimes as ISO strings, Decimals as floats, NaN as null,
     anything else unknown as its ``str`` (for crawler stats)."""
-    return _finite(json.loads(json.dumps(value, default=_json_default)))
+    try:  # orjson writes NaN and infinities as null itself
+        return orjson.loads(orjson.dumps(value, default=_json_default, option=_ORJSON))
+    except TypeError:  # e.g. an integer beyond 64 bits, which only the standard library takes
+        return _finite(json.loads(json.dumps(value, default=_json_default)))
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
-                      default=_json_default)
+    """Compact JSON text, non-ASCII kept (orjson: the report and its checks are tens of KB, and
+    the standard library's encoder was a tenth of a replay)."""
+    try:
+        return orjson.dumps(value, default=_json_default, option=_ORJSON).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+                          default=_json_default)
 
 
 #: item fields kept out of the stored report JSON: they have columns of their own, or are internal

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from .base import Store, StoreError
 from .rows import dumps
@@ -90,7 +91,7 @@ class SQLiteStore(Store):
         return dumps(value)
 
     def _json_out(self, value: Any) -> Any:
-        return json.loads(value) if isinstance(value, (str, bytes)) else value
+        return orjson.loads(value) if isinstance(value, (str, bytes)) else value
 
     def _ts_in(self, value: datetime | None) -> str | None:
         if value is None:

@@ -455,3 +455,18 @@ def test_rebuild_bands_restores_the_lookup(store: Store) -> None:
     assert store.rebuild_bands() == 1
     assert [s.id for s in store.similar_sources(row.fingerprint or [], report=row.report)] == [source_id]
     assert 3 in [version for version, _name, _at in store.migrations()]
+
+
+def test_json_safe_and_dumps_give_plain_json() -> None:
+    from decimal import Decimal
+
+    from gkcrawl.store.rows import dumps, json_safe
+
+    value = {"nan": float("nan"), "inf": float("inf"), 3: Decimal("1.5"), "set": {"组织"},
+             "when": datetime(2024, 2, 1, 8, tzinfo=timezone.utc), "big": 2**70}
+    assert json_safe(value) == {"nan": None, "inf": None, "3": 1.5, "set": ["组织"],
+                                "when": "2024-02-01T08:00:00+00:00", "big": 2**70}
+    assert dumps({"组织": 12.5, "when": datetime(2024, 2, 1, 8, tzinfo=timezone.utc)}) == (
+        '{"组织":12.5,"when":"2024-02-01T08:00:00+00:00"}')
+    with pytest.raises(ValueError):
+        dumps({"big": 2**70, "nan": float("nan")})  # what the store writes has no NaN left
