@@ -45,7 +45,10 @@ class DedupPipeline(Pipeline):
             row.organ_key = item.organ_key = key
             store.lock_report(key, row.year)
             source_id = store.upsert_source(row)
-            copies = store.sources(key, row.year)
+            # the first copy of a report (the usual case) is the row just written: no need to
+            # read it back and decode its report
+            copies = ([row] if store.source_ids(key, row.year) == [source_id]
+                      else store.sources(key, row.year))
             winner, roles = choose([Copy(c.id or 0, c.url, c.official, c.report,
                                          c.fetched_at.isoformat() if c.fetched_at else None)
                                     for c in copies])

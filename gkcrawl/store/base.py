@@ -365,6 +365,12 @@ class Store(abc.ABC):
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         return self._rows(SourceRow, f"SELECT * FROM sources{clause} ORDER BY id", params)
 
+    def source_ids(self, organ_key: str, year: int) -> list[int]:
+        """Ids of the stored copies of (organ key, year), oldest first, without decoding them."""
+        return [r["id"] for r in self._exec(
+            "SELECT id FROM sources WHERE organ_key = :k AND year = :y ORDER BY id",
+            {"k": organ_key, "y": year}).fetchall()]
+
     def source(self, source_id: int) -> SourceRow | None:
         rows = self._rows(SourceRow, "SELECT * FROM sources WHERE id = :id", {"id": source_id})
         return rows[0] if rows else None

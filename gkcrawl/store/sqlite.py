@@ -17,6 +17,9 @@ from .schema import SQLITE
 
 #: seconds a writer waits for another process's write transaction before giving up
 BUSY_TIMEOUT = 60.0
+#: WAL pages between automatic checkpoints (SQLite: 1,000). A stored copy with its report and
+#: findings is ~25 pages, so the default checkpointed (and synced) every ~40 reports.
+WAL_CHECKPOINT_PAGES = 10_000
 
 
 def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
@@ -41,6 +44,7 @@ class SQLiteStore(Store):
         self._conn.row_factory = _dict_row
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
         self._conn.execute("PRAGMA foreign_keys = ON")
         self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         self._closed = False
