@@ -13,10 +13,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import zlib
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 from urllib.parse import urlsplit
 
+import numpy as np
 from datasketch import MinHash
 
 from .parsing.normalize import to_simplified
@@ -105,26 +107,45 @@ def _permutations() -> Any:
     return MinHash(num_perm=NUM_PERM, scheme=SCHEME).permutations
 
 
+#: Odd 64-bit multipliers that mix a shingle's code points into one hash (any fixed odd
+#: constants do; these are the golden-ratio and MurmurHash3 ones).
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x85EBCA77C2B2AE63],
+                dtype=np.uint64)[:SHINGLE]
+_HALF = np.uint64(32)
+
+
 def _same(value: int) -> int:
     return value
 
 
-def _minhash(tokens: Iterable[str]) -> list[int]:
-    """datasketch's MinHash of the UTF-8 tokens, with its default 32-bit SHA-1 hash computed in
-    one comprehension (the same values as ``hashfunc.sha1_hash32``, at half the cost)."""
-    sha1 = hashlib.sha1
+def _shingle_hashes(flat: str) -> np.ndarray:
+    """32-bit hashes of the text's ``SHINGLE``-character shingles, computed on its code points
+    in numpy: hashing every shingle string with SHA-1 in Python cost as much as parsing."""
+    points = np.frombuffer(flat.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if len(points) < SHINGLE:  # a short text is one shingle
+        points = np.pad(points, (0, SHINGLE - len(points)))
+    n = len(points) - SHINGLE + 1
+    mixed = np.zeros(n, dtype=np.uint64)
+    for k in range(SHINGLE):  # uint64 arithmetic wraps: modulo 2**64, as intended
+        mixed = (mixed ^ points[k:k + n]) * _MIX[k]
+    return (mixed ^ (mixed >> _HALF)).astype(np.uint32)
+
+
+def _token_hashes(tokens: Iterable[str]) -> np.ndarray:
+    return np.fromiter((zlib.crc32(t.encode("utf-8")) for t in tokens), dtype=np.uint32)
+
+
+def _minhash(hashes: np.ndarray) -> list[int]:
+    """datasketch's MinHash (affine32 permutations) of distinct 32-bit hash values."""
     mh = MinHash(num_perm=NUM_PERM, scheme=SCHEME, permutations=_permutations(), hashfunc=_same)
-    mh.update_batch([int.from_bytes(sha1(t.encode("utf-8")).digest()[:4], "little")
-                     for t in tokens])
+    mh.update_batch(np.unique(hashes).tolist())
     return mh.hashvalues.tolist()
 
 
 def fingerprint(text: str, report: dict[str, Any]) -> list[int]:
     """MinHash signature of the text's character shingles and the table values."""
     flat = _STRIP.sub("", text)
-    shingles = {flat[i:i + SHINGLE] for i in range(max(1, len(flat) - SHINGLE + 1))}
-    shingles.update(_table_tokens(report))
-    return _minhash(shingles)
+    return _minhash(np.concatenate([_shingle_hashes(flat), _token_hashes(_table_tokens(report))]))
 
 
 def similarity(a: Sequence[int], b: Sequence[int]) -> float:
@@ -158,8 +179,8 @@ def lsh_bands(report: dict[str, Any], signature: Sequence[int]) -> list[str]:
     ``similarity`` on the full signature still decides."""
     values = value_tokens(report)
     if len(values) >= MIN_VALUES:
-        return bands(_minhash(values), VALUE_BANDS)
-    return bands(signature, TEXT_BANDS)
+        return bands(_minhash(_token_hashes(values)), VALUE_BANDS)
+    return bands(signature, TEXT_BANDS) if signature else []
 
 
 @dataclass

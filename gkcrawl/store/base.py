@@ -334,16 +334,17 @@ class Store(abc.ABC):
 
     def rebuild_bands(self) -> int:
         """Recompute every copy's LSH bands from its stored report and fingerprint (after the
-        banding changes); the number of copies re-banded."""
+        banding changes); the number of copies that have bands."""
         n = 0
         with self.transaction():
-            rows = self._exec("SELECT id, report, fingerprint FROM sources "
-                              "WHERE fingerprint IS NOT NULL").fetchall()
+            rows = self._exec("SELECT id, report, fingerprint FROM sources").fetchall()
             self._exec("DELETE FROM source_bands")
             for r in rows:
-                self._insert_bands(r["id"], lsh_bands(self._json_out(r["report"]),
-                                                      self._json_out(r["fingerprint"])))
-                n += 1
+                found = lsh_bands(self._json_out(r["report"]),
+                                  self._json_out(r["fingerprint"]) if r["fingerprint"] else [])
+                if found:
+                    self._insert_bands(r["id"], found)
+                    n += 1
         return n
 
     def _insert_bands(self, source_id: int, found: Sequence[str]) -> None:

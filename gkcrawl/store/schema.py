@@ -170,6 +170,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
     )),
     # copies are looked up by the LSH bands of their non-zero table values (gkcrawl.dedup.lsh_bands),
-    # no longer of their whole text: re-band the stored copies
-    Migration(3, "value bands", run=lambda store: store.rebuild_bands()),
+    # no longer of their whole text, and fingerprints hash shingles on their code points instead of
+    # with SHA-1: the old fingerprints cannot be compared with new ones (the text they came from is
+    # not stored; a replay recomputes them), so they are dropped and the copies re-banded
+    Migration(3, "value bands", statements=("UPDATE sources SET fingerprint = NULL",),
+              run=lambda store: store.rebuild_bands()),
 )

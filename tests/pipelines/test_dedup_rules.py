@@ -78,16 +78,24 @@ def test_complete_table_beats_broken_one() -> None:
     assert re.match(r"^白济汛乡", fixed["organ"])
 
 
-def test_fingerprint_is_datasketchs_minhash() -> None:
-    """The fast path computes exactly what datasketch's MinHash (SHA-1, affine32) stores, so
-    signatures in existing stores stay comparable."""
-    from datasketch import MinHash
+def test_fingerprint_estimates_the_jaccard_of_the_shingles() -> None:
+    """The shingles are hashed on their code points in numpy: each distinct shingle gets its own
+    hash, and the MinHash estimate follows the true Jaccard similarity of the shingle sets."""
+    import numpy as np
 
-    from gkcrawl.dedup import NUM_PERM, SCHEME, SHINGLE, _STRIP, _table_tokens
+    from gkcrawl.dedup import SHINGLE, _STRIP, _shingle_hashes
 
-    text, report = seed_text("001"), parse_seed("001")
-    flat = _STRIP.sub("", text)
-    shingles = {flat[i:i + SHINGLE] for i in range(len(flat) - SHINGLE + 1)} | set(_table_tokens(report))
-    reference = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
-    reference.update_batch([s.encode("utf-8") for s in shingles])
-    assert fingerprint(text, report) == reference.hashvalues.tolist()
+    def shingles(text: str) -> set[str]:
+        flat = _STRIP.sub("", text)
+        return {flat[i:i + SHINGLE] for i in range(len(flat) - SHINGLE + 1)}
+
+    for prefix in ("000", "001", "004"):
+        flat = _STRIP.sub("", seed_text(prefix))
+        assert len(np.unique(_shingle_hashes(flat))) == len(shingles(flat))
+    a = seed_text("001")
+    lines = a.splitlines()
+    for cut in (0.9, 0.6, 0.3):  # keep the first part of the report, replace the rest
+        b = "\n".join(lines[:int(len(lines) * cut)]) + seed_text("004")[:len(a) // 3]
+        true = len(shingles(a) & shingles(b)) / len(shingles(a) | shingles(b))
+        assert abs(similarity(fingerprint(a, {}), fingerprint(b, {})) - true) < 0.15, cut
+    assert fingerprint("短", {}) == fingerprint("短", {}) and len(fingerprint("", {})) == 64

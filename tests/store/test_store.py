@@ -444,17 +444,26 @@ def test_copies_are_looked_up_by_their_values_not_the_template_text(store: Store
     assert store.similar_fingerprints(mine_row.lsh, year=2023, after_id=ids["mine"]) == found[1:]
 
 
-def test_rebuild_bands_restores_the_lookup(store: Store) -> None:
-    """Migration 3 re-bands copies stored under the old (whole-text) bands."""
-    item = _random_item(1, "五指山市人民政府办公室", "http://www.wzs.gov.cn/1.html", "<a>")
-    row = SourceRow.from_item(item, fingerprint=fingerprint("正文" * 20, SourceRow.from_item(item).report))
-    source_id = store.upsert_source(row)
-    with store.transaction():
-        store._exec("UPDATE source_bands SET band = 'old:' || band")
-    assert store.similar_sources(row.fingerprint or [], report=row.report) == []
-    assert store.rebuild_bands() == 1
-    assert [s.id for s in store.similar_sources(row.fingerprint or [], report=row.report)] == [source_id]
-    assert 3 in [version for version, _name, _at in store.migrations()]
+def test_migration_3_drops_old_fingerprints_and_bands_by_values(
+        make_store: Callable[..., Store]) -> None:
+    """Copies stored before migration 3 have SHA-1 fingerprints and whole-text bands: afterwards
+    they have no fingerprint (a replay recomputes it) and are found by their values."""
+    store = make_store(migrate=False)
+    assert store.migrate(MIGRATIONS[:2]) == [1, 2]
+    full = SourceRow.from_item(_random_item(1, "五指山市人民政府办公室", "http://www.wzs.gov.cn/1.html", "<a>"))
+    sparse = SourceRow.from_item(report_item(url="http://www.wzs.gov.cn/2.html", record_id="<b>"))
+    ids = []
+    with store.transaction():  # as the code before migration 3 wrote them
+        for row in (full, sparse):
+            row.fingerprint = [7] * 64
+            ids.append(store.upsert_source(row))
+        store._exec("UPDATE source_bands SET band = substr(band, 2)")
+    assert store.migrate() == [3]
+    assert [s.fingerprint for s in store.sources()] == [None, None]
+    assert store._exec("SELECT count(*) AS n FROM source_bands WHERE source_id = :id",
+                       {"id": ids[1]}).fetchall()[0]["n"] == 0  # too few values, no text left
+    found = store.similar_fingerprints(dedup.lsh_bands(full.report, []), year=2023)
+    assert found == [(ids[0], full.organ_key, None)]
 
 
 def test_json_safe_and_dumps_give_plain_json() -> None:
