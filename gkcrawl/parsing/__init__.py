@@ -24,7 +24,7 @@ from .document import Document, Unreadable
 from .infer import solve
 from .mapper import detect_format, map_rows
 from .prose import stated_totals
-from .normalize import clean_text, looks_traditional, strip_pinyin, to_simplified
+from .normalize import clean_text, fold_script, strip_pinyin, to_simplified, traditional_script
 from .report import NotAReport, Report, checks, inferred_entries, plain_cells, tables
 
 __all__ = ["NotAReport", "Report", "Unreadable", "extract_document", "parse_document",
@@ -108,16 +108,21 @@ _SPAM = re.compile(r"图库|彩票|博彩|六合彩|开奖|娱乐城|赌场|棋�
 
 def _simplify(doc: Document) -> None:
     """Mirror copies are in traditional script with pinyin: fold every cell to simplified."""
-    traditional = looks_traditional(doc.text)
-    if strip_pinyin(doc.text) != doc.text:
+    stripped = strip_pinyin(doc.text)  # once: the script test and the clean text both need it
+    pinyin = stripped != doc.text
+    traditional = traditional_script(stripped)
+    if pinyin:
         doc.flags.append("mirror copy: pinyin annotations after characters (removed)")
-    for row in doc.rows:
-        for cell in row.cells:
-            text = cell.text
-            if "(" in text or "（" in text:  # strip_pinyin's own test, inlined: 400 cells a page
-                text = strip_pinyin(text)
-            cell.text = to_simplified(text) if traditional else text
-    doc.text = clean_text(doc.text, traditional)
+    # Document.text holds every cell's text, so when the whole text has no pinyin and is not
+    # traditional, no cell would change: the loop over some 400 cells a page is skipped.
+    if pinyin or traditional:
+        for row in doc.rows:
+            for cell in row.cells:
+                text = cell.text
+                if "(" in text or "（" in text:  # strip_pinyin's own test, inlined
+                    text = strip_pinyin(text)
+                cell.text = to_simplified(text) if traditional else text
+    doc.text = fold_script(stripped, traditional)
     doc.meta = {k: clean_text(v, traditional) for k, v in doc.meta.items()}
     if traditional:
         doc.flags.append("traditional script converted to simplified")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import count
-from typing import Iterable
 
 #: Row kinds.
 TABLE = "table"  #: a row of a real grid (HTML/DOCX/PDF table, pipe-separated text row)
@@ -53,7 +52,9 @@ class Document:
     """What an extractor hands to the template mapper."""
 
     rows: list[Row]
-    #: plain text of the whole document (for metadata: title, organ, dates)
+    #: plain text of the whole document (for metadata: title, organ, dates). It holds the text of
+    #: every cell (each extractor makes it so; parsing's _simplify relies on it to skip the cells
+    #: of a page that has no pinyin and no traditional script)
     text: str
     #: "html" | "text" | "docx" | "pdf" | "doc"
     kind: str
@@ -66,11 +67,14 @@ class Document:
 class OriginCounter:
     """Hands out cell origin ids, unique within one document."""
 
+    __slots__ = ("take",)
+
     def __init__(self) -> None:
-        self._next = count()
+        #: the next id, as a C-level call: per-cell loops bind it instead of calling the counter
+        self.take = count().__next__
 
     def __call__(self) -> int:
-        return next(self._next)
+        return self.take()
 
 
 #: Between the distinct cells of a table row in the document's plain text.
@@ -112,11 +116,6 @@ class DocumentBuilder:
 
     def build(self, kind: str, meta: dict[str, str]) -> Document:
         return Document(self.rows, "\n".join(self.lines), kind, meta, self.flags)
-
-
-def grid_rows(grid: Iterable[Iterable[tuple[str, int]]], table: int) -> list[Row]:
-    """Rows of an expanded grid given as ``(text, origin)`` pairs."""
-    return [Row([Cell(t, o) for t, o in r], TABLE, table) for r in grid]
 
 
 def text_row(text: str, new_origin: OriginCounter) -> Row:

@@ -7,13 +7,18 @@ origin of its merged cell (see :mod:`gkcrawl.parsing.document`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+
 import lxml.etree
 import lxml.html
 
-from .document import TEXT, Cell, Document, OriginCounter, Row, Unreadable, grid_rows
+from .document import TABLE, TEXT, Cell, Document, OriginCounter, Row, Unreadable
 
 #: Spans larger than this are markup errors; clamping keeps a hostile page from exploding.
 MAX_SPAN = 64
+#: Distinct span attribute values remembered (pages print a handful: "2", "3", "7", …).
+SPAN_CACHE = 256
 #: Grid positions per table beyond which the rest of the table is dropped (and flagged).
 MAX_TABLE_CELLS = 100_000
 #: <meta name=...> fields of the 政府网站发展指引 that say what the page is.
@@ -61,11 +66,12 @@ def extract_html(text: str) -> Document:
                 continue
             if tag == "table" and el.find(".//table") is None:
                 flush()
-                grid, capped = _grid(el, new_origin)
+                grid, capped = _grid(el, new_origin.take)
                 if capped:
                     flags.append(f"table {tables} larger than {MAX_TABLE_CELLS} cells was cut")
-                rows.extend(grid_rows(grid, tables))
-                lines.extend(" ".join(t for t, _ in r) for r in grid)
+                for cells in grid:
+                    rows.append(Row(cells, TABLE, tables))
+                    lines.append(" ".join([c.text for c in cells]))
                 tables += 1
                 walker.skip_subtree()
                 continue
@@ -97,81 +103,90 @@ def _meta(root: lxml.html.HtmlElement) -> dict[str, str]:
     return meta
 
 
-_BREAKS = frozenset(("br", "p", "div"))
+#: Elements that start a new line inside a cell.
+_BREAKS = ("br", "p", "div")
 
 
-def _cell_text(cell: lxml.etree._Element) -> str:
-    if not len(cell):  # the common case: a cell with text and no markup inside
-        return (cell.text or "").strip()
-    parts: list[str] = [cell.text] if cell.text else []
-    for node in cell.iterdescendants():
-        tag = node.tag
-        if isinstance(tag, str):  # not a comment or processing instruction
-            if tag in _BREAKS:
-                parts.append("\n")
-            if tag not in _SKIP:
-                text = node.text
-                if text:
-                    parts.append(text)
-        tail = node.tail
-        if tail:
-            parts.append(tail)
-    return "".join(parts).strip()
+def _prepare_cells(table: lxml.etree._Element) -> None:
+    """Make each cell's text what ``tostring(cell, method="text")`` gives, so that reading a cell
+    with markup inside (Word exports: <p><span>…</span></p>) is one C-level call in document order:
+    the line break each br/p/div stands for is written into the tree as text at the element's
+    start, and the own text of _SKIP elements (script, select, …) is removed. Only innermost
+    tables are changed, and nothing reads their subtree afterwards."""
+    for el in table.iter(*_SKIP):
+        el.text = None
+    for el in table.iter(*_BREAKS):
+        text = el.text
+        el.text = "\n" + text if text else "\n"
 
 
-def _span(cell: lxml.html.HtmlElement, attr: str) -> int:
-    raw = cell.get(attr)
-    if raw is None:
-        return 1
+_tostring = lxml.etree.tostring
+
+
+@lru_cache(maxsize=SPAN_CACHE)
+def _span(raw: str) -> int:
+    """A rowspan/colspan attribute's value, clamped to 1..MAX_SPAN (1 when unreadable)."""
     try:
         return max(1, min(MAX_SPAN, int((raw or "1").strip() or 1)))
     except ValueError:
         return 1
 
 
-def _grid(table: lxml.html.HtmlElement,
-          new_origin: OriginCounter) -> tuple[list[list[tuple[str, int]]], bool]:
-    """Expand rowspan/colspan: each position holds (text, origin of the merged cell)."""
-    grid: list[list[tuple[str, int]]] = []
+#: The cell elements of a table row.
+_CELLS = frozenset(("td", "th"))
+
+
+def _grid(table: lxml.etree._Element,
+          take: Callable[[], int]) -> tuple[list[list[Cell]], bool]:
+    """Expand rowspan/colspan: each grid position is a Cell with the origin of its merged cell.
+
+    A row fills from the left (a cell takes the next column not held by a rowspan from above),
+    so it is built as a list in one pass over its cells; this runs for every cell of every page.
+    ``take`` hands out origins."""
+    grid: list[list[Cell]] = []
     carry: dict[int, tuple[int, str, int]] = {}  # column -> (rows left, text, origin)
     size = 0
+    _prepare_cells(table)
     for tr in _rows(table):
-        row: dict[int, tuple[str, int]] = {}
-        col = 0
-        for cell in tr.iterchildren("td", "th"):
-            while col in carry:
-                col = _place_carry(row, carry, col)
-            if len(cell):
-                text = _cell_text(cell)
+        row: list[Cell] = []
+        for cell in tr:
+            if cell.tag not in _CELLS:
+                continue
+            if carry:
+                col = len(row)
+                while col in carry:
+                    _place_carry(row, carry, col)
+                    col += 1
+            if len(cell):  # markup inside: see _prepare_cells
+                text = _tostring(cell, method="text", encoding=str, with_tail=False).strip()
             else:  # the common case: text and no markup inside
                 text = cell.text
                 text = text.strip() if text else ""
-            origin = new_origin()
+            origin = take()
+            if not cell.keys():  # no attributes: one call instead of two get()s
+                row.append(Cell(text, origin))
+                continue
             rowspan = cell.get("rowspan")
             colspan = cell.get("colspan")
             if rowspan is None and colspan is None:
-                row[col] = (text, origin)
-                col += 1
+                row.append(Cell(text, origin))
                 continue
-            rowspan = 1 if rowspan is None else _span(cell, "rowspan")
-            colspan = 1 if colspan is None else _span(cell, "colspan")
-            for i in range(colspan):
-                row[col + i] = (text, origin)
-                if rowspan > 1:
-                    carry[col + i] = (rowspan - 1, text, origin)
-            col += colspan
-        if carry:
-            for c in sorted(k for k in carry if k not in row):
-                _place_carry(row, carry, c)
-        width = max(row) + 1 if row else 0
-        grid.append([row[i] if i in row else ("", new_origin()) for i in range(width)])
-        size += width
+            rows_down = 1 if rowspan is None else _span(rowspan)
+            col = len(row)
+            for i in range(1 if colspan is None else _span(colspan)):
+                row.append(Cell(text, origin))
+                if rows_down > 1:
+                    carry[col + i] = (rows_down - 1, text, origin)
+        if carry and max(carry) >= len(row):
+            _carry_past_end(row, carry, take)
+        grid.append(row)
+        size += len(row)
         if size > MAX_TABLE_CELLS:
             return grid, True
     return grid, False
 
 
-def _rows(table: lxml.html.HtmlElement):
+def _rows(table: lxml.etree._Element) -> Iterator[lxml.etree._Element]:
     """./tr|./thead/tr|./tbody/tr|./tfoot/tr in document order, without XPath."""
     for child in table:
         if child.tag == "tr":
@@ -182,12 +197,30 @@ def _rows(table: lxml.html.HtmlElement):
                     yield tr
 
 
-def _place_carry(row: dict[int, tuple[str, int]], carry: dict[int, tuple[int, str, int]],
-                 col: int) -> int:
+def _place_carry(row: list[Cell], carry: dict[int, tuple[int, str, int]], col: int) -> None:
+    """Append the cell that a rowspan from above holds at ``col`` (which is ``len(row)``)."""
     left, text, origin = carry[col]
-    row[col] = (text, origin)
+    row.append(Cell(text, origin))
     if left > 1:
         carry[col] = (left - 1, text, origin)
     else:
         del carry[col]
-    return col + 1
+
+
+def _carry_past_end(row: list[Cell], carry: dict[int, tuple[int, str, int]],
+                    take: Callable[[], int]) -> None:
+    """Rowspans from above that reach past the row's last cell; the positions between them are
+    blank cells of their own (their origins drawn after the row's cells, left to right)."""
+    width = len(row)
+    gaps: list[int] = []
+    for col in sorted(k for k in carry if k >= width):
+        while len(row) < col:
+            gaps.append(len(row))
+            row.append(_GAP)
+        _place_carry(row, carry, col)
+    for col in gaps:
+        row[col] = Cell("", take())
+
+
+#: Placeholder for a blank grid position until its origin is drawn.
+_GAP = Cell("", -1)

@@ -51,8 +51,9 @@ class Mapped:
 
 def detect_format(doc: Document) -> tuple[Template | None, dict[str, int]]:
     """The template version whose signature labels the document prints most (None: neither)."""
-    labels = {label(c.text) for row in doc.rows if row.kind != TEXT or
-              len(row.cells[0].text) <= MAX_HEADING_CHARS for c in row.cells}
+    texts = {c.text for row in doc.rows if row.kind != TEXT or
+             len(row.cells[0].text) <= MAX_HEADING_CHARS for c in row.cells}
+    labels = set(map(label, texts))  # texts repeat ("", "0", span copies): each label once
     joined = "\n".join(labels)
     scores = {v: sum(1 for sig in t.signature_patterns if sig.search(joined))
               for v, t in TEMPLATES.items()}
@@ -74,11 +75,14 @@ def map_rows(doc: Document, template: Template) -> Mapped:
             _keep(single, seen, out)
             single = None
 
+    contexts = template.context_cache
     for index, row in enumerate(doc.rows):
-        labels, values = _split(row.distinct())
-        norm = [label(t) for t in labels]
+        labels, values = _split(row.cells)
+        norm = list(map(label, labels))
         for lab in norm:
-            switched = _context_of(lab, template)
+            switched = contexts.get(lab, _UNSEEN)  # _context_of's memo, inlined: 140 labels a page
+            if switched is _UNSEEN:
+                switched = _context_of(lab, template)
             if switched is not None and switched is not context:
                 close_single()
                 context = switched
@@ -105,19 +109,28 @@ def map_rows(doc: Document, template: Template) -> Mapped:
             close_single()
             context = table
         refs = table.row_refs(spec)
-        fitted = _fit(values, len(refs), out, f"{table.key}.{spec.key}")
-        _keep(PrintedRow(table.key, spec.key, refs, fitted, index), seen, out)
+        if len(values) > len(refs):  # else _fit would hand back a copy of the (fresh) list
+            values = _fit(values, len(refs), out, f"{table.key}.{spec.key}")
+        _keep(PrintedRow(table.key, spec.key, refs, values, index), seen, out)
     close_single()
     return out
 
 
 def _split(cells: list[Cell]) -> tuple[list[str], list[Value]]:
-    """Label texts (up to the last non-value cell) and the values printed after them."""
-    parsed = [value(c.text) for c in cells]
-    last_label = max((i for i, v in enumerate(parsed) if v is None), default=-1)
-    labels = [c.text for c, v in zip(cells[: last_label + 1], parsed) if v is None]
-    values = [v for v in parsed[last_label + 1:] if v is not None]
-    return labels, values
+    """Label texts (up to the last non-value cell) and the values printed after them, with
+    horizontal span copies folded into one cell (as :meth:`Row.distinct`), in one pass."""
+    texts: list[str] = []
+    previous: int | None = None
+    for cell in cells:
+        if cell.origin != previous:
+            previous = cell.origin
+            texts.append(cell.text)
+    parsed = list(map(value, texts))
+    end = len(parsed)  # just after the last label
+    while end and parsed[end - 1] is not None:
+        end -= 1
+    labels = [t for t, v in zip(texts, parsed[:end]) if v is None]
+    return labels, parsed[end:]  # type: ignore[return-value]  # all values after the last label
 
 
 def _is_column_label(lab: str, table: Table) -> bool:
@@ -128,18 +141,23 @@ def _is_column_label(lab: str, table: Table) -> bool:
 MAX_MEMO = 65536
 
 
+#: Not in the memo yet (None is a memoised answer: no table).
+_UNSEEN = object()
+
+
 def _context_of(lab: str, template: Template) -> Table | None:
-    memo = template.label_cache
-    key = ("context", lab)
-    if key in memo:
-        return memo[key]
+    """The table whose context patterns the label names (memoised per template)."""
+    memo = template.context_cache
+    found = memo.get(lab, _UNSEEN)
+    if found is not _UNSEEN:
+        return found  # type: ignore[return-value]
     found = None
     for table in template.tables:
         if any(p.search(lab) for p in table.context_patterns):
             found = table
             break
     if len(memo) < MAX_MEMO:
-        memo[key] = found
+        memo[lab] = found
     return found
 
 

@@ -34,6 +34,8 @@ _BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "［"
 TRADITIONAL_SHARE = 0.02
 #: ... and at least this many of them (a few 乾/後 in a simplified text are not enough).
 TRADITIONAL_MIN_CHARS = 5
+#: Characters of a document read to decide its script.
+TRADITIONAL_SAMPLE_CHARS = 20000
 
 
 def strip_pinyin(text: str) -> str:
@@ -50,7 +52,10 @@ def nfkc(text: str) -> str:
     quick check usually passes and the result is the same string NFKC would give."""
     if text.isascii():
         return text
-    text = _FULLWIDTH_RE.sub(lambda m: _FULLWIDTH[m[0]], text)  # str.translate is slower here
+    # a page uses a handful of distinct full-width forms: one str.replace each is C all the way
+    # (a sub() with a callback calls Python per match; str.translate is slower still)
+    for char in set(_FULLWIDTH_RE.findall(text)):
+        text = text.replace(char, _FULLWIDTH[char])
     if unicodedata.is_normalized("NFKC", text):
         return text
     return unicodedata.normalize("NFKC", text)
@@ -71,7 +76,13 @@ def to_simplified(text: str) -> str:
 
 def looks_traditional(text: str) -> bool:
     """True when the text is in traditional script (decided once per document, not per cell)."""
-    sample = strip_pinyin(text)[:20000]
+    return traditional_script(strip_pinyin(text))
+
+
+def traditional_script(stripped: str) -> bool:
+    """:func:`looks_traditional` of a text whose pinyin is already removed (the parser removes it
+    once per document and reuses the result)."""
+    sample = stripped[:TRADITIONAL_SAMPLE_CHARS]
     # quick reject: too few characters that are traditional on their own (t2s is phrase-based,
     # so the exact count below can differ a little; it decides whenever this one is close)
     if len(_traditional_chars().findall(sample)) < TRADITIONAL_MIN_CHARS:
@@ -86,10 +97,14 @@ def looks_traditional(text: str) -> bool:
 
 def clean_text(text: str, traditional: bool) -> str:
     """Running text for metadata: pinyin removed, simplified script, widths folded."""
-    text = strip_pinyin(text)
+    return fold_script(strip_pinyin(text), traditional)
+
+
+def fold_script(stripped: str, traditional: bool) -> str:
+    """:func:`clean_text` of a text whose pinyin is already removed."""
     if traditional:
-        text = to_simplified(text)
-    return nfkc(text)
+        stripped = to_simplified(stripped)
+    return nfkc(stripped)
 
 
 @lru_cache(maxsize=65536)

@@ -129,12 +129,23 @@ class Template:
 
     @cached_property
     def label_cache(self) -> dict[tuple, object]:
-        """Memo of label lookups (mapper._context_of); labels repeat across every report."""
+        """Memo of row lookups (mapper._match); labels repeat across every report."""
+        return {}
+
+    @cached_property
+    def context_cache(self) -> dict[str, Table | None]:
+        """Memo of normalised label -> the table it says we are in (mapper._context_of)."""
         return {}
 
     @cached_property
     def _kinds(self) -> dict[tuple[str, str], str]:
         return {(t.key, c.key): c.kind for t in self.tables for c in t.columns}
+
+    @cached_property
+    def amount_cells(self) -> frozenset[CellRef]:
+        """The cells of kind AMOUNT: the parser asks for every cell of every report, and a set
+        lookup is much cheaper than :meth:`kind`."""
+        return frozenset(ref for ref in self.all_cells if self.kind(ref) == AMOUNT)
 
     def cells(self) -> list[CellRef]:
         return list(self.all_cells)
@@ -142,6 +153,11 @@ class Template:
     @cached_property
     def all_cells(self) -> tuple[CellRef, ...]:
         return tuple(ref for t in self.tables for ref in t.cells())
+
+    @cached_property
+    def cell_index(self) -> dict[CellRef, int]:
+        """Position of each cell in :attr:`all_cells` (to list a few cells in template order)."""
+        return {ref: i for i, ref in enumerate(self.all_cells)}
 
 
 # --- table 1: 主动公开政府信息情况 ------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gkcrawl.parsing import parse_document
+from gkcrawl.parsing import _simplify, parse_document
 from gkcrawl.parsing.decode import decode_html
 from gkcrawl.parsing.html import extract_html
 
@@ -130,3 +130,50 @@ def test_legacy_report_is_recognised_and_flagged() -> None:
     assert report["format"] == "legacy" and report["year"] == 2016 and report["organ"] == "舒兰市"
     assert report["applications"] is None
     assert any("legacy" in f for f in report["flags"])
+
+
+def test_cell_text_in_document_order() -> None:
+    # A tail after a nested element comes after that element's children, a line break stands for
+    # br/p/div, the own text of script/select/button is left out but their children and tails are
+    # not, and comments and processing instructions are left out but not their tails.
+    doc = extract_html("<table><tr>"
+                       "<td><b>X<span>Y</span>Z</b>W</td>"
+                       "<td><p><span>第二十条<br/>第（一）项</span></p></td>"
+                       "<td>a<script>s</script>b<button>c<i>d</i>e</button>f</td>"
+                       "<td>g<!-- h -->i<?pi j?>k</td>"
+                       "<td><select><option>o</option></select>p</td>"
+                       "</tr></table>")
+    assert doc.rows[0].texts == ["XYZW", "第二十条\n第（一）项", "abdef", "gik", "p"]
+    assert "第二十条\n第（一）项" in doc.text
+
+
+def test_rowspan_past_the_row_end_leaves_blank_cells_of_their_own() -> None:
+    doc = extract_html("<table><tr><td>a</td><td>b</td><td rowspan=2>c</td></tr>"
+                       "<tr><td>d</td></tr></table>")
+    first, second = doc.rows[0].cells, doc.rows[1].cells
+    assert [c.text for c in second] == ["d", "", "c"]
+    assert second[2].origin == first[2].origin
+    origins = [c.origin for row in doc.rows for c in row.cells]
+    assert second[1].origin not in origins[:4] + [second[0].origin, second[2].origin]
+    assert second[1].origin > second[0].origin  # drawn after the row's own cells
+
+
+def test_colspan_over_a_carried_column_keeps_the_carry_for_the_next_row() -> None:
+    doc = extract_html("<table><tr><td>x</td><td rowspan=3>A</td></tr>"
+                       "<tr><td colspan=2>B</td><td>C</td></tr>"
+                       "<tr><td>D</td><td>E</td></tr></table>")
+    assert [r.texts for r in doc.rows] == [["x", "A"], ["B", "B", "C"], ["D", "A", "E"]]
+
+
+def test_mirror_page_cells_lose_pinyin_and_traditional_script() -> None:
+    # Document.text holds every cell, so the whole-text test finds the pinyin in a table cell
+    page = ("<html><body><p>某縣人民政府2021年政府信息公開工作年度報告</p><table>"
+            "<tr><td>規章</td><td>發(fā)佈</td><td>1</td></tr>"
+            "<tr><td>行政許可</td><td>區(qū)域</td><td>2</td></tr></table>"
+            "<p>本報告統計時限為2021年1月1日至2021年12月31日。</p></body></html>").encode()
+    doc = extract_html(page.decode())
+    _simplify(doc)
+    assert [r.texts for r in doc.rows if r.kind == "table"] == [["规章", "发布", "1"],
+                                                                  ["行政许可", "区域", "2"]]
+    assert "mirror copy: pinyin annotations after characters (removed)" in doc.flags
+    assert "traditional script converted to simplified" in doc.flags
