@@ -9,7 +9,7 @@ Revisits are resolved to the original payload, and each exchange carries the fie
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,8 +102,16 @@ def _is_http(record: WarcRecord) -> bool:
     return (record.get("Content-Type") or "").startswith(HTTP_BLOCK_TYPE)
 
 
-def _catalogue(files: list[Path]) -> _Catalogue:
+def _catalogue(files: Sequence[Path], more: Sequence[Path] = ()) -> _Catalogue:
+    """Metadata, requests and originals of ``files``; from ``more`` only the metadata records of
+    their exchanges that ``files`` lack.
+
+    The live crawl writes a response's metadata record after the spider has seen the response,
+    so other exchanges, and a rotation, may come in between: the record can land in a later
+    file. ``more`` is read in order and only until every exchange has its metadata (reading all
+    of it made each of N replay processes read the whole crawl)."""
     cat = _Catalogue()
+    exchanges: set[str] = set()
     for path in files:
         for item in iter_file(path):
             if isinstance(item, Damage):
@@ -115,12 +123,31 @@ def _catalogue(files: list[Path]) -> _Catalogue:
                 head = parse_http_head(item.block)
                 method = head.start_line.partition(b" ")[0].decode("ascii", "replace")
                 cat.requests[concurrent_to] = (method, head.headers)
-            elif item.rec_type == "response" and not item.get("WARC-Truncated"):
-                location = RecordLocation(path, item.offset, item.length)
+            elif item.rec_type in EXCHANGE_TYPES:
                 if record_id := item.record_id:
-                    cat.by_id.setdefault(record_id, location)
-                if digest := item.get("WARC-Payload-Digest"):
-                    cat.by_digest.setdefault(digest, location)
+                    exchanges.add(record_id)
+                if item.rec_type == "response" and not item.get("WARC-Truncated"):
+                    location = RecordLocation(path, item.offset, item.length)
+                    if record_id:
+                        cat.by_id.setdefault(record_id, location)
+                    if digest := item.get("WARC-Payload-Digest"):
+                        cat.by_digest.setdefault(digest, location)
+    missing = exchanges - cat.metadata.keys()
+    first = min(files) if files else None
+    for path in more:
+        if not missing:
+            break
+        if first is not None and path < first:
+            continue  # a metadata record never comes before its response
+        for item in iter_file(path):
+            if isinstance(item, Damage) or item.rec_type != "metadata":
+                continue
+            concurrent_to = item.get("WARC-Concurrent-To")
+            if concurrent_to in missing:
+                cat.metadata.setdefault(concurrent_to, {}).update(parse_warc_fields(item.block))
+                missing.discard(concurrent_to)
+                if not missing:
+                    break
     return cat
 
 
@@ -195,13 +222,13 @@ def iter_archive(
     root the file sits in), with filenames relative to ``archive_root``.
 
     ``context`` names more files (e.g. the rest of the crawl) read only for what belongs to the
-    records of ``paths``: a metadata record written after a rotation lands in the next file.
+    records of ``paths``: a metadata record written after a rotation lands in a later file.
     """
     stats = stats if stats is not None else ReadStats()
     files = expand_warc_paths(paths)
     own = {f.resolve() for f in files}
     extra = [p for p in expand_warc_paths(context) if p.resolve() not in own] if context else []
-    cat = _catalogue(files + extra)
+    cat = _catalogue(files, extra)
     resolver = _RevisitResolver(cat, digest_store, Path(archive_root) if archive_root else None)
 
     def report(path: Path, offset: int, message: str) -> None:

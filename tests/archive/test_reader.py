@@ -123,3 +123,40 @@ def test_unresolvable_revisit_is_reported(
     assert [e.is_revisit for e in exchanges] == [True]
     assert exchanges[0].body is None and stats.revisits_unresolved == 1
     assert "original not found" in stats.errors[0].message
+
+
+def test_context_gives_metadata_written_into_a_later_file(
+        make_writer: Factory, sample_exchange: Callable[..., dict[str, Any]],
+        monkeypatch: Any) -> None:
+    """The live crawl writes a response's metadata after the spider saw it, so other exchanges
+    and a rotation can come in between. A file replayed on its own (``gkcrawl replay --jobs N``
+    splits a crawl by file) still gets it from ``context``, which is read only as far as needed."""
+    from gkcrawl.archive import reader
+
+    writer = make_writer(max_size=1)  # every exchange opens a new file
+    urls = [f"http://www.example.gov.cn/{n}.html" for n in range(3)]
+    ids = [writer.write_exchange(**sample_exchange(url=urls[0])).record_id,
+           writer.write_exchange(**sample_exchange(url=urls[1])).record_id]
+    writer.write_metadata(ids[0], urls[0], {"role": "report-0"})  # lands in the second file
+    ids.append(writer.write_exchange(**sample_exchange(url=urls[2])).record_id)
+    writer.write_metadata(ids[1], urls[1], {"role": "report-1"})  # in the third
+    writer.write_metadata(ids[2], urls[2], {"role": "report-2"})
+    writer.close()
+    files = sorted(writer.crawl_dir.glob("*.warc.gz"))
+    assert len(files) == 3
+    assert [e.metadata for e in iter_archive([files[0]])] == [{}]  # not in its own file
+    read: dict[str, int] = {}
+    real = reader.iter_file
+
+    def counting(path: Path) -> Any:
+        for item in real(path):
+            read[path.name] = read.get(path.name, 0) + 1
+            yield item
+
+    monkeypatch.setattr(reader, "iter_file", counting)
+    roles = [e.metadata.get("role") for f in files
+             for e in iter_archive([f], context=[writer.crawl_dir])]
+    assert roles == ["report-0", "report-1", "report-2"]
+    read.clear()
+    list(iter_archive([files[0]], context=[writer.crawl_dir]))
+    assert files[2].name not in read  # found in the second file: the third is not opened
