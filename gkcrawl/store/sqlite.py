@@ -46,6 +46,8 @@ class SQLiteStore(Store):
         self._conn.execute("PRAGMA synchronous = NORMAL")
         self._conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
         self._conn.execute("PRAGMA foreign_keys = ON")
+        # statement journals in memory: a file was created and deleted for every stored report
+        self._conn.execute("PRAGMA temp_store = MEMORY")
         self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         self._closed = False
         self._savepoints = 0
