@@ -83,22 +83,20 @@ def failed_checks(report: dict[str, Any]) -> int:
     return sum(1 for c in report.get("checks") or [] if c.get("status") == "fail")
 
 
-def _table_tokens(report: dict[str, Any]) -> list[str]:
+def _table_tokens(report: dict[str, Any], *, nonzero: bool = False) -> list[str]:
+    """Every cell as ``table.row.column=value`` (only the non-zero ones with ``nonzero``)."""
     tokens = []
     for key in ("active_disclosure", "applications", "review_litigation"):
         for row, cells in (report.get(key) or {}).items():
-            tokens += [f"{key}.{row}.{col}={value}" for col, value in cells.items()]
+            tokens += [f"{key}.{row}.{col}={value}" for col, value in cells.items()
+                       if value or not nonzero]
     return tokens
 
 
 def value_tokens(report: dict[str, Any]) -> list[str]:
-    """The table's non-zero values as ``table.row.column=value``: what tells one organ's report
-    from another's (blank and zero cells are shared by most reports of a year)."""
-    tokens = []
-    for key in ("active_disclosure", "applications", "review_litigation"):
-        for row, cells in (report.get(key) or {}).items():
-            tokens += [f"{key}.{row}.{col}={value}" for col, value in cells.items() if value]
-    return tokens
+    """The table's non-zero values: what tells one organ's report from another's (blank and
+    zero cells are shared by most reports of a year)."""
+    return _table_tokens(report, nonzero=True)
 
 
 @functools.cache
