@@ -12,7 +12,9 @@ grew between them (by line and by traceback) go into the JSON as ``tracemalloc``
 slows the crawl several times, so never combine it with a timed run.
 
 ``BENCH_GC_FREEZE=True`` (an experiment, off by default) calls ``gc.freeze()`` when the spider
-opens, so full collections stop traversing the objects of the imports and start-up.
+opens, so full collections stop traversing the objects of the imports and start-up. The project
+now does this itself (``gkcrawl.extensions.FreezeStartupHeap``, ``GC_FREEZE_STARTUP``); to measure
+a crawl without it, pass ``-s GC_FREEZE_STARTUP=False``.
 """
 
 from __future__ import annotations

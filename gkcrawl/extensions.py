@@ -1,11 +1,15 @@
-"""End-of-run summary per portal: pages fetched, reports found per year, errors, bounds hit.
+"""Project extensions: the end-of-run summary per portal, and the start-up heap frozen for GC.
 
-Logged as a table when the crawl closes and written to ``<ARCHIVE_DIR>/<crawl id>/summary.json``
-next to the WARC files, so a scheduled run leaves a record a person can read.
+:class:`PortalSummary`: pages fetched, reports found per year, errors, bounds hit. Logged as a
+table when the crawl closes and written to ``<ARCHIVE_DIR>/<crawl id>/summary.json`` next to the
+WARC files, so a scheduled run leaves a record a person can read.
+
+:class:`FreezeStartupHeap`: see its docstring.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 from collections import defaultdict
@@ -13,6 +17,7 @@ from typing import Any, Self
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 
 from .archive.config import crawl_dir_for, crawl_id_for
 
@@ -64,3 +69,35 @@ class PortalSummary:
             years = ", ".join(f"{y}: {n}" for y, n in sorted(row["reports"].items())) or "-"
             lines.append(f"{portal:<16} {row['pages']:>6} {row['errors']:>6} {row['antibot']:>4}  {years}")
         logger.info("Run summary (%s):\n%s", path, "\n".join(lines))
+
+
+class FreezeStartupHeap:
+    """``gc.freeze()`` once the spider is open, ``gc.unfreeze()`` when it closes.
+
+    The ~100k objects of the imports and start-up live as long as the crawl, yet every full
+    collection traversed them again; a long crawl runs hundreds of full collections (258 at
+    20,000 pages). Frozen, they are left out: each full collection became about three times
+    cheaper in bench/crawl.py. Unfrozen at close, so that a process running several crawls
+    (the tests) does not keep each one's garbage. Setting ``GC_FREEZE_STARTUP`` (True).
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.frozen = False
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not crawler.settings.getbool("GC_FREEZE_STARTUP", True):
+            raise NotConfigured("GC_FREEZE_STARTUP is False")
+        return cls(crawler)
+
+    def spider_opened(self) -> None:
+        gc.collect()  # start-up garbage is freed, not frozen for the whole crawl
+        gc.freeze()
+        self.frozen = True
+
+    def spider_closed(self) -> None:
+        if self.frozen:
+            gc.unfreeze()
+            self.frozen = False

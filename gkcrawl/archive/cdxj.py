@@ -3,25 +3,39 @@
 Output is meant to be identical to ``cdxj-indexer --sort`` over the same WARC files (the
 tests compare them), so pywb/wabac and our own replay can share one index.  Lines are first
 appended to a per-writer journal (bounded memory, survives in part after a crash) and merged
-into the crawl's sorted ``index.cdxj`` when the writer closes.
+into the crawl's sorted ``index.cdxj`` when the writer closes.  The merge is an external sort
+(sorted runs on disk, then a streaming k-way merge): reading the whole index into a list would
+make the crawler's peak memory grow with the crawl (13.7 MiB at 20,000 pages), at its very end.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
+import heapq
 import os
 import re
+import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
+from json.encoder import encode_basestring_ascii as _json_str
 from pathlib import Path
+from typing import IO
 
 import surt
 from warcio.timeutils import iso_date_to_timestamp
 
 INDEX_NAME = "index.cdxj"
 REVISIT_MIME = "warc/revisit"
+#: Characters of index lines sorted in memory at a time (about 3x that in Python objects).
+SORT_RUN_CHARS = 1 << 20
+#: Sorted runs merged at once; more are merged in passes (open files stay well under ulimit).
+MERGE_FAN_IN = 64
+#: Text I/O buffer of each run file being merged.
+RUN_BUFFER_BYTES = 1 << 16
 #: cdxj-indexer keeps the media type up to the first ';' or whitespace.
 _MIME_SPLIT = re.compile(r"[;\s]")
+#: A WARC-Date as this writer formats it: its 14-digit timestamp is the digits up to the seconds.
+_OWN_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d{1,6})?Z")
 
 
 def url_key(url: str) -> str:
@@ -30,6 +44,13 @@ def url_key(url: str) -> str:
         return str(surt.surt(url))
     except Exception:  # noqa: BLE001 - mirror cdxj-indexer's bare `except:` fallback
         return url
+
+
+def timestamp14(warc_date: str) -> str:
+    """``iso_date_to_timestamp`` (warcio, what cdxj-indexer uses), without building a datetime
+    for the dates this writer produces."""
+    match = _OWN_DATE.fullmatch(warc_date)
+    return "".join(match.groups()) if match else iso_date_to_timestamp(warc_date)
 
 
 def _mime(content_type: bytes | None) -> str | None:
@@ -54,16 +75,17 @@ def cdxj_line(
     content_type: bytes | None,
     is_revisit: bool,
 ) -> str:
-    """One index line (with its newline) for a response or revisit record."""
-    fields: dict[str, str] = {"url": url}
+    """One index line (with its newline) for a response or revisit record.
+
+    The JSON block is what ``json.dumps`` makes of ``{"url", "mime"?, "status", "digest",
+    "length", "offset", "filename"}``, formatted directly (a line is written per response).
+    """
     mime = REVISIT_MIME if is_revisit else _mime(content_type)
-    if mime is not None:
-        fields["mime"] = mime
-    fields.update(
-        status=str(status), digest=digest, length=str(length), offset=str(offset),
-        filename=filename,
-    )
-    return f"{url_key(url)} {iso_date_to_timestamp(warc_date)} {json.dumps(fields)}\n"
+    mime_field = f' "mime": {_json_str(mime)},' if mime is not None else ""
+    block = (f'{{"url": {_json_str(url)},{mime_field} "status": "{status}", '
+             f'"digest": {_json_str(digest)}, "length": "{length}", "offset": "{offset}", '
+             f'"filename": {_json_str(filename)}}}')
+    return f"{url_key(url)} {timestamp14(warc_date)} {block}\n"
 
 
 class IndexJournal:
@@ -82,12 +104,89 @@ class IndexJournal:
             self._fh.close()
 
 
-def _sorted_unique(lines: Iterable[str]) -> Iterator[str]:
+def _lines(fh: IO[str]) -> Iterator[str]:
+    """Every line of a text file opened with ``newline="\\n"``, each ending in a newline (a
+    torn last line would otherwise be glued to the next line of the merge)."""
+    for line in fh:
+        yield line if line.endswith("\n") else line + "\n"
+
+
+def _open_run(path: Path, mode: str) -> IO[str]:
+    # newline="\n": a line is what cdxj_line wrote, split at "\n" only and never translated
+    return open(  # noqa: SIM115 - the callers close it
+        path, mode, encoding="utf-8", newline="\n", buffering=RUN_BUFFER_BYTES)
+
+
+def _write_runs(sources: Iterable[Path], workdir: Path, run_chars: int) -> list[Path]:
+    """Cut the lines of ``sources`` into sorted runs of at most ``run_chars`` characters each."""
+    runs: list[Path] = []
+    chunk: list[str] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal chunk, size
+        if not chunk:
+            return
+        chunk.sort()
+        path = workdir / f"run-{len(runs):06d}"
+        with _open_run(path, "w") as out:
+            out.writelines(chunk)
+        runs.append(path)
+        chunk, size = [], 0
+
+    for source in sources:
+        with _open_run(source, "r") as fh:
+            for line in _lines(fh):
+                chunk.append(line)
+                size += len(line)
+                if size >= run_chars:
+                    flush()
+    flush()
+    return runs
+
+
+def _merge_runs(runs: list[Path], out: IO[str]) -> int:
+    """Stream the sorted runs into ``out`` in order, each distinct line once; return the count."""
+    count = 0
     last = None
-    for line in sorted(lines):
-        if line != last:
-            yield line
-        last = line
+    with ExitStack() as stack:
+        files = [_lines(stack.enter_context(_open_run(run, "r"))) for run in runs]
+        for line in heapq.merge(*files):
+            if line != last:
+                out.write(line)
+                count += 1
+            last = line
+    return count
+
+
+def sort_unique_into(sources: Iterable[Path], target: Path, *, run_chars: int = SORT_RUN_CHARS,
+                     fan_in: int = MERGE_FAN_IN) -> int:
+    """Write the lines of ``sources``, sorted and without duplicates, to ``target`` (fsynced);
+    return the line count. Memory is bounded by ``run_chars``, whatever the input size: same
+    output as ``sorted(set(lines))``, through sorted runs in a scratch directory beside
+    ``target``."""
+    if fan_in < 2:
+        raise ValueError(f"fan_in must be at least 2, not {fan_in}")
+    with tempfile.TemporaryDirectory(prefix=f".{target.name}.sort-", dir=target.parent) as tmp:
+        workdir = Path(tmp)
+        runs = _write_runs(sources, workdir, run_chars)
+        passes = 0
+        while len(runs) > fan_in:  # merge in passes so that few files are open at once
+            merged: list[Path] = []
+            for start in range(0, len(runs), fan_in):
+                group = runs[start:start + fan_in]
+                path = workdir / f"pass-{passes}-{len(merged):06d}"
+                with _open_run(path, "w") as out:
+                    _merge_runs(group, out)
+                for run in group:
+                    run.unlink()
+                merged.append(path)
+            runs, passes = merged, passes + 1
+        with _open_run(target, "w") as out:
+            count = _merge_runs(runs, out)
+            out.flush()
+            os.fsync(out.fileno())
+    return count
 
 
 def merge_into_index(index_path: Path, journal: Path) -> int:
@@ -95,18 +194,9 @@ def merge_into_index(index_path: Path, journal: Path) -> int:
     dir_fd = os.open(index_path.parent, os.O_RDONLY)  # lock the crawl dir: no lock file left
     try:
         fcntl.flock(dir_fd, fcntl.LOCK_EX)
-        lines: list[str] = []
-        if index_path.exists():
-            lines.extend(index_path.read_text(encoding="utf-8").splitlines(keepends=True))
-        lines.extend(journal.read_text(encoding="utf-8").splitlines(keepends=True))
+        sources = [index_path, journal] if index_path.exists() else [journal]
         tmp = index_path.with_name(index_path.name + ".tmp")
-        count = 0
-        with open(tmp, "w", encoding="utf-8") as out:
-            for line in _sorted_unique(lines):
-                out.write(line)
-                count += 1
-            out.flush()
-            os.fsync(out.fileno())
+        count = sort_unique_into(sources, tmp)
         os.replace(tmp, index_path)
         journal.unlink()
     finally:

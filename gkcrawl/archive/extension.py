@@ -19,6 +19,7 @@ Enable with (settings.py)::
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,10 @@ STAT_BYTES = "warc/bytes"
 STAT_FILES = "warc/files"
 STAT_WRITE_ERROR = "warc/write_error"
 STAT_METADATA_SKIPPED = "warc/metadata_skipped"
+#: The warc/* stats are refreshed at most this often (and when the writer closes): setting four
+#: stats for every record (Scrapy's stats collector is slow to call) cost a few percent of what
+#: archiving cost.
+STATS_EVERY_SECONDS = 1.0
 
 
 def _header_pairs(headers: Any) -> list[tuple[bytes, bytes]]:
@@ -68,6 +73,7 @@ class WarcArchiver:
         self.settings = ArchiveSettings.from_crawler(crawler)
         self.writer: WarcWriter | None = None
         self._closing: Deferred[None] | None = None
+        self._stats_at = 0.0
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -145,8 +151,12 @@ class WarcArchiver:
             return
         self._update_stats()
 
-    def _update_stats(self) -> None:
+    def _update_stats(self, *, now: bool = False) -> None:
         assert self.writer is not None
+        moment = time.monotonic()
+        if not now and moment - self._stats_at < STATS_EVERY_SECONDS:
+            return
+        self._stats_at = moment
         stats = self.crawler.stats
         stats.set_value(STAT_RECORDS, self.writer.records_written)
         stats.set_value(STAT_REVISITS, self.writer.revisits_written)
@@ -179,4 +189,4 @@ class WarcArchiver:
         except Exception:
             self.crawler.stats.inc_value(STAT_WRITE_ERROR)
             logger.exception("Closing the WARC writer failed (%s)", self.writer.crawl_dir)
-        self._update_stats()
+        self._update_stats(now=True)

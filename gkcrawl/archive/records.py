@@ -2,8 +2,9 @@
 
 warcio re-serialises HTTP headers through ``to_ascii_bytes()``, which percent-encodes any
 non-ASCII value (webrecorder/warcio#128): a GBK ``Content-Disposition`` filename would not
-survive.  Here the HTTP head is assembled as raw bytes and handed to warcio inside a
-``StatusAndHeaders`` subclass that refuses to recompute its buffer.
+survive.  Here the HTTP head is assembled as raw bytes (``response_head``, ``request_head``:
+what the writer puts in its records) or handed to warcio inside a ``StatusAndHeaders`` subclass
+that refuses to recompute its buffer (``build_response_head``, ``build_request_head``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
 
@@ -80,55 +81,87 @@ def _check_header(name: bytes, value: bytes) -> None:
 
 
 def _header_lines(headers: HeaderPairs) -> bytes:
-    lines = []
-    for name, value in headers:
-        _check_header(name, value)
-        lines.append(name + b": " + value + CRLF)
-    return b"".join(lines)
+    block = b"".join([name + b": " + value + CRLF for name, value in headers])
+    # one CR and one LF per line are ours: any other is in a name or value (checked per header
+    # only then, since this runs for every archived exchange)
+    if block.count(b"\r") != len(headers) or block.count(b"\n") != len(headers) or not all(
+            name for name, _ in headers):
+        for name, value in headers:
+            _check_header(name, value)
+    return block
+
+
+def _status_line(status: int, protocol: str | None) -> tuple[str, str]:
+    """(HTTP version, ``"<code> <reason>"``) of a response's status line."""
+    return http_version(protocol), f"{status} {reason_phrase(status)}".rstrip()
+
+
+def response_head(status: int, protocol: str | None, headers: HeaderPairs) -> bytes:
+    """Status line with the real reason phrase, then every header value as raw bytes."""
+    version, statusline = _status_line(status, protocol)
+    return f"{version} {statusline}\r\n".encode("ascii") + _header_lines(headers) + CRLF
 
 
 def build_response_head(
     status: int, protocol: str | None, headers: HeaderPairs
 ) -> RawHttpHeaders:
-    """Status line with the real reason phrase, then every header value as raw bytes."""
-    version = http_version(protocol)
-    statusline = f"{status} {reason_phrase(status)}".rstrip()
-    raw = f"{version} {statusline}".encode("ascii") + CRLF + _header_lines(headers) + CRLF
+    """:func:`response_head` in warcio's ``StatusAndHeaders`` form."""
+    version, statusline = _status_line(status, protocol)
+    raw = response_head(status, protocol, headers)
     return RawHttpHeaders(raw, statusline=statusline, protocol=version, headers=headers)
 
 
-def request_target(url: str) -> str:
-    """Origin-form request target: path **and** query string (scrapy-webarchive drops it)."""
-    parts = urlsplit(url)
+def _target(parts: SplitResult) -> str:
     path = parts.path or "/"
     return f"{path}?{parts.query}" if parts.query else path
 
 
+def _host(parts: SplitResult) -> bytes:
+    return parts.netloc.rpartition("@")[2].encode("utf-8")  # drop any user:password@
+
+
+def request_target(url: str) -> str:
+    """Origin-form request target: path **and** query string (scrapy-webarchive drops it)."""
+    return _target(urlsplit(url))
+
+
 def host_header(url: str) -> bytes:
     """``Host`` value built from the URL (the download handler adds it, Scrapy never sees it)."""
-    netloc = urlsplit(url).netloc.rpartition("@")[2]  # drop any user:password@
-    return netloc.encode("utf-8")
+    return _host(urlsplit(url))
 
 
-def build_request_head(
-    method: str, url: str, protocol: str | None, headers: HeaderPairs, body_length: int
-) -> RawHttpHeaders:
+def _request_parts(method: str, url: str, protocol: str | None, headers: HeaderPairs,
+                   body_length: int) -> tuple[str, list[tuple[bytes, bytes]], bytes]:
+    """(request line after the method, every header, the raw head)."""
+    version = http_version(protocol)
+    parts = urlsplit(url)
+    lowered = {name.lower() for name, _ in headers}
+    all_headers: list[tuple[bytes, bytes]] = []
+    if b"host" not in lowered:
+        all_headers.append((b"Host", _host(parts)))
+    all_headers.extend(headers)
+    if body_length and b"content-length" not in lowered:
+        all_headers.append((b"Content-Length", str(body_length).encode("ascii")))
+    statusline = f"{_target(parts)} {version}"
+    raw = f"{method} {statusline}\r\n".encode() + _header_lines(all_headers) + CRLF
+    return statusline, all_headers, raw
+
+
+def request_head(method: str, url: str, protocol: str | None, headers: HeaderPairs,
+                 body_length: int) -> bytes:
     """Request line with path and query, ``Host`` from the URL, every request header.
 
     A ``Content-Length`` is added for a non-empty body when the caller's headers lack one
     (Twisted adds it on the wire), so the recorded request can be re-parsed.
     """
-    version = http_version(protocol)
-    lowered = {name.lower() for name, _ in headers}
-    all_headers: list[tuple[bytes, bytes]] = []
-    if b"host" not in lowered:
-        all_headers.append((b"Host", host_header(url)))
-    all_headers.extend(headers)
-    if body_length and b"content-length" not in lowered:
-        all_headers.append((b"Content-Length", str(body_length).encode("ascii")))
-    target = request_target(url)
-    statusline = f"{target} {version}"
-    raw = f"{method} {statusline}".encode() + CRLF + _header_lines(all_headers) + CRLF
+    return _request_parts(method, url, protocol, headers, body_length)[2]
+
+
+def build_request_head(
+    method: str, url: str, protocol: str | None, headers: HeaderPairs, body_length: int
+) -> RawHttpHeaders:
+    """:func:`request_head` in warcio's ``StatusAndHeaders`` form."""
+    statusline, all_headers, raw = _request_parts(method, url, protocol, headers, body_length)
     return RawHttpHeaders(raw, statusline=statusline, protocol=method, headers=all_headers)
 
 

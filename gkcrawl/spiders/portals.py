@@ -34,7 +34,7 @@ from ..discovery.classify import (REPORT, REPORT_LIST, REPORT_PAGE, Verdict, cla
                                   is_attachment, report_title)
 from ..discovery.score import score_link
 from ..discovery.urls import canonical, in_domains
-from ..incremental import NOT_MODIFIED, UNCHANGED
+from ..incremental import NOT_MODIFIED, UNCHANGED, FingerprintSet
 from ..items import DocumentItem
 
 #: Priority points per link-score point; hops subtract, so shallow strong links go first.
@@ -58,7 +58,8 @@ class PortalsSpider(Spider):
         self.allowed_domains = sorted({d for p in self.portals.values() for d in p.allowed_domains})
         self.scheduled: Counter[str] = Counter()  # requests per portal (the page budget)
         self.list_pages: Counter[str] = Counter()  # pages scheduled per list (its first page)
-        self.seen: set[str] = set()
+        # canonical URLs scheduled, as 8-byte hashes: a set of the strings grew with the crawl
+        self.seen = FingerprintSet()
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:

@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gkcrawl.archive.digests import DigestEntry, DigestStore, digest_matches, sha1_digest
+import pytest
+
+from gkcrawl.archive import digests
+from gkcrawl.archive.digests import (EMPTY_SHA1, DigestEntry, DigestStore, digest_matches,
+                                     sha1_digest)
 
 
 def test_sha1_digest_is_base32_with_prefix() -> None:
@@ -64,3 +68,41 @@ def test_store_concurrent_processes(tmp_path: Path) -> None:
     assert [p.wait(timeout=60) for p in procs] == [0, 0, 0, 0]
     with DigestStore(db) as store:
         assert len(store) == 200
+
+
+def test_batched_store_writes_at_batch_size_and_close(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(digests, "BATCH_SECONDS", 3600.0)  # batches by size only
+    db = tmp_path / "digests.sqlite3"
+    batched = DigestStore(db, batch=3)
+    other = DigestStore(db)  # another process's view
+    assert batched.add("sha1:A", _entry(1)) and batched.add("sha1:B", _entry(2))
+    assert not batched.add("sha1:A", _entry(3))  # pending already: the first one wins
+    assert batched.lookup("sha1:A") == _entry(1)  # this process sees its pending captures
+    assert other.lookup("sha1:A") is None  # not written yet
+    assert batched.add("sha1:C", _entry(4))  # the third: the batch is written
+    assert other.lookup("sha1:A") == _entry(1) and other.lookup("sha1:C") == _entry(4)
+    assert batched.add("sha1:D", _entry(5))
+    assert other.lookup("sha1:D") is None
+    batched.close()
+    assert other.lookup("sha1:D") == _entry(5)
+    assert len(other) == 4
+    other.close()
+
+
+def test_batched_store_keeps_a_capture_written_by_another_process_first(tmp_path: Path) -> None:
+    db = tmp_path / "digests.sqlite3"
+    with DigestStore(db) as first, DigestStore(db, batch=10) as batched:
+        assert batched.add("sha1:A", _entry(2))
+        assert first.add("sha1:A", _entry(1))  # written while the batch was pending
+        batched.flush()
+        assert batched.lookup("sha1:A") == first.lookup("sha1:A") == _entry(1)
+
+
+def test_fast_base32_equals_base64_b32encode() -> None:
+    for n in (0, 1, 19, 20, 64, 4096):
+        data = bytes(range(256)) * (n // 256) + bytes(n % 256)
+        raw = hashlib.sha1(data).digest()
+        assert sha1_digest(data) == "sha1:" + base64.b32encode(raw).decode()
+        assert sha1_digest(data[: n // 2], data[n // 2:]) == sha1_digest(data)  # head + payload
+    assert sha1_digest(b"", b"") == sha1_digest(b"") == EMPTY_SHA1
