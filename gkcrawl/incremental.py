@@ -180,6 +180,8 @@ class ArchiveLookupMiddleware:
         self.archived: dict[str, tuple[RecordLocation, RecordLocation | None, str, str]] = {}
         #: this crawl's fetches not yet in the store, by URL
         self.pending: dict[str, FetchRow] = {}
+        #: whether another crawl recorded fetches (set when the spider opens)
+        self.earlier_fetches = True
         self._flushed_at = time.monotonic()
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.flush, signal=signals.spider_closed)
@@ -191,6 +193,9 @@ class ArchiveLookupMiddleware:
         return cls(crawler)
 
     def spider_opened(self) -> None:
+        # a first crawl asks the store nothing per request (the lookup was a tenth of archiving)
+        self.earlier_fetches = store_for(self.crawler).has_fetches_besides(
+            crawl_id_for(self.crawler))
         crawl_dir = crawl_dir_for(self.crawler)
         if not crawl_dir.exists() or not any(crawl_dir.glob("*.warc.gz*")):
             return
@@ -237,7 +242,7 @@ class ArchiveLookupMiddleware:
     # --- helpers ---------------------------------------------------------------------------
 
     def _add_validators(self, request: Request) -> None:
-        if request.url in self.pending:  # fetched by this crawl already
+        if not self.earlier_fetches or request.url in self.pending:  # nothing from a past crawl
             return
         previous = store_for(self.crawler).fetch(request.url)
         if previous is None or previous.crawl_id == crawl_id_for(self.crawler):

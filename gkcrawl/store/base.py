@@ -434,6 +434,11 @@ class Store(abc.ABC):
         with self.transaction():
             self._exec(UPSERT_FETCH, self._params(values))
 
+    def has_fetches_besides(self, crawl_id: str) -> bool:
+        """Whether another crawl recorded fetches (a first crawl has no validators to send)."""
+        sql = "SELECT 1 AS x FROM fetches WHERE crawl_id IS NULL OR crawl_id <> :c LIMIT 1"
+        return bool(self._exec(sql, {"c": crawl_id}).fetchall())
+
     def fetch(self, url: str) -> FetchRow | None:
         rows = self._rows(FetchRow, "SELECT * FROM fetches WHERE url = :url", {"url": url})
         return rows[0] if rows else None

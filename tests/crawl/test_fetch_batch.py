@@ -67,3 +67,35 @@ def test_fetches_are_written_in_batches_and_at_close(tmp_path: Path,
         assert row is not None and row.warc_file == "bench/f.warc.gz"
     finally:
         close_store_for(crawler)
+
+
+def test_a_first_crawl_asks_the_store_nothing_per_request(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "store.sqlite3"
+    crawler = get_crawler(PortalsSpider, {"CRAWL_ID": "run-1", "STORE_PATH": str(db),
+                                          "ARCHIVE_DIR": str(tmp_path / "archive")})
+    middleware = ArchiveLookupMiddleware.from_crawler(crawler)
+    try:
+        store = store_for(crawler)
+        store.record_fetch(FetchRow(url=f"{BASE}/0.html", status=200, etag='"x"',
+                                    crawl_id="run-1"))  # this crawl's own, e.g. before a kill
+        middleware.spider_opened()
+        assert middleware.earlier_fetches is False
+
+        def no_lookup(url: str) -> None:
+            raise AssertionError(f"looked up {url}")
+
+        monkeypatch.setattr(store, "fetch", no_lookup)
+        request = Request(f"{BASE}/0.html")
+        middleware.process_request(request)
+        assert b"If-None-Match" not in request.headers
+        monkeypatch.undo()
+        store.record_fetch(FetchRow(url=f"{BASE}/1.html", status=200, etag='"y"',
+                                    crawl_id="run-0"))
+        middleware.spider_opened()
+        assert middleware.earlier_fetches is True
+        request = Request(f"{BASE}/1.html")
+        middleware.process_request(request)
+        assert request.headers[b"If-None-Match"] == b'"y"'
+    finally:
+        close_store_for(crawler)
