@@ -30,21 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from gkcrawl.archive.writer import WarcWriter
-from gkcrawl.testing.html_render import Style, render_html
+from gkcrawl.testing.html_render import STYLES, render_html
 from gkcrawl.testing.reports import random_report
 
 CRAWL_ID = "bench-crawl"
 #: Bump when the way pages are generated changes: a cached archive is then rebuilt.
 GENERATOR_VERSION = 1
 VERSIONS = ("2021", "2019")
-STYLES = (
-    Style(),
-    Style(word_export=True),
-    Style(encoding="gbk"),
-    Style(misaligned=True, nbsp_blanks=False),
-    Style(blank_detail_totals=True, layout_table=False),
-    Style(word_export=True, encoding="gbk"),
-)
 GZIP_EVERY = 4
 HOSTS = ("www.bench-a.gov.cn", "www.bench-b.gov.cn", "zwgk.bench-c.gov.cn", "www.bench-d.gov.cn")
 METADATA = {"portal": "bench", "role": "report", "in-portal": "true"}

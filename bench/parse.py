@@ -46,7 +46,8 @@ from typing import Any
 import lxml.html
 
 from gkcrawl.parsing import parse_document
-from gkcrawl.testing.html_render import Style, render_html
+from gkcrawl.testing.html_render import STYLES as HTML_STYLES
+from gkcrawl.testing.html_render import render_html
 from gkcrawl.testing.reports import random_report, tables_of
 from gkcrawl.testing.text_render import STYLES as TEXT_STYLES
 from gkcrawl.testing.text_render import render_text
@@ -55,15 +56,6 @@ from gkcrawl.testing.text_render import render_text
 TARGET_RATIO = 3.0
 KINDS = ("html", "text", "pdf", "docx")
 VERSIONS = ("2021", "2019")
-#: The HTML styles cycled through; every third page is GBK with the charset only in <meta>.
-HTML_STYLES = (
-    Style(),
-    Style(word_export=True),
-    Style(encoding="gbk"),
-    Style(misaligned=True, nbsp_blanks=False),
-    Style(blank_detail_totals=True, layout_table=False),
-    Style(word_export=True, encoding="gbk"),
-)
 CONTENT_TYPES = {"html": "text/html", "text": "text/plain", "pdf": "application/pdf",
                  "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 

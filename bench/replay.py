@@ -228,24 +228,14 @@ def _timed(args: list[str], store: Path, *, timeout: float, pin: bool, log: Path
     }
 
 
+def _replay_command(root: Path, store: Path) -> list[str]:
+    """``-m scrapy crawl replay`` over the bench archive into ``store`` (after the interpreter)."""
+    return ["-m", "scrapy", "crawl", "replay", "-a", f"archive={root / _replay_archive.CRAWL_ID}",
+            "-s", "LOG_LEVEL=WARNING", "-s", f"STORE_PATH={store}", "-s", f"ARCHIVE_DIR={root}"]
+
+
 def replay_one(root: Path, store: Path, timeout: float, log: Path) -> dict[str, Any]:
-    args = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        "replay",
-        "-a",
-        f"archive={root / _replay_archive.CRAWL_ID}",
-        "-s",
-        "LOG_LEVEL=WARNING",
-        "-s",
-        f"STORE_PATH={store}",
-        "-s",
-        f"ARCHIVE_DIR={root}",
-        "-s",
-        "REPLAY_PROGRESS=True",
-    ]
+    args = [sys.executable, *_replay_command(root, store), "-s", "REPLAY_PROGRESS=True"]
     return _timed(args, store, timeout=timeout, pin=True, log=log)
 
 
@@ -343,25 +333,7 @@ def profile(root: Path, work: Path, top: int) -> dict[str, Any]:
     Twisted's thread pool, so the extraction itself is timed separately, in-process."""
     store = work / "profile.sqlite3"
     prof = work / "replay.prof"
-    args = [
-        sys.executable,
-        "-m",
-        "cProfile",
-        "-o",
-        str(prof),
-        "-m",
-        "scrapy",
-        "crawl",
-        "replay",
-        "-a",
-        f"archive={root / _replay_archive.CRAWL_ID}",
-        "-s",
-        "LOG_LEVEL=WARNING",
-        "-s",
-        f"STORE_PATH={store}",
-        "-s",
-        f"ARCHIVE_DIR={root}",
-    ]
+    args = [sys.executable, "-m", "cProfile", "-o", str(prof), *_replay_command(root, store)]
     start = time.perf_counter()
     proc = subprocess.Popen(
         args, env=_env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -27,6 +27,19 @@ class Style:
     layout_table: bool = True  #: wrap the article in a layout table, as most portals do
 
 
+
+#: Renderings met in the wild, one of each kind (the benchmarks cycle through them): plain, Word
+#: export, GBK with the charset only in <meta>, misaligned rows, blank detail totals without a
+#: layout table, and a GBK Word export.
+STYLES = (
+    Style(),
+    Style(word_export=True),
+    Style(encoding="gbk"),
+    Style(misaligned=True, nbsp_blanks=False),
+    Style(blank_detail_totals=True, layout_table=False),
+    Style(word_export=True, encoding="gbk"),
+)
+
 def render_html(report: Report, style: Style = Style()) -> bytes:
     template = TEMPLATES[report["format"]]
     body = [
