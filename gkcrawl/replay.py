@@ -1,10 +1,15 @@
-"""Replay: the archive answers the requests, so the crawl's own chain re-parses it offline.
+"""Replay: the archive stands in for the network, so the crawl's own chain re-parses it offline.
 
-``ArchiveResponseMiddleware`` turns an archived exchange (raw header bytes, body still
-content-encoded) into the Response the downloader would have produced; Scrapy's
-HttpCompressionMiddleware then decodes it exactly as in a live crawl. ``main_replay`` runs
-``scrapy crawl replay`` over groups of WARC files in parallel processes (one per core by default)
-and shows one progress bar with records per second.
+``archived_response`` turns an archived exchange (raw header bytes, body still content-encoded)
+into the Response the downloader would have produced; ``ArchiveDecoder`` passes it through
+Scrapy's own HttpCompressionMiddleware, which decodes it exactly as in a live crawl. The replay
+spider does both itself and yields the items from ``start()``: sending every record through the
+scheduler, the downloader and the spider middlewares cost more than parsing it
+(docs/benchmarks.md, Replay). ``ArchiveResponseMiddleware`` still answers any request a replay
+makes from the archive, and refuses the network.
+
+``main_replay`` runs ``scrapy crawl replay`` over groups of WARC files in parallel processes (one
+per core by default) and shows one progress bar with records per second.
 """
 
 from __future__ import annotations
@@ -19,11 +24,14 @@ from pathlib import Path
 from typing import IO, Any, Sequence
 
 from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
 from .archive.paths import expand_warc_paths
+from .archive.reader import ArchivedExchange
 
 EXCHANGE_KEY = "gk_exchange"
 #: A line a replay process prints for the parent's progress bar.
@@ -32,19 +40,58 @@ DONE_PREFIX = "@done "
 PROGRESS_EVERY = 50
 
 REPLAY_SETTINGS: dict[str, Any] = {
-    # nothing touches the network, nothing is archived again
+    # nothing touches the network (so nothing is retried), nothing is archived again
     "ROBOTSTXT_OBEY": False,
+    "RETRY_ENABLED": False,
     "WARC_ENABLED": False,
     "COOKIES_ENABLED": False,
     "DOWNLOAD_DELAY": 0,
     "AUTOTHROTTLE_ENABLED": False,
     "CONCURRENT_REQUESTS": 16,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
-    # a replayed response yields one item; Scrapy starts CONCURRENT_ITEMS tasks per response (100
-    # by default), which cost more than the item's own trip through the pipelines
-    "CONCURRENT_ITEMS": 1,
+    # documents handed to the pipelines and not yet through them: enough to keep a PDF in the
+    # extraction thread from stalling the HTML behind it, few enough to bound memory
+    "REPLAY_ITEMS_IN_FLIGHT": 8,
     "DOWNLOADER_MIDDLEWARES": {"gkcrawl.replay.ArchiveResponseMiddleware": 950},
+    # no network handlers at all: a request that got past the archive middleware could not be
+    # sent, and not loading them spares the TLS set-up (a tenth of a replay's start-up)
+    "DOWNLOAD_HANDLERS": {scheme: None for scheme in ("http", "https", "ftp", "s3", "data")},
 }
+
+
+def archived_response(exchange: ArchivedExchange, request: Request, *,
+                      encoded_as_bytes: bool = False) -> Response:
+    """The Response the downloader would have produced for the archived exchange: every header
+    as archived (raw bytes, repeats kept), the body still content-encoded.
+
+    With ``encoded_as_bytes``, a content-encoded body makes a plain Response: it is not text
+    until HttpCompressionMiddleware decodes it (and picks the class then), and a TextResponse
+    would guess the charset of the gzip bytes when the middleware copies it (2 ms a page)."""
+    headers = Headers(exchange.headers)
+    if encoded_as_bytes and b"Content-Encoding" in headers:
+        cls: type[Response] = Response
+    else:
+        cls = responsetypes.from_args(headers=headers, url=exchange.url, body=exchange.body)
+    return cls(url=exchange.url, status=exchange.status, headers=headers, body=exchange.body,
+               request=request, protocol=exchange.protocol, flags=["replay"], ip_address=None)
+
+
+class ArchiveDecoder:
+    """Archived exchanges as decoded Responses, through Scrapy's HttpCompressionMiddleware (so
+    Content-Encoding, DOWNLOAD_MAXSIZE and the httpcompression stats behave as in a live crawl)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.compression = (HttpCompressionMiddleware.from_crawler(crawler)
+                            if crawler.settings.getbool("COMPRESSION_ENABLED") else None)
+
+    def response(self, exchange: ArchivedExchange, **meta: Any) -> Response:
+        """Raises IgnoreRequest when the body cannot be decoded within DOWNLOAD_MAXSIZE."""
+        request = Request(exchange.url, dont_filter=True, meta={EXCHANGE_KEY: exchange, **meta})
+        response = archived_response(exchange, request,
+                                     encoded_as_bytes=self.compression is not None)
+        if self.compression is not None:
+            response = self.compression.process_response(request, response)
+        return response
 
 
 class ArchiveResponseMiddleware:
@@ -54,11 +101,7 @@ class ArchiveResponseMiddleware:
         exchange = request.meta.get(EXCHANGE_KEY)
         if exchange is None:
             raise IgnoreRequest(f"replay: {request.url} is not from the archive (no network)")
-        headers = Headers(exchange.headers)
-        cls = responsetypes.from_args(headers=headers, url=exchange.url, body=exchange.body)
-        return cls(url=exchange.url, status=exchange.status, headers=headers, body=exchange.body,
-                   request=request, protocol=exchange.protocol, flags=["replay"],
-                   ip_address=None)
+        return archived_response(exchange, request)
 
 
 def older_version(version: str | None, than: str) -> bool:

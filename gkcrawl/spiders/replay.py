@@ -4,8 +4,10 @@ pipelines as a live crawl.
 Every archived report response (and report attachment) is fed back, with the portal, role and
 referrer of its WARC metadata record; revisits are resolved to their original bytes; header blocks
 are read as raw bytes; the still-encoded body goes through Scrapy's own HttpCompressionMiddleware
-as in a live crawl (the replay middleware answers each request from the archive, so nothing
-touches the network). Corrupt or truncated records are counted, reported and skipped.
+as in a live crawl. Nothing is downloaded, so nothing is scheduled: ``start()`` yields the
+documents as items straight to the pipelines (at most ``REPLAY_ITEMS_IN_FLIGHT`` at a time), and
+any request would be answered from the archive or refused. Corrupt or truncated records are
+counted, reported and skipped.
 
 Spider arguments:
     archive              WARC files, directories or globs, separated by the OS path separator
@@ -17,17 +19,20 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator
 
-from scrapy import Request, Spider
+from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 
 from .. import PARSER_VERSION
 from ..archive.paths import OPEN_SUFFIX, expand_warc_paths
 from ..archive.reader import ArchivedExchange, ReadError, ReadStats, iter_archive
 from ..items import DocumentItem
-from ..replay import (DONE_PREFIX, EXCHANGE_KEY, PROGRESS_EVERY, PROGRESS_PREFIX, REPLAY_SETTINGS,
+from ..replay import (DONE_PREFIX, PROGRESS_EVERY, PROGRESS_PREFIX, REPLAY_SETTINGS, ArchiveDecoder,
                       older_version)
 from ..store import store_for
 
@@ -52,10 +57,14 @@ class ReplaySpider(Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReplaySpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.archive_root = crawler.settings.get("ARCHIVE_DIR") or "archive"
+        spider.in_flight = InFlight(crawler.settings.getint("REPLAY_ITEMS_IN_FLIGHT", 8))
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(spider.in_flight.done, signal=signal)
         return spider
 
-    async def start(self) -> AsyncIterator[Request]:
+    async def start(self) -> AsyncIterator[DocumentItem]:
         current = self._current_records()
+        decoder = ArchiveDecoder(self.crawler)  # needs the crawler's stats: not before start
         progress = self.crawler.settings.getbool("REPLAY_PROGRESS")
         # the rest of each crawl is read for metadata records that landed in a sibling file
         crawl_dirs = sorted({str(p.parent) for p in self.paths})
@@ -72,17 +81,24 @@ class ReplaySpider(Spider):
                 self.crawler.stats.inc_value("replay/skipped_current")
                 continue
             self.crawler.stats.inc_value("replay/documents")
-            yield Request(exchange.url, callback=self.parse, dont_filter=True,
-                          meta={EXCHANGE_KEY: exchange, "dont_retry": True, "role": role})
+            try:
+                response = decoder.response(exchange)
+            except IgnoreRequest as exc:  # e.g. beyond DOWNLOAD_MAXSIZE once decompressed
+                self.crawler.stats.inc_value("replay/undecodable")
+                self.logger.warning("Skipping %s: %s", exchange.url, exc)
+                continue
+            await self.in_flight.wait()
+            self.in_flight.started()
+            yield self.document(exchange, response, role)
 
-    def parse(self, response: Response) -> Iterator[DocumentItem]:
-        exchange: ArchivedExchange = response.meta[EXCHANGE_KEY]
+    def document(self, exchange: ArchivedExchange, response: Response, role: str) -> DocumentItem:
+        """The item the live crawl yielded for this response (same fields, same WARC pointer)."""
         meta = exchange.metadata
         ctype = response.headers.get(b"Content-Type")
-        yield DocumentItem(
+        return DocumentItem(
             url=exchange.url, body=response.body,
             content_type=ctype.decode("latin-1") if ctype else None,
-            portal=meta.get("portal"), role=response.meta["role"], referrer=meta.get("via"),
+            portal=meta.get("portal"), role=role, referrer=meta.get("via"),
             warc=self._pointer(exchange), crawl_id=_crawl_id(exchange),
             in_portal={"true": True, "false": False}.get(meta.get("in-portal", "")),
             fetched_at=exchange.warc_date,
@@ -129,6 +145,30 @@ class ReplaySpider(Spider):
                 "length": location.length, "record_id": exchange.record_id,
                 "digest": exchange.payload_digest or "", "is_revisit": exchange.is_revisit,
                 "date": exchange.warc_date, "parser_version": PARSER_VERSION}
+
+
+class InFlight:
+    """How many yielded items the pipelines still hold: ``start()`` waits below ``limit``, since
+    Scrapy itself only holds back requests, not items."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self.count = 0
+        self._waiter: Deferred[None] | None = None
+
+    def started(self) -> None:
+        self.count += 1
+
+    def done(self, **_: Any) -> None:
+        self.count -= 1
+        if self._waiter is not None and self.count < self.limit:
+            waiter, self._waiter = self._waiter, None
+            waiter.callback(None)
+
+    async def wait(self) -> None:
+        while self.count >= self.limit:
+            self._waiter = Deferred()
+            await maybe_deferred_to_future(self._waiter)
 
 
 def _tell_parent(line: str) -> None:
