@@ -1,6 +1,8 @@
 """Extract cells: a fetched document's bytes -> rows of cells (gkcrawl.parsing extractors).
 
-PDF and DOCX extraction is slow, pure-Python work; it runs in a thread so downloads go on.
+PDF and DOCX extraction is slow, pure-Python work; it runs in a thread so downloads go on. HTML
+and plain text take a millisecond or two: they are extracted in place, since handing them to a
+thread and back cost more than that (docs/benchmarks.md, Replay).
 """
 
 from __future__ import annotations
@@ -10,17 +12,23 @@ from scrapy.utils.defer import maybe_deferred_to_future
 
 from ..items import DocumentItem, QuarantineItem
 from .. import PARSER_VERSION
-from ..parsing import Unreadable, extract_document
+from ..parsing import Unreadable, decode, extract_document
 from .base import Pipeline
+
+#: Document kinds extracted on the reactor thread; the others go to a thread.
+IN_PLACE = frozenset({decode.HTML, decode.TEXT})
 
 
 class ExtractCellsPipeline(Pipeline):
     async def process_item(self, item: object) -> object:
         if not isinstance(item, DocumentItem) or item.document is not None:
             return item
+        args = (item.body, item.content_type, item.url)
         try:
-            item.document = await maybe_deferred_to_future(
-                deferToThread(extract_document, item.body, item.content_type, item.url))
+            if decode.sniff(*args) in IN_PLACE:
+                item.document = extract_document(*args)
+            else:
+                item.document = await maybe_deferred_to_future(deferToThread(extract_document, *args))
         except Unreadable as exc:
             self.stats.inc_value(f"extract/unreadable/{exc.code}")
             return quarantine(item, exc.code, exc.reason)
