@@ -5,6 +5,8 @@ Paths and secrets come from the environment, so scheduled runs set them without 
 
 import os
 
+from scrapy.settings.default_settings import EXTENSIONS_BASE as _SCRAPY_EXTENSIONS_BASE
+
 from gkcrawl import __version__
 from gkcrawl.archive import ARCHIVE_DOWNLOADER_MIDDLEWARES, ARCHIVE_EXTENSIONS
 from gkcrawl.items import REPORT_EXPORT_FIELDS
@@ -67,6 +69,10 @@ WARC_PREFIX = "gkcrawl"
 WARC_OPERATOR = os.getenv("GKCRAWL_OPERATOR", "")
 EXTENSIONS = {**ARCHIVE_EXTENSIONS, "gkcrawl.extensions.PortalSummary": 10,
               "gkcrawl.extensions.FreezeStartupHeap": 30}
+# Remote control is off (above) and not even loaded: its module imports aiohttp, 0.1 s of every
+# start-up, and Scrapy imports every listed extension, even one set to None.
+EXTENSIONS_BASE = {path: order for path, order in _SCRAPY_EXTENSIONS_BASE.items()
+                   if not path.endswith(".RemoteControl")}
 # Full collections skip the objects of the imports and start-up (3x cheaper on long crawls).
 GC_FREEZE_STARTUP = True
 DOWNLOADER_MIDDLEWARES = {
