@@ -13,6 +13,7 @@ from __future__ import annotations
 from ..dedup import SAME_REPORT, Copy, choose, is_official, similarity
 from ..items import ReportItem
 from ..store import ReportRow, SourceRow, Store, mark_stored, store_for
+from ..store.rows import CROSS_YEAR
 from ..validation import cross_year
 from .base import Pipeline
 
@@ -87,7 +88,7 @@ class DedupPipeline(Pipeline):
 def _cross_checked(validation: list[dict], report: dict, previous: dict | None) -> list[dict]:
     """The findings with identity 5 recomputed against the stored previous year (whichever
     year arrived first, the stored result is the same)."""
-    kept = [f for f in validation if f.get("check") != "cross_year"]
+    kept = [f for f in validation if f.get("check") != CROSS_YEAR]
     if previous is None:
         return kept
     return kept + [f.to_dict() for f in cross_year(report, previous)]

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Self
 
 from ..dedup import lsh_bands
 from .rows import (
+    CROSS_YEAR,
     FetchRow,
     QuarantineRow,
     ReportRow,
@@ -28,7 +29,7 @@ from .rows import (
 )
 from .schema import MIGRATIONS, MIGRATIONS_TABLE, ROLES, TOKENS, Migration
 
-JSON_COLUMNS = frozenset({"stats", "fingerprint", "report", "validation"})
+JSON_COLUMNS = frozenset({"stats", "fingerprint", "report", "validation", "cross_year"})
 TS_COLUMNS = frozenset({"started_at", "finished_at", "fetched_at", "first_seen", "last_seen",
                         "updated_at", "resolved_at", "applied_at", "now"})
 BOOL_COLUMNS = frozenset({"official"})
@@ -64,10 +65,15 @@ UPSERT_SOURCE = _upsert_sql(
     overwrite=(*_PARSED, "last_seen"),
     returning="id")
 
-_REPORT_COLUMNS = ("organ_key", "year", "organ", "format", "source_id", "n_sources", "report",
-                   "validation", "parser_version", "updated_at")
+_REPORT_COLUMNS = ("organ_key", "year", "organ", "format", "source_id", "n_sources", "cross_year",
+                   "parser_version", "updated_at")
 UPSERT_REPORT = _upsert_sql("reports", _REPORT_COLUMNS, "organ_key, year",
                             overwrite=_REPORT_COLUMNS[2:])
+#: a report row with its chosen copy's report and findings (the report row keeps only its own
+#: cross-year findings: ReportRow.from_stored puts them together)
+SELECT_REPORTS = ("SELECT r.organ_key, r.year, r.organ, r.format, r.source_id, r.n_sources, "
+                  "r.cross_year, r.parser_version, r.updated_at, s.report, s.validation "
+                  "FROM reports r JOIN sources s ON s.id = r.source_id")
 
 _QUARANTINE_COLUMNS = ("url", "record_key", *_WARC, "code", "reason", "portal", "role", "title",
                        "crawl_id", "fetched_at", "parser_version", "first_seen", "last_seen")
@@ -387,32 +393,45 @@ class Store(abc.ABC):
 
     # --- reports ---------------------------------------------------------------------------
     def upsert_report(self, row: ReportRow) -> None:
-        """Insert or replace the report of (organ_key, year)."""
-        values = {c: getattr(row, c) for c in _REPORT_COLUMNS if c != "updated_at"}
-        values |= {"updated_at": utcnow(),
-                   "validation": row.validation if row.validation is not None else []}
+        """Insert or replace the report of (organ_key, year).
+
+        A report is the parse of its source (``row.source_id``): only what is its own is
+        written, the source's report and findings are read back with it. Its own findings are
+        the cross-year ones (identity 5 depends on the neighbouring years in the store)."""
+        values = {c: getattr(row, c) for c in _REPORT_COLUMNS if c not in ("updated_at", "cross_year")}
+        values |= {"updated_at": utcnow(), "cross_year": row.cross_year()}
         with self.transaction():
             self._exec(UPSERT_REPORT, self._params(values))
 
+    def _reports(self, where: str, params: Mapping[str, Any]) -> list[ReportRow]:
+        return [ReportRow.from_stored(self._decode(r)) for r in
+                self._exec(f"{SELECT_REPORTS} {where}", params).fetchall()]
+
     def report(self, organ_key: str, year: int) -> ReportRow | None:
-        rows = self._rows(ReportRow, "SELECT * FROM reports WHERE organ_key = :k AND year = :y",
-                          {"k": organ_key, "y": year})
+        rows = self._reports("WHERE r.organ_key = :k AND r.year = :y", {"k": organ_key, "y": year})
         return rows[0] if rows else None
 
     def reports(self) -> Iterator[ReportRow]:
         """All reports ordered by (organ_key, year), fetched a page at a time."""
-        page = self._rows(ReportRow, "SELECT * FROM reports ORDER BY organ_key, year LIMIT :n",
-                          {"n": self.page_size})
+        order = "ORDER BY r.organ_key, r.year LIMIT :n"
+        page = self._reports(order, {"n": self.page_size})
         while page:
             yield from page
             if len(page) < self.page_size:
                 return
             last = page[-1]
-            page = self._rows(
-                ReportRow,
-                "SELECT * FROM reports WHERE organ_key > :k OR (organ_key = :k AND year > :y) "
-                "ORDER BY organ_key, year LIMIT :n",
+            page = self._reports(
+                f"WHERE r.organ_key > :k OR (r.organ_key = :k AND r.year > :y) {order}",
                 {"k": last.organ_key, "y": last.year, "n": self.page_size})
+
+    def split_cross_year(self) -> None:
+        """Migration 4: each report row's cross-year findings into their own column (before its
+        copies of the source's report and findings are dropped)."""
+        for r in self._exec("SELECT organ_key, year, validation FROM reports").fetchall():
+            own = [f for f in self._json_out(r["validation"]) or [] if f.get("check") == CROSS_YEAR]
+            self._exec("UPDATE reports SET cross_year = :cross_year "
+                       "WHERE organ_key = :k AND year = :y",
+                       self._params({"cross_year": own, "k": r["organ_key"], "y": r["year"]}))
 
     # --- quarantine ------------------------------------------------------------------------
     def upsert_quarantine(self, row: QuarantineRow) -> int:

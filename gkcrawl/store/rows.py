@@ -192,9 +192,15 @@ class SourceRow:
             role=role)
 
 
+#: the findings of identity 5 (gkcrawl.validation.cross_year): a report's own, the rest of its
+#: findings are its chosen copy's
+CROSS_YEAR = "cross_year"
+
+
 @dataclass
 class ReportRow:
-    """The report of one organ for one year: the chosen copy's parse."""
+    """The report of one organ for one year: the chosen copy's parse (``report`` and
+    ``validation`` are the source's, except the cross-year findings, which are the report's)."""
 
     organ_key: str
     year: int
@@ -215,6 +221,17 @@ class ReportRow:
                    report=source.report, organ=source.organ, format=source.format,
                    n_sources=n_sources, validation=source.validation,
                    parser_version=source.parser_version)
+
+    @classmethod
+    def from_stored(cls, row: dict[str, Any]) -> ReportRow:
+        """A decoded report row joined with its source's report and findings."""
+        own = row.pop("cross_year") or []
+        findings = [f for f in row.pop("validation") or [] if f.get("check") != CROSS_YEAR]
+        return cls(**row, validation=findings + own)
+
+    def cross_year(self) -> list[Any]:
+        """What the store keeps of the findings: the cross-year ones."""
+        return [f for f in self.validation or [] if f.get("check") == CROSS_YEAR]
 
 
 @dataclass

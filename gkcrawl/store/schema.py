@@ -175,4 +175,13 @@ MIGRATIONS: tuple[Migration, ...] = (
     # not stored; a replay recomputes them), so they are dropped and the copies re-banded
     Migration(3, "value bands", statements=("UPDATE sources SET fingerprint = NULL",),
               run=lambda store: store.rebuild_bands()),
+    # a report is its chosen copy's parse: the report row no longer repeats the copy's report and
+    # findings (half of what a stored report wrote), only the findings that are its own, identity
+    # 5 against the neighbouring years (``cross_year``); reading a report joins its source
+    Migration(4, "reports reference their source", statements=(
+        "ALTER TABLE reports ADD COLUMN cross_year {json}",),
+        run=lambda store: store.split_cross_year()),
+    Migration(5, "reports without copies of their source",
+              statements=("ALTER TABLE reports DROP COLUMN report",
+                          "ALTER TABLE reports DROP COLUMN validation")),
 )
