@@ -9,6 +9,7 @@ Revisits are resolved to the original payload, and each exchange carries the fie
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,10 @@ from gkcrawl.archive.records import parse_http_head
 
 HTTP_BLOCK_TYPE = "application/http"
 EXCHANGE_TYPES = ("response", "revisit")
+#: Bytes of exchanges waiting for their metadata record kept in memory; past this, an exchange
+#: waits as its location and is read again when its turn comes (an archive without metadata
+#: records, e.g. from another tool, is then read twice instead of held whole).
+PENDING_BYTES = 64 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,38 +107,32 @@ def _is_http(record: WarcRecord) -> bool:
     return (record.get("Content-Type") or "").startswith(HTTP_BLOCK_TYPE)
 
 
-def _catalogue(files: Sequence[Path], more: Sequence[Path] = ()) -> _Catalogue:
-    """Metadata, requests and originals of ``files``; from ``more`` only the metadata records of
-    their exchanges that ``files`` lack.
+def _note(cat: _Catalogue, item: WarcRecord, path: Path) -> None:
+    """What one record adds to the catalogue: its metadata fields, its request's method and
+    headers, or its location as a possible original of later revisits."""
+    concurrent_to = item.get("WARC-Concurrent-To")
+    if item.rec_type == "metadata" and concurrent_to:
+        cat.metadata.setdefault(concurrent_to, {}).update(parse_warc_fields(item.block))
+    elif item.rec_type == "request" and concurrent_to and _is_http(item):
+        head = parse_http_head(item.block)
+        method = head.start_line.partition(b" ")[0].decode("ascii", "replace")
+        cat.requests[concurrent_to] = (method, head.headers)
+    elif item.rec_type == "response" and not item.get("WARC-Truncated"):
+        location = RecordLocation(path, item.offset, item.length)
+        if record_id := item.record_id:
+            cat.by_id.setdefault(record_id, location)
+        if digest := item.get("WARC-Payload-Digest"):
+            cat.by_digest.setdefault(digest, location)
+
+
+def _more_metadata(cat: _Catalogue, missing: set[str], more: Sequence[Path],
+                   first: Path | None) -> None:
+    """The metadata records of ``missing`` exchanges, from the files ``more``.
 
     The live crawl writes a response's metadata record after the spider has seen the response,
     so other exchanges, and a rotation, may come in between: the record can land in a later
     file. ``more`` is read in order and only until every exchange has its metadata (reading all
     of it made each of N replay processes read the whole crawl)."""
-    cat = _Catalogue()
-    exchanges: set[str] = set()
-    for path in files:
-        for item in iter_file(path):
-            if isinstance(item, Damage):
-                continue  # reported by the second pass
-            concurrent_to = item.get("WARC-Concurrent-To")
-            if item.rec_type == "metadata" and concurrent_to:
-                cat.metadata.setdefault(concurrent_to, {}).update(parse_warc_fields(item.block))
-            elif item.rec_type == "request" and concurrent_to and _is_http(item):
-                head = parse_http_head(item.block)
-                method = head.start_line.partition(b" ")[0].decode("ascii", "replace")
-                cat.requests[concurrent_to] = (method, head.headers)
-            elif item.rec_type in EXCHANGE_TYPES:
-                if record_id := item.record_id:
-                    exchanges.add(record_id)
-                if item.rec_type == "response" and not item.get("WARC-Truncated"):
-                    location = RecordLocation(path, item.offset, item.length)
-                    if record_id:
-                        cat.by_id.setdefault(record_id, location)
-                    if digest := item.get("WARC-Payload-Digest"):
-                        cat.by_digest.setdefault(digest, location)
-    missing = exchanges - cat.metadata.keys()
-    first = min(files) if files else None
     for path in more:
         if not missing:
             break
@@ -148,7 +147,16 @@ def _catalogue(files: Sequence[Path], more: Sequence[Path] = ()) -> _Catalogue:
                 missing.discard(concurrent_to)
                 if not missing:
                     break
-    return cat
+
+
+@dataclass(slots=True)
+class _Pending:
+    """An exchange read but not yet yielded: its metadata record comes after it."""
+
+    location: RecordLocation
+    record_id: str
+    #: None once ``PENDING_BYTES`` are held: read again from ``location`` when its turn comes
+    record: WarcRecord | None
 
 
 class _RevisitResolver:
@@ -216,9 +224,9 @@ def iter_archive(
 ) -> Iterator[ArchivedExchange]:
     """Yield every response/revisit in files, directories or globs, in file order.
 
-    Two passes: the first collects metadata records (which may follow their response),
-    request records and originals; the second yields.  A revisit whose original is not in
-    ``paths`` is looked up in ``digest_store`` (default: ``digests.sqlite3`` of the archive
+    One pass: an exchange is yielded once its metadata record (written after it, with its
+    request record in between) has been read; originals of revisits are remembered as they go
+    by. A revisit whose original is not among the records read is looked up in ``digest_store`` (default: ``digests.sqlite3`` of the archive
     root the file sits in), with filenames relative to ``archive_root``.
 
     ``context`` names more files (e.g. the rest of the crawl) read only for what belongs to the
@@ -228,8 +236,10 @@ def iter_archive(
     files = expand_warc_paths(paths)
     own = {f.resolve() for f in files}
     extra = [p for p in expand_warc_paths(context) if p.resolve() not in own] if context else []
-    cat = _catalogue(files, extra)
+    cat = _Catalogue()
     resolver = _RevisitResolver(cat, digest_store, Path(archive_root) if archive_root else None)
+    pending: deque[_Pending] = deque()
+    held = 0
 
     def report(path: Path, offset: int, message: str) -> None:
         error = ReadError(path, offset, message)
@@ -237,7 +247,36 @@ def iter_archive(
         if on_error is not None:
             on_error(error)
 
+    def flush(everything: bool) -> Iterator[ArchivedExchange]:
+        """Yield pending exchanges in file order, while the first has its metadata (all of
+        them with ``everything``)."""
+        nonlocal held
+        while pending and (everything or pending[0].record_id in cat.metadata):
+            entry = pending.popleft()
+            location, record = entry.location, entry.record
+            if record is not None:
+                held -= len(record.block)
+            else:
+                try:
+                    record = read_record_at(location.path, location.offset)
+                except (OSError, FramingError) as exc:
+                    stats.damaged += 1
+                    report(location.path, location.offset, f"unreadable on second read: {exc}")
+                    continue
+            try:
+                exchange = _exchange(
+                    record, location.path, cat=cat, resolver=resolver, stats=stats, report=report
+                )
+            except (ValueError, UnicodeDecodeError) as exc:
+                stats.damaged += 1
+                report(location.path, record.offset, f"unreadable HTTP block: {exc}")
+                continue
+            stats.exchanges += 1
+            yield exchange
+
     try:
+        # one pass: an exchange waits for its metadata record (written after it) before it is
+        # yielded; reading every file twice, once for the metadata, was a third of a replay
         for path in files:
             stats.files += 1
             if is_open_file(path):
@@ -248,18 +287,17 @@ def iter_archive(
                     report(path, item.offset, item.message)
                     continue
                 stats.records += 1
-                if item.rec_type not in EXCHANGE_TYPES or not _is_http(item):
-                    continue
-                try:
-                    exchange = _exchange(
-                        item, path, cat=cat, resolver=resolver, stats=stats, report=report
-                    )
-                except (ValueError, UnicodeDecodeError) as exc:
-                    stats.damaged += 1
-                    report(path, item.offset, f"unreadable HTTP block: {exc}")
-                    continue
-                stats.exchanges += 1
-                yield exchange
+                _note(cat, item, path)
+                if item.rec_type in EXCHANGE_TYPES and _is_http(item):
+                    keep = held + len(item.block) <= PENDING_BYTES
+                    held += len(item.block) if keep else 0
+                    pending.append(_Pending(RecordLocation(path, item.offset, item.length),
+                                            item.record_id or "", item if keep else None))
+                elif item.rec_type == "metadata":
+                    yield from flush(everything=False)
+        missing = {p.record_id for p in pending if p.record_id and p.record_id not in cat.metadata}
+        _more_metadata(cat, missing, extra, min(files) if files else None)
+        yield from flush(everything=True)
     finally:
         resolver.close()
 

@@ -160,3 +160,34 @@ def test_context_gives_metadata_written_into_a_later_file(
     read.clear()
     list(iter_archive([files[0]], context=[writer.crawl_dir]))
     assert files[2].name not in read  # found in the second file: the third is not opened
+
+
+def test_one_pass_keeps_file_order_and_reads_again_past_the_memory_cap(
+    make_writer: Factory, sample_exchange: Callable[..., dict[str, Any]], monkeypatch: Any
+) -> None:
+    """Exchanges wait for their metadata record in memory up to PENDING_BYTES; past it they
+    wait as locations and are read again: the same exchanges, in file order, either way."""
+    from gkcrawl.archive import reader
+
+    writer = make_writer(dedup=False)
+    urls = [f"http://www.example.gov.cn/{n}.html" for n in range(5)]
+    ids = [writer.write_exchange(**sample_exchange(url=u, response_body=u.encode() * 50)).record_id
+           for u in urls]
+    for record_id, url in reversed(list(zip(ids, urls))):  # metadata of the first comes last
+        writer.write_metadata(record_id, url, {"role": url[-6:]})
+    writer.close()
+
+    def read() -> list[tuple[str, bytes | None, str | None]]:
+        return [(e.url, e.body, e.metadata.get("role")) for e in iter_archive([writer.crawl_dir])]
+
+    in_memory = read()
+    assert [u for u, _, _ in in_memory] == urls
+    assert [r for _, _, r in in_memory] == [u[-6:] for u in urls]
+    assert all(body == url.encode() * 50 for url, body, _ in in_memory)
+    reads: list[int] = []
+    real = reader.read_record_at
+    monkeypatch.setattr(reader, "PENDING_BYTES", 4000)  # two exchanges of ~1.8 KB
+    monkeypatch.setattr(reader, "read_record_at",
+                        lambda path, offset: reads.append(offset) or real(path, offset))
+    assert read() == in_memory
+    assert 0 < len(reads) < len(urls)
