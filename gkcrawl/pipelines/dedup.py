@@ -10,7 +10,7 @@ repeated inside only for copies stored in between.
 
 from __future__ import annotations
 
-from ..dedup import SAME_REPORT, Copy, choose, is_official, similarity
+from ..dedup import CHOSEN, SAME_REPORT, Copy, choose, is_official, similarity
 from ..items import ReportItem
 from ..store import ReportRow, SourceRow, Store, mark_stored, store_for
 from ..store.rows import CROSS_YEAR
@@ -45,17 +45,20 @@ class DedupPipeline(Pipeline):
                 return item
             row.organ_key = item.organ_key = key
             store.lock_report(key, row.year)
-            source_id = store.upsert_source(row)
-            # the first copy of a report (the usual case) is the row just written: no need to
-            # read it back and decode its report
-            copies = ([row] if store.source_ids(key, row.year) == [source_id]
-                      else store.sources(key, row.year))
-            winner, roles = choose([Copy(c.id or 0, c.url, c.official, c.report,
-                                         c.fetched_at.isoformat() if c.fetched_at else None)
-                                    for c in copies])
-            for copy in copies:
-                if copy.id is not None and copy.role != roles[copy.id]:
-                    store.set_source_role(copy.id, roles[copy.id])
+            if not store.source_ids(key, row.year):
+                # the first copy of a report (the usual case): chosen as it is written, nothing
+                # to read back, decode or rank
+                row.role = CHOSEN
+                source_id = store.upsert_source(row)
+                copies, roles = [row], {source_id: CHOSEN}
+                winner = _copy(row)
+            else:
+                source_id = store.upsert_source(row)
+                copies = store.sources(key, row.year)
+                winner, roles = choose([_copy(c) for c in copies])
+                for copy in copies:
+                    if copy.id is not None and copy.role != roles[copy.id]:
+                        store.set_source_role(copy.id, roles[copy.id])
             chosen = next(c for c in copies if c.id == winner.id)
             report = ReportRow.from_source(chosen, n_sources=len(copies))
             before = store.report(key, row.year - 1)
@@ -83,6 +86,11 @@ class DedupPipeline(Pipeline):
                 self.stats.inc_value("dedup/grouped_by_content")
                 return other_key
         return row.organ_key
+
+
+def _copy(row: SourceRow) -> Copy:
+    return Copy(row.id or 0, row.url, row.official, row.report,
+                row.fetched_at.isoformat() if row.fetched_at else None)
 
 
 def _cross_checked(validation: list[dict], report: dict, previous: dict | None) -> list[dict]:

@@ -174,7 +174,9 @@ class SourceRow:
         url = data.get("source_url") or ""
         if not url:
             raise ValueError("a report item without source_url cannot be stored")
-        report = json_safe({k: v for k, v in data.items() if k not in NOT_IN_REPORT})
+        # not made JSON-safe here (a round trip through JSON was a tenth of storing a report):
+        # the store writes it with ``dumps``, and what is read back is plain JSON
+        report = {k: v for k, v in data.items() if k not in NOT_IN_REPORT}
         if organ_key is None:
             organ_key = data.get("organ_key") or dedup.organ_key(data.get("organ"))
         if validation is None:
@@ -188,7 +190,7 @@ class SourceRow:
             official=dedup.is_official(url) if official is None else official,
             completeness=dedup.completeness(report),
             fingerprint=fingerprint if fingerprint is not None else data.get("fingerprint"),
-            parser_version=data.get("parser_version"), validation=json_safe(list(validation)),
+            parser_version=data.get("parser_version"), validation=list(validation),
             role=role)
 
 
