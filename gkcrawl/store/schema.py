@@ -184,4 +184,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "reports without copies of their source",
               statements=("ALTER TABLE reports DROP COLUMN report",
                           "ALTER TABLE reports DROP COLUMN validation")),
+    # fingerprints are a MinHash of a 1-in-8 sample of the text's shingles and of the cells hashed
+    # by value (gkcrawl.dedup.SCHEME "affine32/units-cells/sample8"), band keys are hashed in numpy:
+    # old fingerprints cannot be compared with new ones, so they are dropped and copies re-banded
+    Migration(6, "signature sample8", statements=("UPDATE sources SET fingerprint = NULL",),
+              run=lambda store: store.rebuild_bands()),
 )

@@ -458,7 +458,7 @@ def test_migration_3_drops_old_fingerprints_and_bands_by_values(
             row.fingerprint = [7] * 64
             ids.append(store.upsert_source(row))
         store._exec("UPDATE source_bands SET band = substr(band, 2)")
-    assert store.migrate() == [3, 4, 5]
+    assert store.migrate() == [3, 4, 5, 6]
     assert [s.fingerprint for s in store.sources()] == [None, None]
     assert store._exec("SELECT count(*) AS n FROM source_bands WHERE source_id = :id",
                        {"id": ids[1]}).fetchall()[0]["n"] == 0  # too few values, no text left
@@ -505,7 +505,7 @@ def test_migrations_4_and_5_keep_a_reports_cross_year_findings(
                         "k": WZS, "o": row.organ, "s": row.id, "report": row.report,
                         "validation": [*row.validation, CROSS],
                         "updated_at": datetime.now(timezone.utc)}))
-    assert store.migrate() == [4, 5]
+    assert store.migrate() == [4, 5, 6]
     got = store.report(WZS, 2023)
     assert got is not None and got.n_sources == 2 and got.source_id == row.id
     assert got.report == row.report and got.validation == [*row.validation, CROSS]
