@@ -73,7 +73,7 @@ def _exact(template: Template, report: dict[str, Any]
     """Identity and domain findings on a Decimal of every cell, and a getter of the cells."""
     cells = cells_of(template, report)
     inferred = {tuple(i["cell"].split(".")) for i in report.get("inferred") or []}
-    findings = [_identity(c) for c in checks(template, cells, inferred)]  # type: ignore[arg-type]
+    findings = [identity_finding(c) for c in checks(template, cells, inferred)]  # type: ignore[arg-type]
     findings += _domain(template, cells)
     return findings, cells.get
 
@@ -230,7 +230,8 @@ def _plan(template: Template) -> _Plan:
     return found[1]
 
 
-def _identity(check: dict[str, Any]) -> Finding:
+def identity_finding(check: dict[str, Any]) -> Finding:
+    """The finding of one of the parser's checks (``report["checks"]``) of an identity."""
     return Finding("identity", check["rule"], check["status"], ERROR,
                    f"{check['name']}: {check['lhs']} vs {check['rhs']}" if check["status"] != UNCERTAIN
                    else f"{check['name']}: operands missing", check["values"])

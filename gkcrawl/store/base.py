@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Self
 
 from ..dedup import lsh_bands
+from . import findings
 from .rows import (
     CROSS_YEAR,
     FetchRow,
@@ -213,6 +214,8 @@ class Store(abc.ABC):
             elif name in BOOL_COLUMNS:
                 value = bool(value)
             out[name] = value
+        if "validation" in out and "report" in out:  # a copy's: identity findings by reference
+            out["validation"] = findings.unpack(out["validation"], out["report"])
         return out
 
     def _rows(self, cls: type[Any], sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:
@@ -292,7 +295,7 @@ class Store(abc.ABC):
         values = {c: getattr(row, c) for c in _SOURCE_COLUMNS
                   if c not in ("record_key", "first_seen", "last_seen")}
         values |= {"record_key": row.record_key, "first_seen": now, "last_seen": now,
-                   "validation": row.validation if row.validation is not None else []}
+                   "validation": findings.pack(row.validation or [], row.report)}
         with self.transaction():
             source_id = self._exec(UPSERT_SOURCE, self._params(values)).fetchall()[0]["id"]
             self._exec(RESOLVE_QUARANTINE, self._params(

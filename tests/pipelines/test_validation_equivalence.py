@@ -17,8 +17,9 @@ from gkcrawl.parsing.report import FAIL, PASS, UNCERTAIN, checks
 from gkcrawl.template.spec import AMOUNT, SIGNED, TEMPLATES
 from gkcrawl.testing.html_render import STYLES, render_html
 from gkcrawl.testing.reports import random_report
-from gkcrawl.validation import (ERROR, PROSE_CELLS, WARNING, Finding, _format, _identity, _plan,
+from gkcrawl.validation import (ERROR, PROSE_CELLS, WARNING, Finding, _format, _plan,
                                 cross_year, validate)
+from gkcrawl.validation import identity_finding as _identity
 
 from ..parsing.test_seeds import parse_seed
 
