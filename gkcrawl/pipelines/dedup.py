@@ -36,7 +36,7 @@ class DedupPipeline(Pipeline):
         seen = store.last_source_id()
         key = self._group(store, row)
         with store.transaction():
-            if key == row.organ_key:
+            if key == row.organ_key and store.last_source_id() > seen:
                 key = self._group(store, row, after_id=seen)
             if key is None or row.year is None:
                 source_id = store.upsert_source(row)
