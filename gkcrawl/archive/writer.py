@@ -28,6 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from isal import isal_zlib
 from warcio.recordloader import ArcWarcRecord
 from warcio.warcwriter import WARCWriter
 
@@ -55,6 +56,12 @@ REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-dig
 #: record is its own gzip member.
 GZIP_LEVEL = 1
 GZIP_WBITS = zlib.MAX_WBITS | 16
+#: The deflate implementation: ISA-L's (python-isal's ``isal_zlib``, zlib's API). Compression is
+#: the largest single cost of archiving, and ISA-L's level 1 deflates these records about three
+#: times faster than zlib's, for files about 2% larger; both write standard gzip members (any
+#: gzip reader, warcio, pywb; the tests write with each). Its levels are 0-3: 1 here too.
+DEFLATE = "isal"
+_compress = isal_zlib.compress
 _VERSION_LINE = f"WARC/{WARC_VERSION}\r\n"
 _RECORD_END = b"\r\n\r\n"
 #: Lines of a record's head besides its named headers: version, Content-Type, -Length, blank.
@@ -172,6 +179,8 @@ class WarcWriter:
         self._fh: BinaryIO | None = None
         self._open_path: Path | None = None
         self._final_path: Path | None = None
+        #: the current file's final name, and that name relative to the archive root
+        self._final_name = self._final_relative = ""
         self._warcinfo_id = ""
         self._size = 0
         self._pairs_in_file = 0
@@ -212,6 +221,7 @@ class WarcWriter:
                 continue
             break
         self._open_path, self._final_path = open_path, final_path
+        self._final_name, self._final_relative = name, self._relative(final_path)
         self._size = self._pairs_in_file = 0
         self.files.append(final_path)
         record = self._builder.create_warcinfo_record(name, self._warcinfo_payload())
@@ -278,7 +288,7 @@ class WarcWriter:
     @staticmethod
     def _gzip(records: list[bytes]) -> tuple[bytes, list[tuple[int, int]]]:
         """One gzip member per record, concatenated, and each one's (offset, length)."""
-        members = [zlib.compress(record, GZIP_LEVEL, GZIP_WBITS) for record in records]
+        members = [_compress(record, GZIP_LEVEL, GZIP_WBITS) for record in records]
         spans, start = [], 0
         for member in members:
             spans.append((start, len(member)))
@@ -350,28 +360,25 @@ class WarcWriter:
         original = store.lookup(payload_digest) if store is not None and dedupable else None
         response_id, request_id = new_record_id(), new_record_id()
 
-        def build() -> list[bytes]:
-            return self._pair_records(
-                url=url, method=method, request_headers=request_headers,
-                request_body=request_body, status=status, protocol=protocol,
-                response_headers=response_headers, response_body=response_body,
-                ip_address=ip_address, date=date, truncated=truncated_reason,
-                payload_digest=payload_digest, original=original,
-                response_id=response_id, request_id=request_id,
-            )
-
-        data, spans = self._gzip(build())
+        pair = dict(
+            url=url, method=method, request_headers=request_headers,
+            request_body=request_body, status=status, protocol=protocol,
+            response_headers=response_headers, response_body=response_body,
+            ip_address=ip_address, date=date, truncated=truncated_reason,
+            payload_digest=payload_digest, original=original,
+            response_id=response_id, request_id=request_id,
+        )
+        data, spans = self._gzip(self._pair_records(**pair))
         if self._pairs_in_file and self._size + len(data) > self.max_size:
             self._finish_file()
             self._open_next_file()
-            data, spans = self._gzip(build())  # new WARC-Warcinfo-ID
+            data, spans = self._gzip(self._pair_records(**pair))  # new WARC-Warcinfo-ID
         assert self._final_path is not None
-        final_path = self._final_path
+        name, filename = self._final_name, self._final_relative
         base = self._append(data)
         self._pairs_in_file += 1
         self.records_written += 2
         offset, length = base + spans[0][0], spans[0][1]
-        filename = self._relative(final_path)
         if original is not None:
             self.revisits_written += 1
         content_type = next(
@@ -379,7 +386,7 @@ class WarcWriter:
         )
         self._index(cdxj_line(
             url=url, warc_date=date, status=status, digest=payload_digest, offset=offset,
-            length=length, filename=final_path.name, content_type=content_type,
+            length=length, filename=name, content_type=content_type,
             is_revisit=original is not None,
         ))
         if store is not None and dedupable and original is None:
@@ -477,10 +484,10 @@ class WarcWriter:
         )
         data, spans = self._gzip([record])
         assert self._final_path is not None
-        final_path = self._final_path
+        filename = self._final_relative
         offset = self._append(data)
         self.records_written += 1
-        return WarcPointer(self._relative(final_path), offset, spans[0][1], record_id)
+        return WarcPointer(filename, offset, spans[0][1], record_id)
 
     def _index(self, line: str) -> None:
         if self._journal is None:
