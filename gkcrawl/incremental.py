@@ -254,9 +254,12 @@ class ArchiveLookupMiddleware:
             request.headers.setdefault(b"If-Modified-Since", previous.last_modified.encode("latin-1"))
 
     def _remember(self, request: Request, response: Response, pointer: dict[str, Any]) -> None:
+        headers = response.headers
+
         def header(name: bytes) -> str | None:
-            value = response.headers.get(name)
-            return value.decode("latin-1") if value else None
+            # ``headers.get(name)``, read from the dict of normalised names to lists of values
+            values = dict.get(headers, name.title())
+            return values[-1].decode("latin-1") if values and values[-1] else None
 
         # a revisit holds no body: point at the capture that does
         where = pointer.get("original") if pointer.get("is_revisit") else pointer

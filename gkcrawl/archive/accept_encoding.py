@@ -14,15 +14,20 @@ ARCHIVE_ACCEPT_ENCODING = b"gzip, deflate"
 #: Order number in DOWNLOADER_MIDDLEWARES: lower than HttpCompressionMiddleware's 590.
 ACCEPT_ENCODING_MIDDLEWARE_ORDER = 585
 _UNARCHIVABLE = (b"br", b"zstd")
+#: The header's name as Scrapy's ``Headers`` keeps it (``normkey``: title case).
+_HEADER = b"Accept-Encoding"
 
 
 class ArchiveAcceptEncodingMiddleware:
     """Set ``Accept-Encoding: gzip, deflate``; strip br/zstd from an explicit value."""
 
     def process_request(self, request: Request) -> None:
-        current = request.headers.get(b"Accept-Encoding")
+        # Scrapy's Headers is a dict of normalised names to lists of values: read it as such
+        # (``headers.get`` normalises the name and the default for every request)
+        values = dict.get(request.headers, _HEADER)
+        current = values[-1] if values else None
         if current is None:
-            request.headers[b"Accept-Encoding"] = ARCHIVE_ACCEPT_ENCODING
+            request.headers[_HEADER] = ARCHIVE_ACCEPT_ENCODING
             return
         codings = [c.strip() for c in current.split(b",")]
         if any(c.split(b";")[0].strip().lower() in _UNARCHIVABLE for c in codings):

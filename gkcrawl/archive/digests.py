@@ -54,15 +54,21 @@ CREATE TABLE IF NOT EXISTS payload_digests (
 #: Base32 (RFC 4648) of every 10-bit group: a SHA-1 is 16 groups, 32 characters, no padding.
 _B32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _B32_PAIRS = [a + b for a in _B32_ALPHABET for b in _B32_ALPHABET]
-_B32_SHIFTS = range(150, -1, -10)
 _PAIR_MASK = 0x3FF
 
 
 def _b32_160(digest: bytes) -> str:
     """``base64.b32encode`` of a 20-byte digest, several times faster (it is pure Python; four
-    or five digests are computed for every archived exchange)."""
-    n = int.from_bytes(digest, "big")
-    return "".join([_B32_PAIRS[(n >> shift) & _PAIR_MASK] for shift in _B32_SHIFTS])
+    or five digests are computed for every archived exchange). Each half of the digest is an
+    80-bit number of 8 groups, spelled out: half the time of a loop over one 160-bit number."""
+    t, m = _B32_PAIRS, _PAIR_MASK
+    a = int.from_bytes(digest[:10], "big")
+    b = int.from_bytes(digest[10:], "big")
+    return "".join((
+        t[a >> 70], t[a >> 60 & m], t[a >> 50 & m], t[a >> 40 & m],
+        t[a >> 30 & m], t[a >> 20 & m], t[a >> 10 & m], t[a & m],
+        t[b >> 70], t[b >> 60 & m], t[b >> 50 & m], t[b >> 40 & m],
+        t[b >> 30 & m], t[b >> 20 & m], t[b >> 10 & m], t[b & m]))
 
 
 def sha1_digest(data: bytes, *more: bytes) -> str:

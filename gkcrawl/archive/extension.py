@@ -29,7 +29,6 @@ from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
-from scrapy.utils.httpobj import urlparse_cached
 
 from gkcrawl.archive.config import ArchiveSettings, crawl_id_for
 from gkcrawl.archive.signals import warc_metadata
@@ -61,8 +60,19 @@ STATS_EVERY_SECONDS = 1.0
 
 
 def _header_pairs(headers: Any) -> list[tuple[bytes, bytes]]:
-    """Every value of every header (``headers[key]`` would keep only the last Set-Cookie)."""
-    return [(bytes(name), bytes(value)) for name, values in headers.items() for value in values]
+    """Every value of every header (``headers[key]`` would keep only the last Set-Cookie).
+
+    Scrapy's ``Headers`` is a dict of normalised names to lists of byte values; its own
+    ``items()`` normalises each name again, so the dict's are read (the same pairs)."""
+    items = dict.items(headers) if isinstance(headers, dict) else headers.items()
+    return [(bytes(name), bytes(value)) for name, values in items for value in values]
+
+
+def _archived_scheme(url: str) -> bool:
+    """Whether ``url`` is http(s): ``urlparse(url).scheme in ARCHIVED_SCHEMES`` without parsing
+    (and caching) the whole URL of every response."""
+    scheme, sep, _ = url.partition(":")
+    return bool(sep) and scheme.lower() in ARCHIVED_SCHEMES
 
 
 class WarcArchiver:
@@ -107,7 +117,7 @@ class WarcArchiver:
             self._fail("<opening the WARC writer>", exc)
 
     def response_downloaded(self, response: Response, request: Request) -> None:
-        if urlparse_cached(response).scheme not in ARCHIVED_SCHEMES:
+        if not _archived_scheme(response.url):
             return
         if self.writer is None:
             self._fail(response.url, RuntimeError("WARC writer not open"))

@@ -23,6 +23,9 @@ CRLF = b"\r\n"
 HEAD_END = b"\r\n\r\n"
 _FORBIDDEN_IN_HEADER = (b"\r", b"\n")
 _HTTP1_VERSIONS = ("HTTP/1.0", "HTTP/1.1")
+#: ``HTTPStatus(code).phrase`` of every registered code (the enum lookup, for every archived
+#: response, cost more than the table).
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
 
 HeaderPairs = Sequence[tuple[bytes, bytes]]
 
@@ -56,10 +59,7 @@ def _latin1(value: bytes) -> str:
 
 def reason_phrase(status: int) -> str:
     """Real reason phrase for a status code ("" when the code is not registered)."""
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
+    return _REASONS.get(status, "")
 
 
 def http_version(protocol: str | None) -> str:

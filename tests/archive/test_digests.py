@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gkcrawl.archive import digests
-from gkcrawl.archive.digests import (EMPTY_SHA1, DigestEntry, DigestStore, digest_matches,
+from gkcrawl.archive.digests import (EMPTY_SHA1, DigestEntry, DigestStore, _b32_160, digest_matches,
                                      sha1_digest)
 
 
@@ -106,3 +107,13 @@ def test_fast_base32_equals_base64_b32encode() -> None:
         assert sha1_digest(data) == "sha1:" + base64.b32encode(raw).decode()
         assert sha1_digest(data[: n // 2], data[n // 2:]) == sha1_digest(data)  # head + payload
     assert sha1_digest(b"", b"") == sha1_digest(b"") == EMPTY_SHA1
+
+
+def test_fast_base32_on_edge_and_random_digests() -> None:
+    rng = random.Random(7)
+    digests = [bytes(20), b"\xff" * 20, b"\x80" + bytes(19), bytes(19) + b"\x01",
+               bytes(9) + b"\xff" + bytes(10), bytes(10) + b"\xff" + bytes(9)]
+    digests += [rng.randbytes(20) for _ in range(5_000)]
+    for raw in digests:
+        assert _b32_160(raw) == base64.b32encode(raw).decode("ascii")
+    assert _b32_160(bytes(20)) == "A" * 32 and _b32_160(b"\xff" * 20) == "7" * 32

@@ -9,11 +9,12 @@ import socket
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 from scrapy import Request, Spider
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Response
+from scrapy.http import Headers, Response
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
@@ -23,7 +24,8 @@ from gkcrawl.archive.accept_encoding import (
     ArchiveAcceptEncodingMiddleware,
 )
 from gkcrawl.archive.crawllog import CrawlLogMiddleware
-from gkcrawl.archive.extension import WarcArchiver
+from gkcrawl.archive.extension import (ARCHIVED_SCHEMES, WarcArchiver, _archived_scheme,
+                                       _header_pairs)
 from gkcrawl.archive.framing import WarcRecord, iter_file
 from gkcrawl.archive.reader import iter_archive
 from gkcrawl.archive.signals import warc_metadata
@@ -196,3 +198,26 @@ def test_accept_encoding_middleware_strips_unarchivable_codings() -> None:
     identity = Request("http://x.gov.cn/", headers={"Accept-Encoding": "identity"})
     middleware.process_request(identity)
     assert identity.headers.getlist("Accept-Encoding") == [b"identity"]
+    # the header read from Scrapy's dict whatever case it was set in; an empty one is absent
+    lower = Request("http://x.gov.cn/", headers={"accept-encoding": "zstd, deflate"})
+    middleware.process_request(lower)
+    assert lower.headers.getlist("ACCEPT-ENCODING") == [b"deflate"]
+    empty = Request("http://x.gov.cn/")
+    empty.headers.setlist("Accept-Encoding", [])
+    middleware.process_request(empty)
+    assert empty.headers.getlist("Accept-Encoding") == [ARCHIVE_ACCEPT_ENCODING]
+
+
+def test_header_pairs_are_headers_items_and_schemes_are_urlparses() -> None:
+    headers = Headers({"set-cookie": ["a=1", "b=2"], "Content-Type": "text/html",
+                       "X-Gbk": GBK_DISPOSITION, "content-length": 7})
+    headers.appendlist("Set-Cookie", "c=3")
+    expected = [(name, value) for name, values in headers.items() for value in values]
+    assert _header_pairs(headers) == expected == [
+        (b"Set-Cookie", b"a=1"), (b"Set-Cookie", b"b=2"), (b"Set-Cookie", b"c=3"),
+        (b"Content-Type", b"text/html"), (b"X-Gbk", GBK_DISPOSITION), (b"Content-Length", b"7")]
+    assert _header_pairs({b"A": [b"1", b"2"]}) == [(b"A", b"1"), (b"A", b"2")]
+    for url in ("http://x.gov.cn/a", "https://x.gov.cn/", "HTTPS://X.GOV.CN/", "Http://x/",
+                "ftp://x.gov.cn/f", "data:text/plain,abc", "file:///tmp/x", "about:blank",
+                "s3://bucket/key", "httpx://x/", "http:/x", "x.gov.cn/a:b", "", "http"):
+        assert _archived_scheme(url) is (urlparse(url).scheme in ARCHIVED_SCHEMES), url

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import pytest
 
 from gkcrawl.archive.records import (
@@ -41,6 +43,13 @@ def test_status_line_uses_real_reason_and_defaults_protocol() -> None:
     # h2 is recorded in HTTP/1.1 form (WARC-Protocol carries "h2")
     assert build_response_head(200, "h2", []).headers_buff.startswith(b"HTTP/1.1 200 OK\r\n")
     assert reason_phrase(599) == ""
+    assert reason_phrase(412) == "Precondition Failed" and reason_phrase(0) == ""
+    for code in range(0, 1000):  # the table gives what the enum does, for every code
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = ""
+        assert reason_phrase(code) == phrase
     assert build_response_head(599, None, []).headers_buff == b"HTTP/1.1 599\r\n\r\n"
 
 
