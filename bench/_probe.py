@@ -11,6 +11,15 @@ snapshot when the spider has scheduled (``seen``) ``a`` and then ``b`` URLs; the
 grew between them (by line and by traceback) go into the JSON as ``tracemalloc``. Diagnosis only: tracemalloc
 slows the crawl several times, so never combine it with a timed run.
 
+:class:`ArchiveTimers` (``bench/crawl.py --archive-timers``; another extension, loaded before
+every other) times the archive's own code in the crawl: the CPU time (``time.thread_time``) of
+every call into the WARC extension and the archive's downloader middlewares, including the
+close (index merge, digest store), as ``archive_cpu_s`` in the probe's file. Its share of the
+crawl's CPU time, measured in the same run, does not depend on how fast the shared machine
+happens to be during that run, as pages/s and CPU ms/page do. It leaves out what Scrapy spends
+dispatching the two signals and three middleware calls, and the garbage the archive makes; the
+timers themselves add two clock reads per call.
+
 ``BENCH_GC_FREEZE=True`` (an experiment, off by default) calls ``gc.freeze()`` when the spider
 opens, so full collections stop traversing the objects of the imports and start-up. The project
 now does this itself (``gkcrawl.extensions.FreezeStartupHeap``, ``GC_FREEZE_STARTUP``); to measure
@@ -19,7 +28,10 @@ a crawl without it, pass ``-s GC_FREEZE_STARTUP=False``.
 
 from __future__ import annotations
 
+import functools
 import gc
+import importlib
+import inspect
 import json
 import time
 import tracemalloc
@@ -33,6 +45,72 @@ from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.trackref import live_refs
 
 TOP = 25
+#: (module, class, method) of every entry point into the archive's code during a crawl.
+ARCHIVE_ENTRY_POINTS = [
+    ("gkcrawl.archive.extension", "WarcArchiver", "response_downloaded"),
+    ("gkcrawl.archive.extension", "WarcArchiver", "metadata"),
+    ("gkcrawl.archive.extension", "WarcArchiver", "spider_opened"),
+    ("gkcrawl.archive.extension", "WarcArchiver", "spider_closed"),
+    ("gkcrawl.archive.accept_encoding", "ArchiveAcceptEncodingMiddleware", "process_request"),
+    ("gkcrawl.archive.crawllog", "CrawlLogMiddleware", "process_exception"),
+    ("gkcrawl.archive.crawllog", "CrawlLogMiddleware", "spider_closed"),
+    ("gkcrawl.incremental", "ArchiveLookupMiddleware", "spider_opened"),
+    ("gkcrawl.incremental", "ArchiveLookupMiddleware", "process_request"),
+    ("gkcrawl.incremental", "ArchiveLookupMiddleware", "process_response"),
+    ("gkcrawl.incremental", "ArchiveLookupMiddleware", "flush"),
+]
+#: CPU seconds spent in each entry point, and calls (ArchiveTimers; read by BenchProbe).
+ARCHIVE_CPU: dict[str, list[float]] = {}
+#: Timed calls in progress: an entry point called from another is counted once, in the caller.
+_depth = [0]
+
+
+def _timed(function: Any, key: str) -> Any:
+    """``function`` timed into ARCHIVE_CPU[key]. It takes ``**kwargs`` and passes on only the
+    arguments ``function`` names: Scrapy's signal dispatch offers every argument to a handler
+    that takes ``**kwargs``."""
+    parameters = inspect.signature(function).parameters
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+    names = set(parameters)
+    slot = ARCHIVE_CPU.setdefault(key, [0.0, 0])
+    clock = time.thread_time
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        if not takes_any:
+            kwargs = {k: v for k, v in kwargs.items() if k in names}
+        if _depth[0]:  # called from another entry point (flush from process_response): counted
+            return function(*args, **kwargs)
+        _depth[0] += 1
+        start = clock()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            slot[0] += clock() - start
+            slot[1] += 1
+            _depth[0] -= 1
+
+    functools.update_wrapper(timed, function)
+    del timed.__wrapped__  # type: ignore[attr-defined]  # inspect must see (*args, **kwargs)
+    return timed
+
+
+class ArchiveTimers:
+    """Wraps the archive's entry points with CPU timers; must be built before the archive's
+    components connect their methods (an extension with the lowest order)."""
+
+    def __init__(self) -> None:
+        for module, cls_name, method in ARCHIVE_ENTRY_POINTS:
+            cls = getattr(importlib.import_module(module), cls_name)
+            if method in cls.__dict__ and not hasattr(cls.__dict__[method], "_bench_timed"):
+                timed = _timed(cls.__dict__[method], f"{cls_name}.{method}")
+                timed._bench_timed = True  # type: ignore[attr-defined]
+                setattr(cls, method, timed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchiveTimers:
+        if not crawler.settings.getbool("WARC_ENABLED", True):
+            raise NotConfigured("archiving off: nothing to time")
+        return cls()
 
 
 def _proc_status() -> dict[str, int]:
@@ -124,6 +202,8 @@ class BenchProbe:
         out: dict[str, Any] = {"samples": self.samples,
                                "stats": {k: v if isinstance(v, (int, float, str)) else str(v)
                                          for k, v in self.crawler.stats.get_stats().items()}}
+        if ARCHIVE_CPU:
+            out["archive_cpu"] = {k: [round(s, 4), n] for k, (s, n) in ARCHIVE_CPU.items()}
         if len(self.snapshots) >= 2:
             (p0, first), (p1, last) = self.snapshots[0], self.snapshots[-1]
             filters = [tracemalloc.Filter(False, tracemalloc.__file__)]

@@ -3,6 +3,7 @@
     .venv/bin/python bench/crawl.py                          # --pages 2000,20000 --repeat 3
     .venv/bin/python bench/crawl.py --pages 2000 --repeat 5 --json
     .venv/bin/python bench/crawl.py --diagnose 6000          # tracemalloc growth, not timed
+    .venv/bin/python bench/crawl.py --pages 2000 --repeat 5 --archive-timers  # + archive's own CPU
 
 The portal (bench/_portal.py) runs in its own process, a threaded HTTP server rendering each page
 from its path: a home page, a 信息公开目录 column of ``?page=N`` lists (50 links each) and the
@@ -27,6 +28,11 @@ final stats back.
   ``time.process_time()`` in the probe), which other jobs on the machine disturb much less than
   wall time: before each run the bench waits (up to ``QUIET_TIMEOUT`` s) for the machine to be
   idle, and it reports the CPU seconds other processes used during each run (``others``).
+* ``--archive-timers``: the archive's own code is also timed in every crawl with archiving on
+  (``bench/_probe.py`` ArchiveTimers), and its share of that crawl's CPU time reported. On a
+  shared machine whose speed changes from one run to the next, this share, taken within each run,
+  is steadier than the difference between two runs; it leaves out Scrapy's dispatch of the
+  archive's signals and middleware calls, and garbage collection.
 * **peak RSS** of the crawler process (``/usr/bin/time -v``, maximum resident set size; the
   portal server is another process), archiving on, at every N (median of the runs at the smallest
   N, one run at the others). Target: flat, i.e. peak RSS at the largest N at most
@@ -76,6 +82,8 @@ CRAWL_SETTINGS = {
     "MEMUSAGE_CHECK_INTERVAL_SECONDS": "1",
 }
 PROBE = "bench._probe.BenchProbe"
+#: ``--archive-timers``: times the archive's own code; first of all extensions (see _probe.py).
+TIMERS = "bench._probe.ArchiveTimers"
 #: Before each run wait (at most QUIET_TIMEOUT s) until the machine's CPU is less busy than this.
 QUIET_BUSY, QUIET_TIMEOUT = 0.15, 60.0
 #: A timed run during which other processes used more CPU than this share of its wall time
@@ -155,14 +163,16 @@ def write_registry(path: Path, base: str) -> None:
                          "region_code": "540199", "level": "city"})
 
 
-def crawl_settings(layout: Layout, warc: bool, out: Path, extra: dict[str, str]) -> dict[str, str]:
+def crawl_settings(layout: Layout, warc: bool, out: Path, extra: dict[str, str],
+                   timers: bool = False) -> dict[str, str]:
+    extensions = {**EXTENSIONS, PROBE: 900, **({TIMERS: -1000} if timers and warc else {})}
     return {
         **CRAWL_SETTINGS,
         "WARC_ENABLED": str(warc),
         "ARCHIVE_DIR": str(out / "archive"),
         "GKCRAWL_PAGE_BUDGET": str(2 * layout.pages + 100),
         "GKCRAWL_MAX_LIST_PAGES": str(layout.lists + 10),
-        "EXTENSIONS": json.dumps({**EXTENSIONS, PROBE: 900}),
+        "EXTENSIONS": json.dumps(extensions),
         "BENCH_PROBE_FILE": str(out / "probe.json"),
         **extra,
     }
@@ -186,13 +196,13 @@ def parse_time_v(text: str) -> dict[str, float]:
 
 def run_crawl(server: PortalServer, layout: Layout, warc: bool, *, label: str,
               extra: dict[str, str] | None = None, timeout: int = 1800,
-              quiet_timeout: float = QUIET_TIMEOUT) -> dict[str, Any]:
+              quiet_timeout: float = QUIET_TIMEOUT, timers: bool = False) -> dict[str, Any]:
     out = Path(tempfile.mkdtemp(prefix="gkcrawl-bench-"))
     try:
         write_registry(out / "portals.csv", server.url)
         args = [sys.executable, "-m", "scrapy", "crawl", "portals", "-a",
                 f"portals={out / 'portals.csv'}", "-O", str(out / "reports.jsonl")]
-        for name, value in crawl_settings(layout, warc, out, extra or {}).items():
+        for name, value in crawl_settings(layout, warc, out, extra or {}, timers).items():
             args += ["-s", f"{name}={value}"]
         use_time = os.access(TIME, os.X_OK)
         if use_time:
@@ -249,6 +259,11 @@ def run_crawl(server: PortalServer, layout: Layout, warc: bool, *, label: str,
             result["peak_rss_mib"] = round(max(s["hwm_kb"] or 0 for s in samples) / 1024, 1)
         if "tracemalloc" in probe:
             result["tracemalloc"] = probe["tracemalloc"]
+        if "archive_cpu" in probe:  # --archive-timers: the archive's own CPU in this crawl
+            archive_s = sum(s for s, _ in probe["archive_cpu"].values())
+            result["archive_cpu"] = probe["archive_cpu"]
+            result["archive_ms_per_page"] = round(1000 * archive_s / max(pages, 1), 3)
+            result["archive_share"] = round(archive_s / crawl_cpu, 4)
         check(result, warc)
         return result
     finally:
@@ -281,10 +296,12 @@ def log(message: str) -> None:
 
 
 def brief(r: dict[str, Any]) -> str:
+    archive = (f", archive's own code {r['archive_ms_per_page']} CPU ms/page "
+               f"({100 * r['archive_share']:.1f}% of the crawl's CPU)" if "archive_share" in r else "")
     return (f"{r['label']}: {r['pages']} pages in {r['elapsed_s']} s = {r['pages_per_s']} pages/s, "
             f"{r['cpu_ms_per_page']} CPU ms/page (GC {r['gc_s']} s), others {r['others_cpu_s']} CPU s, "
             f"peak RSS {r['peak_rss_mib']} MiB, memusage/max {r['memusage_max_mib']} MiB, "
-            f"max pending {r['max_scheduled_pending']}")
+            f"max pending {r['max_scheduled_pending']}{archive}")
 
 
 def bench(args: argparse.Namespace) -> dict[str, Any]:
@@ -301,7 +318,8 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                 for i in range(args.repeat):
                     for warc in (True, False):
                         r = run_crawl(server, layout, warc, quiet_timeout=args.quiet_timeout,
-                                      label=f"N={n} warc={'on' if warc else 'off'} #{i + 1}")
+                                      label=f"N={n} warc={'on' if warc else 'off'} #{i + 1}",
+                                      timers=args.archive_timers)
                         log(brief(r))
                         runs.append(r)
             else:
@@ -331,6 +349,13 @@ def summarize(runs: list[dict[str, Any]], sizes: list[int], args: argparse.Names
     # other jobs used more than a tenth of a CPU during a timed run: wall-clock numbers unreliable
     contended = [r["label"] for r in runs if r["pages_expected"] == small
                  and r["others_cpu_s"] > CONTENDED_SHARE * r["wall_s"]]
+    # --archive-timers: the archive's own share of the crawl's CPU, each run against itself
+    shares = [r["archive_share"] for r in runs if r["pages_expected"] == small and "archive_share" in r]
+    timed = {"archive_ms_per_page": statistics.median(pick(small, True, "archive_ms_per_page")),
+             "archive_share": statistics.median(shares),
+             # what the crawl would cost without that code: share / (1 - share)
+             "own_code_overhead": round(statistics.median(s / (1 - s) for s in shares), 4),
+             } if shares else None
     return {
         "runs": [{k: v for k, v in r.items() if k != "samples"} for r in runs],
         "samples": {r["label"]: r["samples"] for r in runs if r["pages_expected"] == large},
@@ -342,7 +367,7 @@ def summarize(runs: list[dict[str, Any]], sizes: list[int], args: argparse.Names
                   "cpu_overhead": round(cpu_on / cpu_off - 1, 4),
                   "target_met": overhead <= MAX_ARCHIVE_OVERHEAD,
                   "cpu_target_met": cpu_on / cpu_off - 1 <= MAX_ARCHIVE_OVERHEAD,
-                  "contended_runs": contended},
+                  "contended_runs": contended, "archive_timers": timed},
         "memory": {"peak_rss_mib": peak, "memusage_max_mib": memusage,
                    "growth": round(growth, 3), "tolerance": FLAT_TOLERANCE,
                    "target_met": growth <= FLAT_TOLERANCE if len(sizes) > 1 else None},
@@ -380,6 +405,8 @@ def machine() -> dict[str, Any]:
     import scrapy
     import twisted
 
+    from gkcrawl.archive import writer  # DEFLATE: zlib or isal (trees before it: zlib)
+
     try:
         commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, check=False,
                                 capture_output=True, text=True, timeout=10).stdout.strip()
@@ -387,13 +414,14 @@ def machine() -> dict[str, Any]:
         commit = ""
     return {"nproc": os.cpu_count(), "cpu": model or platform.processor(), "ram": ram,
             "python": platform.python_version(), "scrapy": scrapy.__version__,
-            "twisted": twisted.__version__, "os": platform.platform(), "commit": commit}
+            "twisted": twisted.__version__, "os": platform.platform(), "commit": commit,
+            "deflate": getattr(writer, "DEFLATE", "zlib")}
 
 
 def print_table(result: dict[str, Any]) -> None:
     m = result["machine"]
     print(f"# {m['cpu']}, {m['nproc']} CPUs, {m['ram']}, Python {m['python']}, Scrapy {m['scrapy']}, "
-          f"commit {m['commit']}")
+          f"commit {m['commit']}, WARC deflate {m['deflate']}")
     head = (f"{'run':<22} {'pages':>6} {'secs':>7} {'pages/s':>8} {'CPU ms/p':>8} {'GC s':>5} "
             f"{'items':>5} {'peak RSS':>9} {'memusage':>9} {'pending':>8} {'WARC MiB':>8} {'others':>6}")
     print(head)
@@ -409,6 +437,12 @@ def print_table(result: dict[str, Any]) -> None:
           f"(target <= {100 * s['target']:.0f}%: {'met' if s['target_met'] else 'NOT met'}); "
           f"CPU {s['cpu_ms_per_page_on']:.2f} vs {s['cpu_ms_per_page_off']:.2f} ms/page -> "
           f"{100 * s['cpu_overhead']:.1f}%")
+    if s["archive_timers"]:
+        t = s["archive_timers"]
+        print(f"archive's own code (--archive-timers), median: {t['archive_ms_per_page']:.3f} CPU "
+              f"ms/page, {100 * t['archive_share']:.1f}% of the crawl's CPU -> "
+              f"{100 * t['own_code_overhead']:.1f}% over the crawl without it (signal and "
+              f"middleware dispatch and GC not included)")
     if s["contended_runs"]:
         print(f"WARNING: other jobs used the CPU during {len(s['contended_runs'])} timed runs "
               f"({', '.join(s['contended_runs'])}): the pages/s comparison is unreliable, "
@@ -435,6 +469,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet-timeout", type=float, default=QUIET_TIMEOUT,
                         help="seconds to wait before each run for other jobs to leave the CPU "
                              "(default %(default)s)")
+    parser.add_argument("--archive-timers", action="store_true",
+                        help="time the archive's own code in every crawl with archiving on "
+                             "(bench/_probe.py ArchiveTimers): its share of the crawl's CPU")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     if not os.access(TIME, os.X_OK):
