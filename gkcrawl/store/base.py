@@ -112,7 +112,8 @@ class Store(abc.ABC):
     """Runs, sources, reports and quarantine entries in SQLite or PostgreSQL.
 
     One connection per object; use one object from one thread at a time. Every method is atomic
-    on its own; ``transaction()`` groups several (nested blocks become savepoints).
+    on its own; ``transaction()`` groups several (nested blocks become savepoints; a method that
+    writes one statement joins an open transaction as it is).
     """
 
     dialect: ClassVar[str]
@@ -187,6 +188,17 @@ class Store(abc.ABC):
                 yield self
             finally:
                 self._depth -= 1
+
+    @contextmanager
+    def _statement(self) -> Iterator[None]:
+        """Around a method that runs one write statement: a transaction of its own when none is
+        open, else nothing. One statement is atomic by itself, so a savepoint around it (two
+        more statements) bought nothing; a failure still propagates to the open transaction."""
+        if self.in_transaction:
+            yield
+        else:
+            with self.transaction():
+                yield
 
     def _require_transaction(self, what: str) -> None:
         if not self.in_transaction:
@@ -388,7 +400,7 @@ class Store(abc.ABC):
     def set_source_role(self, source_id: int, role: str) -> None:
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}, not {role!r}")
-        with self.transaction():
+        with self._statement():
             cursor = self._exec("UPDATE sources SET role = :role WHERE id = :id",
                                 {"role": role, "id": source_id})
             if cursor.rowcount == 0:
@@ -403,7 +415,7 @@ class Store(abc.ABC):
         the cross-year ones (identity 5 depends on the neighbouring years in the store)."""
         values = {c: getattr(row, c) for c in _REPORT_COLUMNS if c not in ("updated_at", "cross_year")}
         values |= {"updated_at": utcnow(), "cross_year": row.cross_year()}
-        with self.transaction():
+        with self._statement():
             self._exec(UPSERT_REPORT, self._params(values))
 
     def _reports(self, where: str, params: Mapping[str, Any]) -> list[ReportRow]:
@@ -443,7 +455,7 @@ class Store(abc.ABC):
         values = {c: getattr(row, c) for c in _QUARANTINE_COLUMNS
                   if c not in ("record_key", "first_seen", "last_seen")}
         values |= {"record_key": row.record_key, "first_seen": now, "last_seen": now}
-        with self.transaction():
+        with self._statement():
             entry_id = self._exec(UPSERT_QUARANTINE, self._params(values)).fetchall()[0]["id"]
         row.id = entry_id
         return entry_id
@@ -453,7 +465,7 @@ class Store(abc.ABC):
         """Remember the last good fetch of ``row.url`` (its validators and archive location)."""
         values = {c: getattr(row, c) for c in _FETCH_COLUMNS}
         values["fetched_at"] = row.fetched_at or utcnow()
-        with self.transaction():
+        with self._statement():
             self._exec(UPSERT_FETCH, self._params(values))
 
     def has_fetches_besides(self, crawl_id: str) -> bool:
@@ -473,7 +485,7 @@ class Store(abc.ABC):
     def resolve_quarantine(self, url: str, record_id: str | None,
                            payload_digest: str | None = None) -> int:
         """Mark the entry of (url, record) resolved; the number of entries resolved (0 or 1)."""
-        with self.transaction():
+        with self._statement():
             cursor = self._exec(RESOLVE_QUARANTINE, self._params(
                 {"now": utcnow(), "url": url, "key": record_key(record_id, payload_digest)}))
             return cursor.rowcount

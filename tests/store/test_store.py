@@ -325,6 +325,26 @@ def test_nested_transaction_is_a_savepoint(store: Store) -> None:
         "<after>", "<urn:uuid:00000000-0000-4000-8000-000000000001>"]
 
 
+def test_one_statement_methods_join_an_open_transaction_without_a_savepoint(
+        tmp_path: Path) -> None:
+    """A method that writes one statement needs no savepoint of its own inside a transaction
+    (two more statements per call); one that writes several still takes one. (SQLite: its
+    trace callback lists the statements.)"""
+    store = open_store(str(tmp_path / "trace.sqlite3"))
+    statements: list[str] = []
+    row = source()
+    with store.transaction():
+        store._conn.set_trace_callback(statements.append)  # type: ignore[attr-defined]
+        store.upsert_source(row)
+        store.upsert_report(ReportRow.from_source(row))
+        store.set_source_role(row.id or 0, "chosen")
+        store._conn.set_trace_callback(None)  # type: ignore[attr-defined]
+    savepoints = [s for s in statements if s.startswith("SAVEPOINT")]
+    assert len(savepoints) == 1  # upsert_source's: it writes several statements
+    assert store.report(WZS, 2023) is not None and store.source(row.id or 0).role == "chosen"
+    store.close()
+
+
 def test_lock_report_needs_a_transaction(store: Store) -> None:
     with pytest.raises(StoreError, match="transaction"):
         store.lock_report("x", 2023)
