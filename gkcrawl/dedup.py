@@ -196,11 +196,6 @@ def _multiply_shift(keys: np.ndarray, multiplier: np.uint64) -> np.ndarray:
     return (keys * multiplier).view(np.uint32)[1::2]
 
 
-def _shingle_hashes(flat: str) -> np.ndarray:
-    """32-bit hashes of the text's ``SHINGLE``-character shingles (text already stripped)."""
-    return np.ascontiguousarray(_unit_shingles(_code_units(flat)))
-
-
 def _position_hash(ref: str) -> int:
     return int.from_bytes(hashlib.blake2b(ref.encode("utf-8"), digest_size=8).digest(), "little")
 

@@ -84,9 +84,9 @@ class ArchiveDecoder:
         self.compression = (HttpCompressionMiddleware.from_crawler(crawler)
                             if crawler.settings.getbool("COMPRESSION_ENABLED") else None)
 
-    def response(self, exchange: ArchivedExchange, **meta: Any) -> Response:
+    def response(self, exchange: ArchivedExchange) -> Response:
         """Raises IgnoreRequest when the body cannot be decoded within DOWNLOAD_MAXSIZE."""
-        request = Request(exchange.url, dont_filter=True, meta={EXCHANGE_KEY: exchange, **meta})
+        request = Request(exchange.url, dont_filter=True, meta={EXCHANGE_KEY: exchange})
         response = archived_response(exchange, request,
                                      encoded_as_bytes=self.compression is not None)
         if self.compression is not None:

@@ -83,7 +83,7 @@ def test_fingerprint_estimates_the_jaccard_of_the_shingles() -> None:
     hash, and the MinHash estimate follows the true Jaccard similarity of the shingle sets."""
     import numpy as np
 
-    from gkcrawl.dedup import SHINGLE, _STRIP, _shingle_hashes
+    from gkcrawl.dedup import SHINGLE, _STRIP, _code_units, _unit_shingles
 
     def shingles(text: str) -> set[str]:
         flat = _STRIP.sub("", text)
@@ -91,7 +91,7 @@ def test_fingerprint_estimates_the_jaccard_of_the_shingles() -> None:
 
     for prefix in ("000", "001", "004"):
         flat = _STRIP.sub("", seed_text(prefix))
-        assert len(np.unique(_shingle_hashes(flat))) == len(shingles(flat))
+        assert len(np.unique(_unit_shingles(_code_units(flat)))) == len(shingles(flat))
     a = seed_text("001")
     lines = a.splitlines()
     for cut in (0.9, 0.6, 0.3):  # keep the first part of the report, replace the rest
