@@ -405,7 +405,7 @@ def machine() -> dict[str, Any]:
     import scrapy
     import twisted
 
-    from gkcrawl.archive import writer  # DEFLATE: zlib or isal (trees before it: zlib)
+    from gkcrawl.archive import writer  # DEFLATE: zlib (isal in 4f5296c..this change)
 
     try:
         commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, check=False,

@@ -28,7 +28,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from isal import isal_zlib
 from warcio.recordloader import ArcWarcRecord
 from warcio.warcwriter import WARCWriter
 
@@ -56,12 +55,13 @@ REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-dig
 #: record is its own gzip member.
 GZIP_LEVEL = 1
 GZIP_WBITS = zlib.MAX_WBITS | 16
-#: The deflate implementation: ISA-L's (python-isal's ``isal_zlib``, zlib's API). Compression is
-#: the largest single cost of archiving, and ISA-L's level 1 deflates these records about three
-#: times faster than zlib's, for files about 2% larger; both write standard gzip members (any
-#: gzip reader, warcio, pywb; the tests write with each). Its levels are 0-3: 1 here too.
-DEFLATE = "isal"
-_compress = isal_zlib.compress
+#: The deflate implementation: the standard library's zlib. ISA-L's (python-isal) deflates these
+#: records about three times faster when timed alone, yet whole crawls with it were slower, not
+#: faster: 0.1-0.23 ms more CPU per page than with zlib in three A/B runs on a 2-CPU Xeon
+#: (docs/benchmarks.md, fourth session). What it does to the rest of the process costs more
+#: than it saves.
+DEFLATE = "zlib"
+_compress = zlib.compress
 _VERSION_LINE = f"WARC/{WARC_VERSION}\r\n"
 _RECORD_END = b"\r\n\r\n"
 #: Lines of a record's head besides its named headers: version, Content-Type, -Length, blank.

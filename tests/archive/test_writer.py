@@ -329,23 +329,9 @@ def test_index_merges_a_resumed_session(
     assert len(expected.stdout.splitlines()) == 2
 
 
-@pytest.fixture(params=["zlib", "isal"])
-def deflate(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The writer with ISA-L's deflate (its own) and with zlib's: both give standard gzip."""
-    from gkcrawl.archive import writer as writer_module
-
-    if request.param == "isal":
-        from isal import isal_zlib
-
-        monkeypatch.setattr(writer_module, "_compress", isal_zlib.compress)
-    else:
-        monkeypatch.setattr(writer_module, "_compress", zlib.compress)
-    return str(request.param)
-
-
 def test_gzip_and_warcio_check_pass(
     make_writer: Factory, sample_exchange: Callable[..., dict[str, Any]],
-    tool: Callable[..., Any], deflate: str,
+    tool: Callable[..., Any],
 ) -> None:
     writer = _mixed_crawl(make_writer, sample_exchange)
     gz = tool("gzip", "-t", *writer.files)
@@ -412,7 +398,7 @@ def _warcio_records(pointers: list[Any], exchanges: list[dict[str, Any]], warcin
 
 
 def test_records_are_warcios_byte_for_byte(
-    make_writer: Factory, sample_exchange: Callable[..., dict[str, Any]], deflate: str,
+    make_writer: Factory, sample_exchange: Callable[..., dict[str, Any]],
 ) -> None:
     """The writer formats its records itself (for speed): the same bytes warcio would write."""
     writer = make_writer()
