@@ -61,14 +61,13 @@ class DedupPipeline(Pipeline):
                         store.set_source_role(copy.id, roles[copy.id])
             chosen = next(c for c in copies if c.id == winner.id)
             report = ReportRow.from_source(chosen, n_sources=len(copies))
-            before = store.report(key, row.year - 1)
-            report.validation = _cross_checked(report.validation, report.report,
-                                               before.report if before else None)
+            before = store.report_tables(key, row.year - 1)
+            report.validation = _cross_checked(report.validation, report.report, before)
             store.upsert_report(report)
-            after = store.report(key, row.year + 1)
+            after = store.report_tables(key, row.year + 1)
             if after is not None:  # next year's identity 5, now that this year is known
-                after.validation = _cross_checked(after.validation, after.report, report.report)
-                store.upsert_report(after)
+                store.set_cross_year(key, row.year + 1,
+                                     [f.to_dict() for f in cross_year(after, report.report)])
         self.stats.inc_value(f"dedup/{roles[source_id]}")
         mark_stored(item, source_id, role=roles[source_id], copies=len(copies), chosen_url=winner.url)
         return item

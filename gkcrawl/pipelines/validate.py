@@ -20,8 +20,7 @@ class ValidatePipeline(Pipeline):
         item.organ_key = item.organ_key or organ_key(item.organ)
         previous = None
         if item.organ_key and item.year:
-            row = store_for(self.crawler).report(item.organ_key, item.year - 1)
-            previous = row.report if row else None
+            previous = store_for(self.crawler).report_tables(item.organ_key, item.year - 1)
         # the item is a Report: its own attributes are the report's keys (no deep copy; validate
         # only reads)
         findings = validate(vars(item), previous)

@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any, ClassVar, Self
 
 from ..dedup import lsh_bands
-from . import findings
+from ..template.spec import TABLE_KEYS
+from . import checks, findings
 from .rows import (
     CROSS_YEAR,
     FetchRow,
@@ -75,6 +76,11 @@ UPSERT_REPORT = _upsert_sql("reports", _REPORT_COLUMNS, "organ_key, year",
 SELECT_REPORTS = ("SELECT r.organ_key, r.year, r.organ, r.format, r.source_id, r.n_sources, "
                   "r.cross_year, r.parser_version, r.updated_at, s.report, s.validation "
                   "FROM reports r JOIN sources s ON s.id = r.source_id")
+
+REPORT_TABLES = ("SELECT s.report FROM reports r JOIN sources s ON s.id = r.source_id "
+                 "WHERE r.organ_key = :k AND r.year = :y")
+SET_CROSS_YEAR = ("UPDATE reports SET cross_year = :cross_year, updated_at = :updated_at "
+                  "WHERE organ_key = :k AND year = :y")
 
 _QUARANTINE_COLUMNS = ("url", "record_key", *_WARC, "code", "reason", "portal", "role", "title",
                        "crawl_id", "fetched_at", "parser_version", "first_seen", "last_seen")
@@ -208,7 +214,7 @@ class Store(abc.ABC):
         out = {}
         for name, value in values.items():
             if name in JSON_COLUMNS and value is not None:
-                value = self._json_in(value)
+                value = self._json_in(checks.pack(value) if name == "report" else value)
             elif name in TS_COLUMNS:
                 value = self._ts_in(to_datetime(value))
             elif name in BOOL_COLUMNS:
@@ -221,6 +227,8 @@ class Store(abc.ABC):
         for name, value in row.items():
             if name in JSON_COLUMNS and value is not None:
                 value = self._json_out(value)
+                if name == "report":
+                    value = checks.unpack(value)
             elif name in TS_COLUMNS:
                 value = self._ts_out(value)
             elif name in BOOL_COLUMNS:
@@ -425,6 +433,22 @@ class Store(abc.ABC):
     def report(self, organ_key: str, year: int) -> ReportRow | None:
         rows = self._reports("WHERE r.organ_key = :k AND r.year = :y", {"k": organ_key, "y": year})
         return rows[0] if rows else None
+
+    def report_tables(self, organ_key: str, year: int) -> dict[str, Any] | None:
+        """The year and tables of the report of (organ_key, year), without its checks and
+        findings: what the cross-year identity compares, read for every stored copy (a whole
+        :meth:`report` rebuilds every finding of the neighbouring year's report)."""
+        rows = self._exec(REPORT_TABLES, {"k": organ_key, "y": year}).fetchall()
+        if not rows:
+            return None
+        report = self._json_out(rows[0]["report"])
+        return {key: report.get(key) for key in ("year", *TABLE_KEYS)}
+
+    def set_cross_year(self, organ_key: str, year: int, cross_year: list[dict[str, Any]]) -> None:
+        """Replace the cross-year findings of a stored report (its neighbour's year arrived)."""
+        with self._statement():
+            self._exec(SET_CROSS_YEAR, self._params(
+                {"k": organ_key, "y": year, "cross_year": cross_year, "updated_at": utcnow()}))
 
     def reports(self) -> Iterator[ReportRow]:
         """All reports ordered by (organ_key, year), fetched a page at a time."""
