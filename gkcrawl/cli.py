@@ -229,7 +229,7 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from .replay import main_replay
+    from .replay_jobs import main_replay
 
     return main_replay(args.paths, jobs=args.jobs, store=args.store,
                        reparse_older_than=args.reparse_older_than, extra_settings=args.set)

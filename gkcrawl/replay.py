@@ -8,20 +8,12 @@ scheduler, the downloader and the spider middlewares cost more than parsing it
 (docs/benchmarks.md, Replay). ``ArchiveResponseMiddleware`` still answers any request a replay
 makes from the archive, and refuses the network.
 
-``main_replay`` runs ``scrapy crawl replay`` over groups of WARC files in parallel processes (one
-per core by default) and shows one progress bar with records per second.
+The processes of ``gkcrawl replay --jobs N`` are started by :mod:`gkcrawl.replay_jobs`.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import threading
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import IO, Any, Sequence
+from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -30,14 +22,9 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
-from .archive.paths import expand_warc_paths
 from .archive.reader import ArchivedExchange
 
 EXCHANGE_KEY = "gk_exchange"
-#: A line a replay process prints for the parent's progress bar.
-PROGRESS_PREFIX = "@progress "
-DONE_PREFIX = "@done "
-PROGRESS_EVERY = 50
 
 REPLAY_SETTINGS: dict[str, Any] = {
     # nothing touches the network (so nothing is retried), nothing is archived again
@@ -110,72 +97,3 @@ def older_version(version: str | None, than: str) -> bool:
         return tuple(int(p) for p in v.split(".") if p.isdigit())
 
     return version is None or key(version) < key(than)
-
-
-def split_files(files: Sequence[Path], jobs: int) -> list[list[Path]]:
-    """Groups of about equal size in bytes (largest first into the lightest group)."""
-    groups: list[list[Path]] = [[] for _ in range(max(1, min(jobs, len(files))))]
-    sizes = [0] * len(groups)
-    for path in sorted(files, key=lambda p: p.stat().st_size, reverse=True):
-        i = sizes.index(min(sizes))
-        groups[i].append(path)
-        sizes[i] += path.stat().st_size
-    return [sorted(g) for g in groups if g]
-
-
-def main_replay(paths: Sequence[str], *, jobs: int | None = None, store: str | None = None,
-                reparse_older_than: str | None = None, extra_settings: Sequence[str] = ()) -> int:
-    """``gkcrawl replay``: parallel ``scrapy crawl replay`` processes with one progress bar."""
-    from tqdm import tqdm
-
-    try:
-        files = expand_warc_paths(paths)
-    except FileNotFoundError as exc:
-        print(f"gkcrawl replay: {exc}", file=sys.stderr)
-        return 2
-    groups = split_files(files, jobs or os.cpu_count() or 1)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "gkcrawl.settings"}
-    procs = []
-    for n, group in enumerate(groups):
-        args = [sys.executable, "-m", "scrapy", "crawl", "replay",
-                "-a", f"archive={os.pathsep.join(map(str, group))}",
-                "-s", f"CRAWL_ID=replay-{stamp}-{n}", "-s", "REPLAY_PROGRESS=True",
-                "-s", "LOG_LEVEL=WARNING"]
-        if store:
-            args += ["-s", f"{'STORE_URL' if '://' in store else 'STORE_PATH'}={store}"]
-        if reparse_older_than:
-            args += ["-a", f"reparse_older_than={reparse_older_than}"]
-        for setting in extra_settings:
-            args += ["-s", setting]
-        procs.append(subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env))
-    bar = tqdm(desc="replay", unit=" records", total=None, dynamic_ncols=True)
-    results: list[dict[str, Any]] = []
-    lock = threading.Lock()
-
-    def follow(stream: IO[str]) -> None:
-        last = 0
-        for line in stream:
-            if line.startswith(PROGRESS_PREFIX):
-                done = int(line[len(PROGRESS_PREFIX):])
-                with lock:
-                    bar.update(done - last)
-                last = done
-            elif line.startswith(DONE_PREFIX):
-                with lock:
-                    results.append(json.loads(line[len(DONE_PREFIX):]))
-
-    readers = [threading.Thread(target=follow, args=(p.stdout,)) for p in procs]
-    for reader in readers:
-        reader.start()
-    codes = [p.wait() for p in procs]
-    for reader in readers:
-        reader.join()
-    bar.close()
-    total = {k: sum(r.get(k, 0) for r in results) for k in
-             ("records", "documents", "reports", "quarantined", "damaged", "read_errors")}
-    print(f"replayed {len(files)} WARC files in {len(groups)} process(es): {total['records']} records, "
-          f"{total['documents']} report documents -> {total['reports']} reports, "
-          f"{total['quarantined']} quarantined; {total['damaged']} damaged records skipped",
-          file=sys.stderr)
-    return 0 if all(c == 0 for c in codes) else 1

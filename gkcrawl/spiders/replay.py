@@ -32,8 +32,8 @@ from .. import PARSER_VERSION
 from ..archive.paths import OPEN_SUFFIX, expand_warc_paths
 from ..archive.reader import ArchivedExchange, ReadError, ReadStats, iter_archive
 from ..items import DocumentItem
-from ..replay import (DONE_PREFIX, PROGRESS_EVERY, PROGRESS_PREFIX, REPLAY_SETTINGS, ArchiveDecoder,
-                      older_version)
+from ..replay import REPLAY_SETTINGS, ArchiveDecoder, older_version
+from ..replay_jobs import DONE_PREFIX, PROGRESS_EVERY, PROGRESS_PREFIX
 from ..store import store_for
 
 #: Roles of archived pages whose documents go to the pipelines (as in the live crawl).
