@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -17,9 +18,21 @@ from .schema import SQLITE
 
 #: seconds a writer waits for another process's write transaction before giving up
 BUSY_TIMEOUT = 60.0
+#: First and longest pause between two tries of a statement the database lock refused (doubling
+#: from the first to the longest). SQLite's own busy handler sleeps 1, 2, 5, 10… ms: two replay
+#: workers meet at the lock hundreds of times a second, each holding it for well under 1 ms, and
+#: its first sleep alone was longer than the wait needed.
+LOCK_RETRY_FIRST_S = 0.0001
+LOCK_RETRY_MAX_S = 0.005
+SQLITE_BUSY = 5
 #: WAL pages between automatic checkpoints (SQLite: 1,000). A stored copy with its report and
 #: findings is ~25 pages, so the default checkpointed (and synced) every ~40 reports.
 WAL_CHECKPOINT_PAGES = 10_000
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY (and its extended codes): another connection holds the lock."""
+    return (getattr(exc, "sqlite_errorcode", SQLITE_BUSY) & 0xFF) == SQLITE_BUSY
 
 
 def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
@@ -38,27 +51,46 @@ class SQLiteStore(Store):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         if sqlite3.sqlite_version_info < (3, 35):
             raise StoreError(f"SQLite {sqlite3.sqlite_version} is too old (3.35+ needed)")
-        # isolation_level=None: no implicit BEGIN, transactions are ours (see _transaction)
-        self._conn = sqlite3.connect(path, timeout=timeout, isolation_level=None,
+        # isolation_level=None: no implicit BEGIN, transactions are ours (see _transaction);
+        # timeout=0: no busy handler, a locked database is waited for in _exec
+        self._timeout = timeout
+        self._conn = sqlite3.connect(path, timeout=0, isolation_level=None,
                                      check_same_thread=False)
         self._conn.row_factory = _dict_row
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = NORMAL")
-        self._conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
-        self._conn.execute("PRAGMA foreign_keys = ON")
+        self._exec("PRAGMA journal_mode = WAL")
+        self._exec("PRAGMA synchronous = NORMAL")
+        self._exec(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+        self._exec("PRAGMA foreign_keys = ON")
         # statement journals in memory: a file was created and deleted for every stored report
-        self._conn.execute("PRAGMA temp_store = MEMORY")
-        self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        self._exec("PRAGMA temp_store = MEMORY")
         self._closed = False
         self._savepoints = 0
 
     def _exec(self, sql: str, params: Mapping[str, Any] | None = None) -> sqlite3.Cursor:
-        return self._conn.execute(sql, params or {})
+        try:
+            return self._conn.execute(sql, params or {})
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc):
+                raise
+        return self._exec_when_free(sql, params or {})
+
+    def _exec_when_free(self, sql: str, params: Mapping[str, Any]) -> sqlite3.Cursor:
+        """Try ``sql`` again while another connection holds the lock, up to the timeout."""
+        deadline = time.monotonic() + self._timeout
+        pause = LOCK_RETRY_FIRST_S
+        while True:
+            time.sleep(pause)
+            try:
+                return self._conn.execute(sql, params)
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or time.monotonic() >= deadline:
+                    raise
+            pause = min(2 * pause, LOCK_RETRY_MAX_S)
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         if not self._conn.in_transaction:
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._exec("BEGIN IMMEDIATE")
             try:
                 yield
             except BaseException:
@@ -66,7 +98,7 @@ class SQLiteStore(Store):
                     self._conn.execute("ROLLBACK")
                 raise
             try:
-                self._conn.execute("COMMIT")
+                self._exec("COMMIT")
             except BaseException:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")

@@ -3,6 +3,7 @@ transactions and the per-report lock that serialises concurrent dedup decisions.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from gkcrawl.store import (
     open_store,
 )
 from gkcrawl.store.schema import POSTGRES, SQLITE
+from gkcrawl.store.sqlite import SQLiteStore
 
 from .conftest import WZS, quarantine_item, report_item
 
@@ -74,7 +76,46 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
     with open_store(tmp_path / "a" / "b" / "s.sqlite3") as store:
         assert store._exec("PRAGMA journal_mode").fetchall()[0]["journal_mode"] == "wal"
         assert store._exec("PRAGMA foreign_keys").fetchall()[0]["foreign_keys"] == 1
-        assert store._exec("PRAGMA busy_timeout").fetchall()[0]["timeout"] >= 1000
+        # no SQLite busy handler (its first sleep is 1 ms): the store waits for the lock itself
+        assert store._exec("PRAGMA busy_timeout").fetchall()[0]["timeout"] == 0
+
+
+def _hold_lock(path: Path, seconds: float, held: threading.Event) -> None:
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    held.set()
+    time.sleep(seconds)
+    other.execute("COMMIT")
+    other.close()
+
+
+def test_sqlite_waits_for_another_writer_then_writes(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    with open_store(path) as store:
+        held = threading.Event()
+        holder = threading.Thread(target=_hold_lock, args=(path, 0.2, held))
+        holder.start()
+        held.wait(5)
+        start = time.monotonic()
+        store.start_run("waited")  # BEGIN IMMEDIATE refused until the other commits
+        waited = time.monotonic() - start
+        holder.join()
+        assert 0.15 < waited < 2 and store.run("waited") is not None
+
+
+def test_sqlite_gives_up_after_its_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    open_store(path).close()
+    held = threading.Event()
+    holder = threading.Thread(target=_hold_lock, args=(path, 1.0, held))
+    holder.start()
+    held.wait(5)
+    try:
+        with SQLiteStore(path, timeout=0.2) as store, pytest.raises(sqlite3.OperationalError,
+                                                                   match="locked"):
+            store.start_run("refused")
+    finally:
+        holder.join()
 
 
 VERSIONS = [m.version for m in MIGRATIONS]
