@@ -221,6 +221,7 @@ def iter_archive(
     digest_store: DigestStore | None = None,
     archive_root: str | Path | None = None,
     context: Iterable[str | Path] = (),
+    claim: Callable[[Path], bool] | None = None,
 ) -> Iterator[ArchivedExchange]:
     """Yield every response/revisit in files, directories or globs, in file order.
 
@@ -231,6 +232,9 @@ def iter_archive(
 
     ``context`` names more files (e.g. the rest of the crawl) read only for what belongs to the
     records of ``paths``: a metadata record written after a rotation lands in a later file.
+
+    ``claim``, when given, is asked for each file just before it is read; a file it refuses
+    (another replay process took it) is skipped, and read only as context.
     """
     stats = stats if stats is not None else ReadStats()
     files = expand_warc_paths(paths)
@@ -240,6 +244,7 @@ def iter_archive(
     resolver = _RevisitResolver(cat, digest_store, Path(archive_root) if archive_root else None)
     pending: deque[_Pending] = deque()
     held = 0
+    first: Path | None = None  # the earliest file read
 
     def report(path: Path, offset: int, message: str) -> None:
         error = ReadError(path, offset, message)
@@ -277,7 +282,20 @@ def iter_archive(
     try:
         # one pass: an exchange waits for its metadata record (written after it) before it is
         # yielded; reading every file twice, once for the metadata, was a third of a replay
+        searched: set[str] = set()
         for path in files:
+            if claim is not None and not claim(path):
+                # another process reads this file; the metadata of our last exchanges may be
+                # near its start: look for it there once, so they need not wait for the end
+                extra.append(path)
+                missing = {p.record_id for p in pending
+                           if p.record_id and p.record_id not in cat.metadata} - searched
+                if missing:
+                    searched |= missing
+                    _more_metadata(cat, missing, [path], None)
+                    yield from flush(everything=False)
+                continue
+            first = path if first is None or path < first else first
             stats.files += 1
             if is_open_file(path):
                 stats.incomplete_files += 1
@@ -296,7 +314,7 @@ def iter_archive(
                 elif item.rec_type == "metadata":
                     yield from flush(everything=False)
         missing = {p.record_id for p in pending if p.record_id and p.record_id not in cat.metadata}
-        _more_metadata(cat, missing, extra, min(files) if files else None)
+        _more_metadata(cat, missing, sorted(extra), first)
         yield from flush(everything=True)
     finally:
         resolver.close()

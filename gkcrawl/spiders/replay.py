@@ -33,7 +33,7 @@ from ..archive.paths import OPEN_SUFFIX, expand_warc_paths
 from ..archive.reader import ArchivedExchange, ReadError, ReadStats, iter_archive
 from ..items import DocumentItem
 from ..replay import REPLAY_SETTINGS, ArchiveDecoder, older_version
-from ..replay_jobs import DONE_PREFIX, PROGRESS_EVERY, PROGRESS_PREFIX
+from ..replay_jobs import DONE_PREFIX, PROGRESS_EVERY, PROGRESS_PREFIX, FileClaims
 from ..store import store_for
 
 #: Roles of archived pages whose documents go to the pipelines (as in the live crawl).
@@ -45,12 +45,16 @@ class ReplaySpider(Spider):
     name = "replay"
     custom_settings = REPLAY_SETTINGS
 
-    def __init__(self, archive: str = "", reparse_older_than: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, archive: str = "", reparse_older_than: str | None = None,
+                 claims: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not archive:
             raise ValueError("replay needs -a archive=PATH (WARC files, directories or globs)")
         self.paths = expand_warc_paths(p for p in archive.split(os.pathsep) if p)
         self.reparse_older_than = reparse_older_than
+        # several processes sharing the files (gkcrawl replay --jobs N): each reads the files
+        # it claims first in this directory
+        self.claims = FileClaims(claims, self.paths) if claims else None
         self.read_stats = ReadStats()
 
     @classmethod
@@ -68,8 +72,10 @@ class ReplaySpider(Spider):
         progress = self.crawler.settings.getbool("REPLAY_PROGRESS")
         # the rest of each crawl is read for metadata records that landed in a sibling file
         crawl_dirs = sorted({str(p.parent) for p in self.paths})
+        claim = self.claims.claim if self.claims is not None else None
         for n, exchange in enumerate(iter_archive(self.paths, stats=self.read_stats,
-                                                  on_error=self._on_error, context=crawl_dirs),
+                                                  on_error=self._on_error, context=crawl_dirs,
+                                                  claim=claim),
                                      start=1):
             self.crawler.stats.inc_value("replay/records")
             if progress and n % PROGRESS_EVERY == 0:

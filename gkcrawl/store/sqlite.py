@@ -65,6 +65,9 @@ class SQLiteStore(Store):
         self._exec("PRAGMA temp_store = MEMORY")
         self._closed = False
         self._savepoints = 0
+        #: statements the lock refused at first, and the seconds spent waiting for it
+        self.lock_waits = 0
+        self.lock_wait_seconds = 0.0
 
     def _exec(self, sql: str, params: Mapping[str, Any] | None = None) -> sqlite3.Cursor:
         try:
@@ -76,16 +79,21 @@ class SQLiteStore(Store):
 
     def _exec_when_free(self, sql: str, params: Mapping[str, Any]) -> sqlite3.Cursor:
         """Try ``sql`` again while another connection holds the lock, up to the timeout."""
-        deadline = time.monotonic() + self._timeout
+        start = time.monotonic()
+        deadline = start + self._timeout
         pause = LOCK_RETRY_FIRST_S
-        while True:
-            time.sleep(pause)
-            try:
-                return self._conn.execute(sql, params)
-            except sqlite3.OperationalError as exc:
-                if not _busy(exc) or time.monotonic() >= deadline:
-                    raise
-            pause = min(2 * pause, LOCK_RETRY_MAX_S)
+        self.lock_waits += 1
+        try:
+            while True:
+                time.sleep(pause)
+                try:
+                    return self._conn.execute(sql, params)
+                except sqlite3.OperationalError as exc:
+                    if not _busy(exc) or time.monotonic() >= deadline:
+                        raise
+                pause = min(2 * pause, LOCK_RETRY_MAX_S)
+        finally:
+            self.lock_wait_seconds += time.monotonic() - start
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:

@@ -191,3 +191,35 @@ def test_one_pass_keeps_file_order_and_reads_again_past_the_memory_cap(
                         lambda path, offset: reads.append(offset) or real(path, offset))
     assert read() == in_memory
     assert 0 < len(reads) < len(urls)
+
+
+def test_claim_reads_only_the_claimed_files_and_finds_metadata_in_the_others(
+        make_writer: Factory, sample_exchange: Callable[..., dict[str, Any]]) -> None:
+    """Two replay processes share a crawl file by file (``claim``): each yields the exchanges of
+    its own files, with the metadata records that a rotation put into a file the other took."""
+    writer = make_writer(max_size=1)  # every exchange opens a new file
+    urls = [f"http://www.example.gov.cn/{n}.html" for n in range(4)]
+    ids = []
+    for n, url in enumerate(urls):
+        ids.append(writer.write_exchange(**sample_exchange(url=url)).record_id)
+        if n:  # each exchange's metadata lands in the next exchange's file
+            writer.write_metadata(ids[n - 1], urls[n - 1], {"role": f"report-{n - 1}"})
+    writer.write_metadata(ids[-1], urls[-1], {"role": "report-3"})
+    writer.close()
+    files = sorted(writer.crawl_dir.glob("*.warc.gz"))
+    assert len(files) == 4
+    taken: set[Path] = set()
+
+    def claimer(mine: set[int]) -> Callable[[Path], bool]:
+        def claim(path: Path) -> bool:
+            if files.index(path) in mine:
+                taken.add(path)
+                return True
+            return False
+        return claim
+
+    first = [(e.url, e.metadata.get("role")) for e in iter_archive(files, claim=claimer({0, 2}))]
+    second = [(e.url, e.metadata.get("role")) for e in iter_archive(files, claim=claimer({1, 3}))]
+    assert first == [(urls[0], "report-0"), (urls[2], "report-2")]
+    assert second == [(urls[1], "report-1"), (urls[3], "report-3")]
+    assert taken == set(files)

@@ -101,6 +101,7 @@ def test_sqlite_waits_for_another_writer_then_writes(tmp_path: Path) -> None:
         waited = time.monotonic() - start
         holder.join()
         assert 0.15 < waited < 2 and store.run("waited") is not None
+        assert store.lock_waits == 1 and 0.15 < store.lock_wait_seconds <= waited
 
 
 def test_sqlite_gives_up_after_its_timeout(tmp_path: Path) -> None:
