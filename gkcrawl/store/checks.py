@@ -45,7 +45,6 @@ class _Layout:
     the report's cells by name (one C call per identity instead of a Python loop per cell)."""
 
     def __init__(self, template: Template) -> None:
-        self.template = template
         self.identities = template.identities
         self.digest = _digest(template)
         self.getters = [itemgetter(*i.ref_names) if len(i.ref_names) > 1
