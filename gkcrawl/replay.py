@@ -39,6 +39,9 @@ REPLAY_SETTINGS: dict[str, Any] = {
     # documents handed to the pipelines and not yet through them: enough to keep a PDF in the
     # extraction thread from stalling the HTML behind it, few enough to bound memory
     "REPLAY_ITEMS_IN_FLIGHT": 8,
+    # with several processes (gkcrawl replay --jobs N), the share each claims at a time: ~60
+    # report pages; claiming one costs ~0.1 ms, and the processes end within one part of each other
+    "REPLAY_PART_BYTES": 256 * 1024,
     "DOWNLOADER_MIDDLEWARES": {"gkcrawl.replay.ArchiveResponseMiddleware": 950},
     # no network handlers at all: a request that got past the archive middleware could not be
     # sent, and not loading them spares the TLS set-up (a tenth of a replay's start-up)

@@ -1,12 +1,13 @@
 """``gkcrawl replay``: ``scrapy crawl replay`` in parallel processes (one per core by default)
 over the WARC files, with one progress bar of records per second.
 
-Every process is given every file and a claims directory: before it reads a file it claims it
-(:class:`FileClaims`, an exclusive create), and skips a file another process claimed first. The
-processes go through the files in the same order, so each takes the next free file when it is
-done with one: they finish within one file's time of each other, whatever the files hold (a
-split fixed in advance by size left one process 8% longer on the bench, where gzip-encoded
-pages made some files hold more pages per byte).
+Every process is given every file and a claims directory. The files are cut into parts of
+``REPLAY_PART_BYTES``; before a process reads a part it claims it (:class:`FileClaims`, an
+exclusive create), and it skips a part another process claimed first. The processes go through
+the parts in the same order, so each takes the next free part when it is done with one: they
+finish within one part's time of each other, whatever the files hold, and one large file is
+shared too (a split by files fixed in advance left one process 8% longer on the bench, where
+gzip-encoded pages made some files hold more pages per byte).
 
 The parent only starts, follows and sums up the processes: it imports neither Scrapy nor the
 parser, so that the workers start at once (importing Scrapy first delayed them by 0.3 s).
@@ -23,9 +24,12 @@ import tempfile
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any, Sequence
+from typing import IO, TYPE_CHECKING, Any, Sequence
 
 from .archive.paths import expand_warc_paths
+
+if TYPE_CHECKING:
+    from .archive.reader import Part
 
 #: A line a replay process prints for the parent's progress bar.
 PROGRESS_PREFIX = "@progress "
@@ -34,21 +38,22 @@ PROGRESS_EVERY = 50
 
 
 class FileClaims:
-    """Which replay process reads which file: the first to create ``<dir>/<n>.claim``.
-
-    ``O_CREAT | O_EXCL`` is atomic on a local file system, so exactly one process gets a file.
-    A claim is the file's position in the (shared, sorted) list, so any path spelling works."""
+    """Which replay process reads which part of which file: the first to create
+    ``<dir>/<n>-<start>.claim``, ``n`` the file's position in the shared, sorted list (so any
+    spelling of its path works) and ``start`` the part's offset. ``O_CREAT | O_EXCL`` is atomic
+    on a local file system, so exactly one process gets a part."""
 
     def __init__(self, directory: str | Path, files: Sequence[Path]) -> None:
         self.directory = Path(directory)
         self.index = {path.resolve(): n for n, path in enumerate(sorted(files))}
 
-    def claim(self, path: Path) -> bool:
-        n = self.index.get(path.resolve())
+    def claim(self, part: Part) -> bool:
+        n = self.index.get(part.path.resolve())
         if n is None:  # not one of the shared files: nobody else reads it
             return True
+        name = self.directory / f"{n}-{part.start}.claim"
         try:
-            os.close(os.open(self.directory / f"{n}.claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            os.close(os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
         except FileExistsError:
             return False
         return True

@@ -206,10 +206,22 @@ def parse_records(data: bytes, offset: int, length: int) -> list[WarcRecord]:
     ]
 
 
-def iter_file(path: str | Path) -> Iterator[WarcRecord | Damage]:
-    """Records of one file in order; unreadable stretches come out as ``Damage``."""
+def iter_file(path: str | Path, start: int = 0,
+              stop: int | None = None) -> Iterator[WarcRecord | Damage]:
+    """Records of one file in order; unreadable stretches come out as ``Damage``.
+
+    With ``start``/``stop``, only the gzip members that begin in ``[start, stop)``: a part of the
+    file, whose first member is found as damage recovery finds the next member. Parts that meet
+    end to end give every member once."""
     with open(path, "rb") as fh:
+        if start:
+            first = _next_member_start(fh, start - 1)
+            if first is None:
+                return
+            fh.seek(first)
         for member in iter_members(fh):
+            if stop is not None and member.offset >= stop:
+                return
             if member.error is not None:
                 yield Damage(member.offset, member.length, member.error, member.truncated)
                 continue

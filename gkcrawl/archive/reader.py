@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from pathlib import Path
 
 from gkcrawl.archive.digests import DIGEST_DB_NAME, DigestStore, digest_matches
@@ -125,20 +126,20 @@ def _note(cat: _Catalogue, item: WarcRecord, path: Path) -> None:
             cat.by_digest.setdefault(digest, location)
 
 
-def _more_metadata(cat: _Catalogue, missing: set[str], more: Sequence[Path],
+def _more_metadata(cat: _Catalogue, missing: set[str], more: Sequence[Part],
                    first: Path | None) -> None:
-    """The metadata records of ``missing`` exchanges, from the files ``more``.
+    """The metadata records of ``missing`` exchanges, from the files (or parts) ``more``.
 
     The live crawl writes a response's metadata record after the spider has seen the response,
     so other exchanges, and a rotation, may come in between: the record can land in a later
     file. ``more`` is read in order and only until every exchange has its metadata (reading all
     of it made each of N replay processes read the whole crawl)."""
-    for path in more:
+    for path, start, stop in more:
         if not missing:
             break
         if first is not None and path < first:
             continue  # a metadata record never comes before its response
-        for item in iter_file(path):
+        for item in iter_file(path, start, stop):
             if isinstance(item, Damage) or item.rec_type != "metadata":
                 continue
             concurrent_to = item.get("WARC-Concurrent-To")
@@ -147,6 +148,29 @@ def _more_metadata(cat: _Catalogue, missing: set[str], more: Sequence[Path],
                 missing.discard(concurrent_to)
                 if not missing:
                     break
+
+
+class Part(NamedTuple):
+    """Gzip members of ``path`` that begin in ``[start, stop)`` (``stop`` None: to the end)."""
+
+    path: Path
+    start: int = 0
+    stop: int | None = None
+
+
+def parts(files: Sequence[Path], part_bytes: int | None) -> list[Part]:
+    """The files cut into parts of about ``part_bytes`` (whole files without it). A file still
+    being written (``.open``) stays whole: its size, hence its parts, could differ between two
+    readers."""
+    out = []
+    for path in files:
+        size = path.stat().st_size if part_bytes and not is_open_file(path) else 0
+        if size <= (part_bytes or 0):
+            out.append(Part(path))
+            continue
+        out += [Part(path, start, min(start + part_bytes, size))
+                for start in range(0, size, part_bytes)]
+    return out
 
 
 @dataclass(slots=True)
@@ -221,7 +245,8 @@ def iter_archive(
     digest_store: DigestStore | None = None,
     archive_root: str | Path | None = None,
     context: Iterable[str | Path] = (),
-    claim: Callable[[Path], bool] | None = None,
+    claim: Callable[[Part], bool] | None = None,
+    part_bytes: int | None = None,
 ) -> Iterator[ArchivedExchange]:
     """Yield every response/revisit in files, directories or globs, in file order.
 
@@ -233,13 +258,15 @@ def iter_archive(
     ``context`` names more files (e.g. the rest of the crawl) read only for what belongs to the
     records of ``paths``: a metadata record written after a rotation lands in a later file.
 
-    ``claim``, when given, is asked for each file just before it is read; a file it refuses
-    (another replay process took it) is skipped, and read only as context.
+    ``claim``, when given, is asked for each part of a file (``part_bytes``; whole files
+    without it) just before it is read; a part it refuses (another replay process took it) is
+    skipped, and read only as context.
     """
     stats = stats if stats is not None else ReadStats()
     files = expand_warc_paths(paths)
     own = {f.resolve() for f in files}
-    extra = [p for p in expand_warc_paths(context) if p.resolve() not in own] if context else []
+    extra = [Part(p) for p in expand_warc_paths(context) if p.resolve() not in own] if context else []
+    skipped: dict[Path, Part] = {}  # the first part of each file that another process took
     cat = _Catalogue()
     resolver = _RevisitResolver(cat, digest_store, Path(archive_root) if archive_root else None)
     pending: deque[_Pending] = deque()
@@ -283,23 +310,26 @@ def iter_archive(
         # one pass: an exchange waits for its metadata record (written after it) before it is
         # yielded; reading every file twice, once for the metadata, was a third of a replay
         searched: set[str] = set()
-        for path in files:
-            if claim is not None and not claim(path):
-                # another process reads this file; the metadata of our last exchanges may be
+        read: set[Path] = set()
+        for part in parts(files, part_bytes if claim is not None else None):
+            path = part.path
+            if claim is not None and not claim(part):
+                # another process reads this part; the metadata of our last exchanges may be
                 # near its start: look for it there once, so they need not wait for the end
-                extra.append(path)
+                skipped.setdefault(path, part)
                 missing = {p.record_id for p in pending
                            if p.record_id and p.record_id not in cat.metadata} - searched
                 if missing:
                     searched |= missing
-                    _more_metadata(cat, missing, [path], None)
+                    _more_metadata(cat, missing, [part], None)
                     yield from flush(everything=False)
                 continue
             first = path if first is None or path < first else first
-            stats.files += 1
-            if is_open_file(path):
-                stats.incomplete_files += 1
-            for item in iter_file(path):
+            if path not in read:
+                read.add(path)
+                stats.files += 1
+                stats.incomplete_files += is_open_file(path)
+            for item in iter_file(*part):
                 if isinstance(item, Damage):
                     stats.damaged += 1
                     report(path, item.offset, item.message)
@@ -314,7 +344,9 @@ def iter_archive(
                 elif item.rec_type == "metadata":
                     yield from flush(everything=False)
         missing = {p.record_id for p in pending if p.record_id and p.record_id not in cat.metadata}
-        _more_metadata(cat, missing, sorted(extra), first)
+        # from the first part others took of each file to its end (not once per part)
+        _more_metadata(cat, missing, sorted([*extra, *(Part(p.path, p.start) for p in
+                                                       skipped.values())]), first)
         yield from flush(everything=True)
     finally:
         resolver.close()

@@ -52,8 +52,8 @@ class ReplaySpider(Spider):
             raise ValueError("replay needs -a archive=PATH (WARC files, directories or globs)")
         self.paths = expand_warc_paths(p for p in archive.split(os.pathsep) if p)
         self.reparse_older_than = reparse_older_than
-        # several processes sharing the files (gkcrawl replay --jobs N): each reads the files
-        # it claims first in this directory
+        # several processes sharing the files (gkcrawl replay --jobs N): each reads the parts
+        # of files it claims first in this directory
         self.claims = FileClaims(claims, self.paths) if claims else None
         self.read_stats = ReadStats()
 
@@ -73,9 +73,10 @@ class ReplaySpider(Spider):
         # the rest of each crawl is read for metadata records that landed in a sibling file
         crawl_dirs = sorted({str(p.parent) for p in self.paths})
         claim = self.claims.claim if self.claims is not None else None
+        part_bytes = self.crawler.settings.getint("REPLAY_PART_BYTES") or None
         for n, exchange in enumerate(iter_archive(self.paths, stats=self.read_stats,
                                                   on_error=self._on_error, context=crawl_dirs,
-                                                  claim=claim),
+                                                  claim=claim, part_bytes=part_bytes),
                                      start=1):
             self.crawler.stats.inc_value("replay/records")
             if progress and n % PROGRESS_EVERY == 0:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gkcrawl.archive.reader import ReadError, ReadStats, iter_archive
+from gkcrawl.archive.reader import Part, ReadError, ReadStats, iter_archive, parts
 from gkcrawl.archive.writer import WarcWriter
 
 GBK_DISPOSITION = 'attachment; filename="2023年度报告.pdf"'.encode("gbk")
@@ -148,8 +148,8 @@ def test_context_gives_metadata_written_into_a_later_file(
     read: dict[str, int] = {}
     real = reader.iter_file
 
-    def counting(path: Path) -> Any:
-        for item in real(path):
+    def counting(path: Path, *part: Any) -> Any:
+        for item in real(path, *part):
             read[path.name] = read.get(path.name, 0) + 1
             yield item
 
@@ -210,10 +210,10 @@ def test_claim_reads_only_the_claimed_files_and_finds_metadata_in_the_others(
     assert len(files) == 4
     taken: set[Path] = set()
 
-    def claimer(mine: set[int]) -> Callable[[Path], bool]:
-        def claim(path: Path) -> bool:
-            if files.index(path) in mine:
-                taken.add(path)
+    def claimer(mine: set[int]) -> Callable[[Part], bool]:
+        def claim(part: Part) -> bool:
+            if files.index(part.path) in mine:
+                taken.add(part.path)
                 return True
             return False
         return claim
@@ -223,3 +223,28 @@ def test_claim_reads_only_the_claimed_files_and_finds_metadata_in_the_others(
     assert first == [(urls[0], "report-0"), (urls[2], "report-2")]
     assert second == [(urls[1], "report-1"), (urls[3], "report-3")]
     assert taken == set(files)
+
+
+def test_parts_of_a_file_give_every_exchange_once_to_one_of_the_processes(
+        make_writer: Factory, sample_exchange: Callable[..., dict[str, Any]]) -> None:
+    """``gkcrawl replay --jobs N`` shares one large file by parts of ``part_bytes``: each part
+    starts at the first gzip member at or after its offset, so every exchange is read once,
+    with its metadata even when that record begins in a part the other process took."""
+    writer = make_writer()  # one file
+    urls = [f"http://www.example.gov.cn/{n}.html" for n in range(40)]
+    for n, url in enumerate(urls):
+        record_id = writer.write_exchange(**sample_exchange(url=url, response_body=url.encode() * 40)).record_id
+        writer.write_metadata(record_id, url, {"role": f"report-{n}"})
+    writer.close()
+    [path] = sorted(writer.crawl_dir.glob("*.warc.gz"))
+    size = path.stat().st_size
+    cut = parts([path], 997)  # an odd size: part boundaries fall inside members
+    assert len(cut) > 10 and cut[0] == Part(path, 0, 997) and cut[-1].stop == size
+    assert parts([path], size) == [Part(path)]
+    got: dict[str, str | None] = {}
+    for mine in (0, 1):
+        for exchange in iter_archive([path], part_bytes=997,
+                                     claim=lambda part, mine=mine: cut.index(part) % 2 == mine):
+            assert exchange.url not in got
+            got[exchange.url] = exchange.metadata.get("role")
+    assert got == {url: f"report-{n}" for n, url in enumerate(urls)}
