@@ -22,6 +22,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from gkcrawl.sqlite_lock import when_free
+
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self needs Python 3.11
 
@@ -137,9 +139,10 @@ class DigestStore:
             self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None
         )
         self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = NORMAL")
-        self._db.execute(_SCHEMA)
+        # two processes opening a new store at once both turn it to WAL: SQLite refuses one of
+        # them at once, without its busy handler (waiting could deadlock), so that one tries again
+        for statement in ("PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", _SCHEMA):
+            when_free(lambda statement=statement: self._db.execute(statement), BUSY_TIMEOUT_S)
 
     @classmethod
     def in_archive(cls, archive_root: str | Path, *, batch: int = 0) -> DigestStore:

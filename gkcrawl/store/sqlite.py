@@ -12,27 +12,16 @@ from typing import Any
 
 import orjson
 
+from ..sqlite_lock import is_busy, when_free
 from .base import Store, StoreError
 from .rows import dumps
 from .schema import SQLITE
 
 #: seconds a writer waits for another process's write transaction before giving up
 BUSY_TIMEOUT = 60.0
-#: First and longest pause between two tries of a statement the database lock refused (doubling
-#: from the first to the longest). SQLite's own busy handler sleeps 1, 2, 5, 10… ms: two replay
-#: workers meet at the lock hundreds of times a second, each holding it for well under 1 ms, and
-#: its first sleep alone was longer than the wait needed.
-LOCK_RETRY_FIRST_S = 0.0001
-LOCK_RETRY_MAX_S = 0.005
-SQLITE_BUSY = 5
 #: WAL pages between automatic checkpoints (SQLite: 1,000). A stored copy with its report and
 #: findings is ~25 pages, so the default checkpointed (and synced) every ~40 reports.
 WAL_CHECKPOINT_PAGES = 10_000
-
-
-def _busy(exc: sqlite3.OperationalError) -> bool:
-    """SQLITE_BUSY (and its extended codes): another connection holds the lock."""
-    return (getattr(exc, "sqlite_errorcode", SQLITE_BUSY) & 0xFF) == SQLITE_BUSY
 
 
 def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
@@ -52,7 +41,7 @@ class SQLiteStore(Store):
         if sqlite3.sqlite_version_info < (3, 35):
             raise StoreError(f"SQLite {sqlite3.sqlite_version} is too old (3.35+ needed)")
         # isolation_level=None: no implicit BEGIN, transactions are ours (see _transaction);
-        # timeout=0: no busy handler, a locked database is waited for in _exec
+        # timeout=0: no busy handler, a locked database is waited for in _exec (sqlite_lock)
         self._timeout = timeout
         self._conn = sqlite3.connect(path, timeout=0, isolation_level=None,
                                      check_same_thread=False)
@@ -73,25 +62,14 @@ class SQLiteStore(Store):
         try:
             return self._conn.execute(sql, params or {})
         except sqlite3.OperationalError as exc:
-            if not _busy(exc):
+            if not is_busy(exc):
                 raise
-        return self._exec_when_free(sql, params or {})
-
-    def _exec_when_free(self, sql: str, params: Mapping[str, Any]) -> sqlite3.Cursor:
-        """Try ``sql`` again while another connection holds the lock, up to the timeout."""
+        # another connection holds the lock (gkcrawl.sqlite_lock: short polls, not SQLite's
+        # busy handler); counted for the run's stats
         start = time.monotonic()
-        deadline = start + self._timeout
-        pause = LOCK_RETRY_FIRST_S
         self.lock_waits += 1
         try:
-            while True:
-                time.sleep(pause)
-                try:
-                    return self._conn.execute(sql, params)
-                except sqlite3.OperationalError as exc:
-                    if not _busy(exc) or time.monotonic() >= deadline:
-                        raise
-                pause = min(2 * pause, LOCK_RETRY_MAX_S)
+            return when_free(lambda: self._conn.execute(sql, params or {}), self._timeout)
         finally:
             self.lock_wait_seconds += time.monotonic() - start
 
