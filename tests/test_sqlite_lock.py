@@ -67,3 +67,29 @@ def test_processes_opening_a_new_digest_store_at_once_all_get_it(tmp_path: Path)
         for thread in threads:
             thread.join()
         assert errors == []
+
+
+def test_processes_opening_a_new_store_at_once_all_get_it(tmp_path: Path) -> None:
+    """Two replay workers open (and migrate) one new SQLite store at once: one of them waits for
+    the other's lock from its very first statement, and must still open (it once lost an item:
+    the waiting store had not set up its lock counters yet)."""
+    from gkcrawl.store import open_store
+
+    for attempt in range(20):
+        path = tmp_path / f"{attempt}" / "gkcrawl.sqlite3"
+        errors: list[BaseException] = []
+        start = threading.Barrier(4)
+
+        def open_it() -> None:
+            start.wait()
+            try:
+                open_store(path).close()
+            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_it) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []

@@ -43,6 +43,12 @@ class SQLiteStore(Store):
         # isolation_level=None: no implicit BEGIN, transactions are ours (see _transaction);
         # timeout=0: no busy handler, a locked database is waited for in _exec (sqlite_lock)
         self._timeout = timeout
+        self._closed = False
+        self._savepoints = 0
+        #: statements the lock refused at first, and the seconds spent waiting for it (set
+        #: before the first statement: two processes opening one new store wait at once)
+        self.lock_waits = 0
+        self.lock_wait_seconds = 0.0
         self._conn = sqlite3.connect(path, timeout=0, isolation_level=None,
                                      check_same_thread=False)
         self._conn.row_factory = _dict_row
@@ -52,11 +58,6 @@ class SQLiteStore(Store):
         self._exec("PRAGMA foreign_keys = ON")
         # statement journals in memory: a file was created and deleted for every stored report
         self._exec("PRAGMA temp_store = MEMORY")
-        self._closed = False
-        self._savepoints = 0
-        #: statements the lock refused at first, and the seconds spent waiting for it
-        self.lock_waits = 0
-        self.lock_wait_seconds = 0.0
 
     def _exec(self, sql: str, params: Mapping[str, Any] | None = None) -> sqlite3.Cursor:
         try:
