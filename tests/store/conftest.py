@@ -3,10 +3,14 @@ tests/conftest.py)."""
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from gkcrawl.dedup import organ_key
 from gkcrawl.items import QuarantineItem, ReportItem
+from gkcrawl.parsing import parse_document
+from gkcrawl.testing.html_render import render_html
+from gkcrawl.testing.reports import random_report
 
 #: the organ key of the sample reports' organ (五指山市人民政府办公室)
 WZS = organ_key("五指山市人民政府办公室")
@@ -49,3 +53,11 @@ def quarantine_item(url: str = "http://www.wzs.gov.cn/zwgk/ndbg/scan.pdf", *,
     return QuarantineItem(url=url, code=code, reason=reason, portal="hainan", role="attachment",
                           title="2023年度报告", crawl_id=crawl_id,
                           fetched_at="2024-02-01T08:00:00+00:00", warc=warc, parser_version="1")
+
+
+def parsed_report(seed: int, version: str = "2021") -> dict[str, Any]:
+    """A generated report page of ``version``, parsed: a report as the parser writes it."""
+    html = render_html(random_report(random.Random(seed), version))
+    result = parse_document(html, "text/html; charset=utf-8", f"http://x.gov.cn/{seed}.html")
+    assert result.ok
+    return result.to_dict()

@@ -4,31 +4,22 @@ the template and the report's tables; checks that are not exactly those are stor
 from __future__ import annotations
 
 import copy
-import random
 
 import pytest
 
-from gkcrawl.parsing import parse_document
 from gkcrawl.parsing.report import checks
 from gkcrawl.store import SourceRow, Store
 from gkcrawl.store.checks import PackedChecksError, is_packed, pack, unpack
-from gkcrawl.testing.html_render import render_html
 from gkcrawl.template.spec import TEMPLATES
-from gkcrawl.testing.reports import random_report
 from gkcrawl.validation import cells_of, validate
 
-
-def _parsed(seed: int, version: str = "2021", **kwargs: object) -> dict:
-    html = render_html(random_report(random.Random(seed), version, **kwargs))
-    result = parse_document(html, "text/html; charset=utf-8", f"http://x.gov.cn/{seed}.html")
-    assert result.ok
-    return result.to_dict()
+from .conftest import parsed_report
 
 
 @pytest.mark.parametrize("version", ["2019", "2021"])
 def test_checks_are_packed_to_their_results_and_read_back_the_same(version: str) -> None:
     for seed in range(30):
-        report = _parsed(seed, version)
+        report = parsed_report(seed, version)
         given = copy.deepcopy(report)
         packed = pack(report)
         assert report == given  # the item's report is not touched
@@ -42,7 +33,7 @@ def test_checks_are_packed_to_their_results_and_read_back_the_same(version: str)
 
 
 def test_failing_and_uncertain_checks_round_trip() -> None:
-    report = _parsed(7)
+    report = parsed_report(7)
     report["applications"]["total_processed"]["natural_person"] += 1  # identities 1 and 2 fail
     report["applications"]["new_received"]["other_org"] = None  # uncertain
     report["checks"] = checks(TEMPLATES["2021"], cells_of(TEMPLATES["2021"], report), set())
@@ -64,20 +55,20 @@ def test_failing_and_uncertain_checks_round_trip() -> None:
     lambda r: r.update(format="legacy"),
 ])
 def test_checks_that_are_not_the_templates_are_stored_as_they_are(edit) -> None:  # noqa: ANN001
-    report = _parsed(11)
+    report = parsed_report(11)
     edit(report)
     assert pack(report) is report
 
 
 def test_a_report_packed_under_another_template_fails_loudly() -> None:
-    packed = pack(_parsed(12))
+    packed = pack(parsed_report(12))
     packed["checks"]["template"] = "2021:0000000000000000"
     with pytest.raises(PackedChecksError, match="re-store"):
         unpack(packed)
 
 
 def test_the_store_keeps_packed_checks_and_reads_back_the_report(store: Store) -> None:
-    report = _parsed(13)
+    report = parsed_report(13)
     findings = [f.to_dict() for f in validate(report)]
     row = SourceRow(url="http://x.gov.cn/13.html", report=report, organ_key="x", year=2023,
                     validation=findings)

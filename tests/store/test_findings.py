@@ -3,25 +3,15 @@ the same; findings that the checks do not give are stored as they are."""
 
 from __future__ import annotations
 
-import random
-
-from gkcrawl.parsing import parse_document
 from gkcrawl.store import SourceRow, Store
 from gkcrawl.store.findings import FROM_CHECKS, pack, unpack
-from gkcrawl.testing.html_render import render_html
-from gkcrawl.testing.reports import random_report
 from gkcrawl.validation import validate
 
-
-def _parsed(seed: int) -> dict:
-    html = render_html(random_report(random.Random(seed), "2021"))
-    result = parse_document(html, "text/html; charset=utf-8", f"http://x.gov.cn/{seed}.html")
-    assert result.ok
-    return result.to_dict()
+from .conftest import parsed_report
 
 
 def test_identity_findings_are_packed_as_one_marker_and_unpacked_the_same() -> None:
-    report = _parsed(1)
+    report = parsed_report(1)
     findings = [f.to_dict() for f in validate(report)]
     identities = [f for f in findings if f["check"] == "identity"]
     assert len(identities) == len(report["checks"]) > 30
@@ -31,7 +21,7 @@ def test_identity_findings_are_packed_as_one_marker_and_unpacked_the_same() -> N
 
 
 def test_findings_the_checks_do_not_give_are_stored_in_full() -> None:
-    report = _parsed(2)
+    report = parsed_report(2)
     findings = [f.to_dict() for f in validate(report)]
     findings[0] = {**findings[0], "message": "edited by hand"}
     assert pack(findings, report) == findings
@@ -39,7 +29,7 @@ def test_findings_the_checks_do_not_give_are_stored_in_full() -> None:
 
 
 def test_the_store_reads_back_the_findings_it_was_given(store: Store) -> None:
-    report = _parsed(3)
+    report = parsed_report(3)
     findings = [f.to_dict() for f in validate(report)]
     row = SourceRow(url="http://x.gov.cn/3.html", report=report, organ_key="x", year=2023,
                     validation=findings)
