@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from pathlib import Path
+from typing import NamedTuple
 
 from gkcrawl.archive.digests import DIGEST_DB_NAME, DigestStore, digest_matches
 from gkcrawl.archive.framing import Damage, FramingError, WarcRecord, iter_file, read_record_at
@@ -265,7 +265,8 @@ def iter_archive(
     stats = stats if stats is not None else ReadStats()
     files = expand_warc_paths(paths)
     own = {f.resolve() for f in files}
-    extra = [Part(p) for p in expand_warc_paths(context) if p.resolve() not in own] if context else []
+    extra = ([Part(p) for p in expand_warc_paths(context) if p.resolve() not in own]
+             if context else [])
     skipped: dict[Path, Part] = {}  # the first part of each file that another process took
     cat = _Catalogue()
     resolver = _RevisitResolver(cat, digest_store, Path(archive_root) if archive_root else None)

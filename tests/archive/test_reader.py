@@ -233,7 +233,8 @@ def test_parts_of_a_file_give_every_exchange_once_to_one_of_the_processes(
     writer = make_writer()  # one file
     urls = [f"http://www.example.gov.cn/{n}.html" for n in range(40)]
     for n, url in enumerate(urls):
-        record_id = writer.write_exchange(**sample_exchange(url=url, response_body=url.encode() * 40)).record_id
+        exchange = sample_exchange(url=url, response_body=url.encode() * 40)
+        record_id = writer.write_exchange(**exchange).record_id
         writer.write_metadata(record_id, url, {"role": f"report-{n}"})
     writer.close()
     [path] = sorted(writer.crawl_dir.glob("*.warc.gz"))
