@@ -5,11 +5,13 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from gkcrawl.archive.digests import DigestStore
+from gkcrawl.store import open_store
 from gkcrawl.sqlite_lock import is_busy, when_free
 
 
@@ -46,50 +48,39 @@ def test_gives_up_after_the_timeout() -> None:
     assert 0.2 <= time.monotonic() - start < 1
 
 
+def _open_at_once(open_one: Callable[[Path], None], path: Path,
+                  openers: int = 4) -> list[BaseException]:
+    """``open_one(path)`` from several threads released together; the exceptions they raised."""
+    errors: list[BaseException] = []
+    start = threading.Barrier(openers)
+
+    def run() -> None:
+        start.wait()
+        try:
+            open_one(path)
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(openers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 def test_processes_opening_a_new_digest_store_at_once_all_get_it(tmp_path: Path) -> None:
     """Turning a new file to WAL from two connections at once makes SQLite refuse one of them
     without its busy handler (a crawl worker failed so at start-up); both must open."""
     for attempt in range(20):
         path = tmp_path / f"{attempt}" / "digests.sqlite3"
-        errors: list[BaseException] = []
-        start = threading.Barrier(4)
-
-        def open_store() -> None:
-            start.wait()
-            try:
-                DigestStore(path).close()
-            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
-                errors.append(exc)
-
-        threads = [threading.Thread(target=open_store) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        assert _open_at_once(lambda p: DigestStore(p).close(), path) == []
 
 
 def test_processes_opening_a_new_store_at_once_all_get_it(tmp_path: Path) -> None:
     """Two replay workers open (and migrate) one new SQLite store at once: one of them waits for
     the other's lock from its very first statement, and must still open (it once lost an item:
     the waiting store had not set up its lock counters yet)."""
-    from gkcrawl.store import open_store
-
     for attempt in range(20):
         path = tmp_path / f"{attempt}" / "gkcrawl.sqlite3"
-        errors: list[BaseException] = []
-        start = threading.Barrier(4)
-
-        def open_it() -> None:
-            start.wait()
-            try:
-                open_store(path).close()
-            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
-                errors.append(exc)
-
-        threads = [threading.Thread(target=open_it) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        assert _open_at_once(lambda p: open_store(p).close(), path) == []
