@@ -1,10 +1,11 @@
-"""Project extensions: the end-of-run summary per portal, and the start-up heap frozen for GC.
+"""Project extensions: the end-of-run summary per portal, items that failed in a pipeline
+quarantined, and the start-up heap frozen for GC.
 
 :class:`PortalSummary`: pages fetched, reports found per year, errors, bounds hit. Logged as a
 table when the crawl closes and written to ``<ARCHIVE_DIR>/<crawl id>/summary.json`` next to the
 WARC files, so a scheduled run leaves a record a person can read.
 
-:class:`FreezeStartupHeap`: see its docstring.
+:class:`PipelineErrorQuarantine`, :class:`FreezeStartupHeap`: see their docstrings.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from . import PARSER_VERSION
 from .archive.config import crawl_dir_for, crawl_id_for
+from .items import DocumentItem, QuarantineItem, ReportItem
+from .store import QuarantineRow, store_for
 
 logger = logging.getLogger(__name__)
 SUMMARY_FILE = "summary.json"
@@ -69,6 +73,60 @@ class PortalSummary:
             years = ", ".join(f"{y}: {n}" for y, n in sorted(row["reports"].items())) or "-"
             lines.append(f"{portal:<16} {row['pages']:>6} {row['errors']:>6} {row['antibot']:>4}  {years}")
         logger.info("Run summary (%s):\n%s", path, "\n".join(lines))
+
+
+#: ``QuarantineItem.code`` of an item a pipeline raised on (a bug, a store that could not open).
+PIPELINE_ERROR = "pipeline_error"
+#: The most of an exception's text kept as the quarantine reason.
+REASON_CHARS = 300
+
+
+class PipelineErrorQuarantine:
+    """Quarantine a document or report on which a pipeline raised, with the error as the reason.
+
+    A page that does not parse is quarantined by the pipelines themselves; an exception (a
+    parser bug past ``safely``, a store that could not open) made Scrapy log the item and drop
+    it, so nothing in the store said that the archived record was never stored. Now the record
+    goes into the quarantine table (``code`` ``pipeline_error``), where a later replay resolves
+    it, and ``quarantine/pipeline_errors`` counts it. If even that write fails, the URL and the
+    WARC pointer are logged as an ERROR (``quarantine/unstored``).
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        crawler.signals.connect(self.item_error, signal=signals.item_error)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
+        entry = _quarantined(item, failure)
+        if entry is None:
+            return
+        stats = self.crawler.stats
+        stats.inc_value("quarantine/pipeline_errors")
+        try:
+            store_for(self.crawler).upsert_quarantine(QuarantineRow.from_item(entry))
+        except Exception:  # noqa: BLE001 - the item is lost to the store: say where it lives
+            stats.inc_value("quarantine/unstored")
+            logger.exception("Could not quarantine %s (WARC %s) after a pipeline error: %s",
+                             entry.url, entry.warc, entry.reason)
+
+
+def _quarantined(item: Any, failure: Any) -> QuarantineItem | None:
+    """The quarantine entry for a document or report item (None for any other item)."""
+    if isinstance(item, DocumentItem):
+        url, role = item.url, item.role
+    elif isinstance(item, ReportItem) and item.source_url:
+        url, role = item.source_url, None
+    else:
+        return None
+    error = getattr(failure, "value", failure)
+    reason = f"pipeline error: {type(error).__name__}: {error}"[:REASON_CHARS]
+    return QuarantineItem(url=url, code=PIPELINE_ERROR, reason=reason, portal=item.portal,
+                          role=role, crawl_id=item.crawl_id, fetched_at=item.fetched_at,
+                          warc=item.warc, parser_version=PARSER_VERSION)
 
 
 class FreezeStartupHeap:

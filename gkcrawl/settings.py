@@ -68,6 +68,7 @@ WARC_MAX_SIZE = 1_000_000_000
 WARC_PREFIX = "gkcrawl"
 WARC_OPERATOR = os.getenv("GKCRAWL_OPERATOR", "")
 EXTENSIONS = {**ARCHIVE_EXTENSIONS, "gkcrawl.extensions.PortalSummary": 10,
+              "gkcrawl.extensions.PipelineErrorQuarantine": 25,
               "gkcrawl.extensions.FreezeStartupHeap": 30}
 # Remote control is off (above) and not even loaded: its module imports aiohttp, 0.1 s of every
 # start-up, and Scrapy imports every listed extension, even one set to None.

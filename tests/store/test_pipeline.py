@@ -14,7 +14,7 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
 from gkcrawl import PARSER_VERSION
-from gkcrawl.items import ReportItem
+from gkcrawl.items import DocumentItem, ReportItem
 from gkcrawl.parsing import parse_document
 from gkcrawl.pipelines.base import Pipeline
 from gkcrawl.pipelines.store import StorePipeline
@@ -174,3 +174,36 @@ def test_store_target_settings(tmp_path: Path) -> None:
     assert store_target(Settings({"STORE_PATH": "/x/s.db", "ARCHIVE_DIR": "/a"})) == "/x/s.db"
     assert store_target(Settings({"STORE_URL": "postgresql://u@h/db",
                                   "STORE_PATH": "/x/s.db"})) == "postgresql://u@h/db"
+
+
+class FailingPipeline(Pipeline):
+    """Raises on one document, as a parser bug or a store that cannot open would."""
+
+    def process_item(self, item: object) -> object:
+        if isinstance(item, DocumentItem) and item.url.endswith("/broken.html"):
+            raise RuntimeError("something broke")
+        return item
+
+
+@deferred_f_from_coro_f
+async def test_an_item_a_pipeline_raised_on_is_quarantined_not_lost(target: str,
+                                                                    tmp_path: Path) -> None:
+    warc = {"filename": "crawl-a/x.warc.gz", "offset": 500, "length": 99,
+            "record_id": "<broken>", "digest": "sha1:BROKEN"}
+    broken = DocumentItem(url="http://www.wzs.gov.cn/zwgk/ndbg/broken.html", body=b"<html/>",
+                          content_type="text/html", portal="wzs", role="report",
+                          crawl_id=CRAWL_ID, warc=warc)
+    crawler = get_crawler(ItemSpider, {
+        **store_settings(target, tmp_path),
+        "EXTENSIONS": {"gkcrawl.extensions.PipelineErrorQuarantine": 25},
+        "ITEM_PIPELINES": {FailingPipeline: 100, StorePipeline: 800},
+    })
+    await crawler.crawl_async(items=[broken, report_item()])
+    assert crawler.stats.get_value("quarantine/pipeline_errors") == 1
+    assert crawler.stats.get_value("quarantine/unstored") is None
+    with open_store(target) as store:
+        [entry] = store.quarantine()
+        assert (entry.url, entry.code, entry.record_id, entry.warc_offset) == (
+            broken.url, "pipeline_error", "<broken>", 500)
+        assert entry.reason == "pipeline error: RuntimeError: something broke"
+        assert len(store.sources()) == 1  # the other item went on
