@@ -23,6 +23,7 @@ from scrapy.exceptions import NotConfigured
 from . import PARSER_VERSION
 from .archive.config import crawl_dir_for, crawl_id_for
 from .items import DocumentItem, QuarantineItem, ReportItem
+from .pipelines.extract import quarantine
 from .store import QuarantineRow, store_for
 
 logger = logging.getLogger(__name__)
@@ -116,17 +117,16 @@ class PipelineErrorQuarantine:
 
 def _quarantined(item: Any, failure: Any) -> QuarantineItem | None:
     """The quarantine entry for a document or report item (None for any other item)."""
-    if isinstance(item, DocumentItem):
-        url, role = item.url, item.role
-    elif isinstance(item, ReportItem) and item.source_url:
-        url, role = item.source_url, None
-    else:
-        return None
     error = getattr(failure, "value", failure)
     reason = f"pipeline error: {type(error).__name__}: {error}"[:REASON_CHARS]
-    return QuarantineItem(url=url, code=PIPELINE_ERROR, reason=reason, portal=item.portal,
-                          role=role, crawl_id=item.crawl_id, fetched_at=item.fetched_at,
-                          warc=item.warc, parser_version=PARSER_VERSION)
+    if isinstance(item, DocumentItem):
+        return quarantine(item, PIPELINE_ERROR, reason)
+    if isinstance(item, ReportItem) and item.source_url:
+        return QuarantineItem(url=item.source_url, code=PIPELINE_ERROR, reason=reason,
+                              portal=item.portal, crawl_id=item.crawl_id,
+                              fetched_at=item.fetched_at, warc=item.warc,
+                              parser_version=PARSER_VERSION)
+    return None
 
 
 class FreezeStartupHeap:

@@ -46,10 +46,10 @@ class StorePipeline(Pipeline):
                              parser_version=PARSER_VERSION)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        waits = getattr(self.store, "lock_waits", 0)  # SQLite: how often another writer held it
-        if waits and self.stats is not None:
-            self.stats.set_value("store/lock_waits", waits)
-            self.stats.set_value("store/lock_wait_seconds", round(self.store.lock_wait_seconds, 3))
+        store = self.store
+        if store.lock_waits and self.stats is not None:  # how often another writer held it
+            self.stats.set_value("store/lock_waits", store.lock_waits)
+            self.stats.set_value("store/lock_wait_seconds", round(store.lock_wait_seconds, 3))
         stats = self.stats.get_stats() if self.stats is not None else {}
         self.store.finish_run(crawl_id_for(self.crawler), finish_reason=reason, stats=stats)
 

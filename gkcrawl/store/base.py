@@ -129,6 +129,11 @@ class Store(abc.ABC):
     def __init__(self, target: str) -> None:
         self.target = target
         self._depth = 0
+        #: statements that had to wait for another process's lock, and the seconds waited (the
+        #: SQLite store counts them; PostgreSQL's row locks are not counted); set before a
+        #: subclass runs its first statement
+        self.lock_waits = 0
+        self.lock_wait_seconds = 0.0
 
     # --- dialect ---------------------------------------------------------------------------
     @abc.abstractmethod

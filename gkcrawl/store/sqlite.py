@@ -45,10 +45,6 @@ class SQLiteStore(Store):
         self._timeout = timeout
         self._closed = False
         self._savepoints = 0
-        #: statements the lock refused at first, and the seconds spent waiting for it (set
-        #: before the first statement: two processes opening one new store wait at once)
-        self.lock_waits = 0
-        self.lock_wait_seconds = 0.0
         self._conn = sqlite3.connect(path, timeout=0, isolation_level=None,
                                      check_same_thread=False)
         self._conn.row_factory = _dict_row
