@@ -265,17 +265,25 @@ _CHUNK = 1024
 
 
 @functools.cache
-def _affine(width: int) -> tuple[np.ndarray, np.ndarray]:
-    """The permutations' a and b, each repeated ``width`` times: (NUM_PERM * width,) arrays."""
+def _affine() -> tuple[np.ndarray, np.ndarray]:
+    """The permutations' a and b, each row repeated ``_CHUNK`` times: two (NUM_PERM, _CHUNK)
+    arrays (256 KB each), of which a chunk of n hashes uses the first n columns.
+
+    (Repeated to each chunk's width and cached per width, they held up to ~4 MB once a crawl
+    had met every width, and the crawl's memory grew with it; broadcasting a (NUM_PERM, 1)
+    column instead cost a fifth more.)"""
     a, b = _permutations()
-    return np.repeat(a.astype(np.uint32), width), np.repeat(b.astype(np.uint32), width)
+    shape = (NUM_PERM, _CHUNK)
+    return (np.broadcast_to(a.astype(np.uint32)[:, None], shape).copy(),
+            np.broadcast_to(b.astype(np.uint32)[:, None], shape).copy())
 
 
 def _minhash_array(hashes: np.ndarray) -> np.ndarray:
     """datasketch's MinHash (scheme affine32, seed 1) of a set of 32-bit hash values (repeats
     allowed: they do not change a minimum), computed in numpy: the same numbers as
-    ``MinHash.update_batch``, without its Python list and per-call set-up, on contiguous arrays
-    (a broadcast (n, 64) product cost three times as much)."""
+    ``MinHash.update_batch``, without its Python list and per-call set-up: each chunk of hashes
+    permuted as one (NUM_PERM, chunk) array, contiguous along the hashes (a broadcast (n, 64)
+    product cost three times as much)."""
     if not len(hashes):
         return np.full(NUM_PERM, _EMPTY, dtype=np.uint32)
     s1, m1, s2, m2, s3 = _FMIX32
@@ -285,18 +293,16 @@ def _minhash_array(hashes: np.ndarray) -> np.ndarray:
     hv ^= hv >> s2
     hv *= m2
     hv ^= hv >> s3
+    a, b = _affine()
     out = None
     for start in range(0, len(hv), _CHUNK):
         chunk = hv[start:start + _CHUNK]
-        width = -(-len(chunk) // 64) * 64
-        a, b = _affine(width)
-        buf = np.empty((NUM_PERM, width), dtype=np.uint32)
-        buf[:, :len(chunk)] = chunk
-        buf[:, len(chunk):] = chunk[0]  # padding repeats a value: the minimum is unchanged
-        flat = buf.reshape(-1)
-        flat *= a
-        flat += b
-        least = buf.min(axis=1)
+        n = len(chunk)
+        permuted = np.empty((NUM_PERM, n), dtype=np.uint32)
+        permuted[:] = chunk
+        permuted *= a[:, :n]  # mod 2**32
+        permuted += b[:, :n]
+        least = permuted.min(axis=1)
         out = least if out is None else np.minimum(out, least, out=out)
     return out
 

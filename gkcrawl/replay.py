@@ -43,6 +43,9 @@ REPLAY_SETTINGS: dict[str, Any] = {
     # report pages; claiming one costs ~0.1 ms, and the processes end within one part of each other
     "REPLAY_PART_BYTES": 256 * 1024,
     "DOWNLOADER_MIDDLEWARES": {"gkcrawl.replay.ArchiveResponseMiddleware": 950},
+    # a report stored per record: the store's index pages are met again and again (SQLite's
+    # default page cache, not the crawl's smaller one)
+    "STORE_CACHE_KIB": 2000,
     # no network handlers at all: a request that got past the archive middleware could not be
     # sent, and not loading them spares the TLS set-up (a tenth of a replay's start-up)
     "DOWNLOAD_HANDLERS": {scheme: None for scheme in ("http", "https", "ftp", "s3", "data")},

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 DIGEST_DB_NAME = "digests.sqlite3"
 #: Seconds a writer waits for another process's write lock before failing.
 BUSY_TIMEOUT_S = 60.0
+#: SQLite page cache of a digest store (SQLite's default: 2,000 KiB). Its reads are point look-ups
+#: by payload digest, a leaf page each, so more cache only held a crawl's memory up: 2 MiB more
+#: at 20,000 pages than at 2,000 (docs/benchmarks.md, Crawl).
+CACHE_KIB = 256
 DIGEST_ALGORITHM = "sha1"
 #: A batched store writes its pending captures after this many seconds at the latest.
 BATCH_SECONDS = 2.0
@@ -139,6 +143,7 @@ class DigestStore:
             self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None
         )
         self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         # two processes opening a new store at once both turn it to WAL: SQLite refuses one of
         # them at once, without its busy handler (waiting could deadlock), so that one tries again
         for statement in ("PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", _SCHEMA):

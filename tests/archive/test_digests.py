@@ -37,6 +37,14 @@ def _entry(n: int) -> DigestEntry:
                        "crawl/f.warc.gz", n * 100, 50)
 
 
+def test_store_keeps_a_small_page_cache(tmp_path: Path) -> None:
+    store = DigestStore(tmp_path / "digests.sqlite3")
+    try:
+        assert store._db.execute("PRAGMA cache_size").fetchone()[0] == -digests.CACHE_KIB
+    finally:
+        store.close()
+
+
 def test_store_first_capture_wins_and_persists(tmp_path: Path) -> None:
     with DigestStore.in_archive(tmp_path) as store:
         assert store.lookup("sha1:AAAA") is None
