@@ -10,6 +10,12 @@ repeated inside only for copies stored in between.
 
 from __future__ import annotations
 
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.utils.asyncio import CallLaterResult, call_later
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
+
 from ..dedup import CHOSEN, SAME_REPORT, Copy, choose, is_official, similarity
 from ..items import ReportItem
 from ..store import ReportRow, SourceRow, Store, mark_stored, store_for
@@ -18,7 +24,63 @@ from ..validation import cross_year
 from .base import Pipeline
 
 
+#: seconds a batch waits for more reports before it is decided (DEDUP_BATCH_SECONDS): well
+#: above the time a full batch takes to arrive (16 HTML reports: ~50 ms), so that it is the
+#: last, partial batch of a run that waits for it
+BATCH_SECONDS = 0.2
+
+
 class DedupPipeline(Pipeline):
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.batch_size = max(1, crawler.settings.getint("DEDUP_BATCH", 1))
+        self.batch_seconds = crawler.settings.getfloat("DEDUP_BATCH_SECONDS", BATCH_SECONDS)
+        self._batch: list[tuple[ReportItem, Deferred[None]]] = []
+        self._timer: CallLaterResult | None = None
+        if self.batch_size > 1:
+            crawler.signals.connect(self.flush, signal=signals.spider_closed)
+
+    async def process_item(self, item: object) -> object:
+        if not isinstance(item, ReportItem):
+            return item
+        if self.batch_size == 1:
+            return self.decide(item)
+        decided: Deferred[None] = Deferred()
+        self._batch.append((item, decided))
+        if len(self._batch) >= self.batch_size:
+            self.stats.inc_value("dedup/batches_full")
+            self.flush()
+        elif self._timer is None:
+            self._timer = call_later(self.batch_seconds, self.flush)
+        await maybe_deferred_to_future(decided)
+        return item
+
+    def flush(self) -> None:
+        """Decide the waiting reports in one transaction; each report's own error (rolled back
+        to its savepoint) fails that item alone, a failed commit fails them all."""
+        if self._timer is not None:
+            self._timer.cancel()  # (a no-op when it is what called)
+            self._timer = None
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        errors: dict[int, BaseException] = {}
+        try:
+            with store_for(self.crawler).transaction():
+                for n, (item, _) in enumerate(batch):
+                    try:
+                        self.decide(item)
+                    except Exception as exc:  # noqa: BLE001 - that item's error, handed to it
+                        errors[n] = exc
+        except Exception as exc:  # noqa: BLE001 - the commit failed: every item of the batch
+            errors = dict.fromkeys(range(len(batch)), exc)
+        self.stats.inc_value("dedup/batches")
+        for n, (_, decided) in enumerate(batch):
+            if n in errors:
+                decided.errback(errors[n])
+            else:
+                decided.callback(None)
+
     def official(self, item: ReportItem) -> bool:
         """From a registry portal's domains or a government domain, and no mirror signals."""
         if any(f.startswith("mirror copy") for f in item.flags):
@@ -26,17 +88,19 @@ class DedupPipeline(Pipeline):
         return bool(item.in_portal) or is_official(
             item.source_url, self.crawler.settings.getlist("OFFICIAL_DOMAINS"))
 
-    def process_item(self, item: object) -> object:
-        if not isinstance(item, ReportItem):
-            return item
+    def decide(self, item: ReportItem) -> ReportItem:
+        """Store the copy and choose the report's copy (in a transaction of its own, or a
+        savepoint of the batch's)."""
         store = store_for(self.crawler)
         row = SourceRow.from_item(item, official=self.official(item))
         # the similarity search reads only: outside the write transaction, so that other
         # workers' writes do not wait for it; inside, only copies stored since are looked at
-        seen = store.last_source_id()
+        # (in a batch's transaction, which already holds the lock, nothing can have come)
+        batched = store.in_transaction
+        seen = 0 if batched else store.last_source_id()
         key = self._group(store, row)
         with store.transaction():
-            if key == row.organ_key and store.last_source_id() > seen:
+            if not batched and key == row.organ_key and store.last_source_id() > seen:
                 key = self._group(store, row, after_id=seen)
             if key is None or row.year is None:
                 source_id = store.upsert_source(row)

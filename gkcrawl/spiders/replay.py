@@ -97,6 +97,9 @@ class ReplaySpider(Spider):
             await self.in_flight.wait()
             self.in_flight.started()
             yield self.document(exchange, response, role)
+        # the engine looks for the end of a run when start() ends (else only at its 5 s
+        # heartbeat): end once the last documents are through the pipelines
+        await self.in_flight.wait(below=1)
 
     def document(self, exchange: ArchivedExchange, response: Response, role: str) -> DocumentItem:
         """The item the live crawl yielded for this response (same fields, same WARC pointer)."""
@@ -160,6 +163,7 @@ class InFlight:
 
     def __init__(self, limit: int) -> None:
         self.limit = max(1, limit)
+        self._below = self.limit
         self.count = 0
         self._waiter: Deferred[None] | None = None
 
@@ -168,12 +172,14 @@ class InFlight:
 
     def done(self, **_: Any) -> None:
         self.count -= 1
-        if self._waiter is not None and self.count < self.limit:
+        if self._waiter is not None and self.count < self._below:
             waiter, self._waiter = self._waiter, None
             waiter.callback(None)
 
-    async def wait(self) -> None:
-        while self.count >= self.limit:
+    async def wait(self, below: int | None = None) -> None:
+        """Until fewer than ``below`` (default: ``limit``) items are held."""
+        self._below = self.limit if below is None else below
+        while self.count >= self._below:
             self._waiter = Deferred()
             await maybe_deferred_to_future(self._waiter)
 

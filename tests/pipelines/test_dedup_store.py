@@ -139,3 +139,81 @@ async def test_cross_year_checked_whichever_year_arrives_first(store: Store, tar
     cross: dict[str, Any] = {f["values"]["column"]: f["status"] for f in stored.validation if f["check"] == "cross_year"}
     assert cross["natural_person"] == "fail" and cross["total"] == "fail"
     assert cross["commercial_enterprise"] == "pass"
+
+
+def batch_items() -> list[DocumentItem]:
+    """Mirrors and official copies, two years of one organ (cross-year), a re-publication."""
+    organ = "示例县自然资源局"
+    later = random_report(random.Random(31), "2021", 2022, organ)
+    earlier = random_report(random.Random(32), "2021", 2021, organ)
+    earlier["applications"]["carried_forward"] = copy.deepcopy(later["applications"]["carried_over"])
+    corrected = copy.deepcopy(later)
+    corrected["published"] = "2023-03-02"
+    corrected["active_disclosure"]["normative_documents"]["in_force"] += 2
+    items = [document("http://www.shixian.gov.cn/zrzyj/2022.html", render_html(later), "text/html", 1),
+             document("http://www.shixian.gov.cn/zrzyj/2021.html", render_html(earlier), "text/html", 2),
+             document("http://www.shixian.gov.cn/zrzyj/2022-fix.html", render_html(corrected), "text/html", 3)]
+    for n, prefix in enumerate(("000", "002")):
+        items.append(document(SEEDS_MIRROR[prefix], seed_text(prefix).encode(), "text/plain", 10 + 2 * n))
+        items.append(document(SEEDS_OFFICIAL[prefix], official_copy(prefix).encode(), "text/plain", 11 + 2 * n))
+    return items
+
+
+def snapshot(store: Store) -> dict[str, Any]:
+    return {"sources": sorted((s.url, s.role, s.organ_key, s.year) for s in store.sources()),
+            "reports": [(r.organ_key, r.year, store.source(r.source_id).url, r.n_sources,
+                         r.report["applications"], r.validation) for r in store.reports()]}
+
+
+@deferred_f_from_coro_f
+async def test_batched_decisions_equal_one_at_a_time(
+        make_store: Any, target: str, tmp_path: Path) -> None:
+    """DEDUP_BATCH (a replay's): the same store as deciding each report in its own
+    transaction; 7 reports in batches of 3 (the last, partial one decided by the timer)."""
+    key = "STORE_URL" if is_postgres_url(target) else "STORE_PATH"
+    single = target if key == "STORE_URL" else str(tmp_path / "single.sqlite3")
+    results = []
+    for store_target, batch in ((single, 1), (target, 3)):
+        if key == "STORE_URL" and batch == 3:  # a schema of its own for the batched run
+            with make_store() as first:
+                first._exec("DELETE FROM reports"); first._exec("DELETE FROM sources")
+        crawler = get_crawler(ItemSpider, {key: store_target, "ARCHIVE_DIR": str(tmp_path / "a"),
+                                           "CRAWL_ID": "dedup-test", "ITEM_PIPELINES": ITEM_PIPELINES,
+                                           "DEDUP_BATCH": batch, "DEDUP_BATCH_SECONDS": 0.05})
+        await crawler.crawl_async(items=batch_items())
+        assert crawler.stats.get_value("item_scraped_count") == 7
+        assert crawler.stats.get_value("dedup/batches") == (None if batch == 1 else 3)
+        from gkcrawl.store import open_store
+        with open_store(store_target) as store:
+            results.append(snapshot(store))
+    assert results[0] == results[1]
+    organ = organ_key("示例县自然资源局")
+    (later,) = [r for r in results[1]["reports"] if r[:2] == (organ, 2022)]
+    assert later[2].endswith("2022-fix.html") and later[3] == 2
+    assert {f["status"] for f in later[5] if f["check"] == "cross_year"} == {"pass"}
+
+
+@deferred_f_from_coro_f
+async def test_an_error_in_a_batch_fails_that_report_alone(
+        store: Store, target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gkcrawl.pipelines.dedup import DedupPipeline
+
+    decide = DedupPipeline.decide
+
+    def failing(self: DedupPipeline, item: Any) -> Any:
+        if item.source_url.endswith("2021.html"):
+            raise RuntimeError("disk full")
+        return decide(self, item)
+
+    monkeypatch.setattr(DedupPipeline, "decide", failing)
+    key = "STORE_URL" if is_postgres_url(target) else "STORE_PATH"
+    crawler = get_crawler(ItemSpider, {key: target, "ARCHIVE_DIR": str(tmp_path / "a"),
+                                       "CRAWL_ID": "dedup-test", "ITEM_PIPELINES": ITEM_PIPELINES,
+                                       "DEDUP_BATCH": 4, "DEDUP_BATCH_SECONDS": 0.05,
+                                       "EXTENSIONS": {"gkcrawl.extensions.PipelineErrorQuarantine": 25}})
+    await crawler.crawl_async(items=batch_items())
+    assert crawler.stats.get_value("item_scraped_count") == 6
+    assert crawler.stats.get_value("quarantine/pipeline_errors") == 1
+    assert [q.url for q in store.quarantine()] == ["http://www.shixian.gov.cn/zrzyj/2021.html"]
+    assert "disk full" in store.quarantine()[0].reason
+    assert len(store.sources()) == 6
