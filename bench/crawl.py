@@ -36,7 +36,8 @@ final stats back.
 * **peak RSS** of the crawler process (``/usr/bin/time -v``, maximum resident set size; the
   portal server is another process), archiving on, at every N (median of the runs at the smallest
   N, one run at the others). Target: flat, i.e. peak RSS at the largest N at most
-  ``FLAT_TOLERANCE`` x the peak at the smallest.
+  ``FLAT_TOLERANCE`` x the peak at the smallest; with three sizes or more (``--pages
+  2000,20000,40000``), also at most ``PLATEAU_TOLERANCE`` x the peak at the size before it.
 
 A run counts only if the crawl finished, parsed exactly N pages, and every report page came out as
 an item; otherwise the bench exits with status 1: a number about a crawl that did not happen is
@@ -72,6 +73,10 @@ from gkcrawl.settings import EXTENSIONS
 MAX_ARCHIVE_OVERHEAD = 0.15
 #: "Flat": peak RSS at the largest N at most this multiple of the peak at the smallest N.
 FLAT_TOLERANCE = 1.10
+#: With three sizes or more, also: peak RSS at the largest N at most this multiple of the peak at
+#: the size before it (the plateau: bounded caches and the allocator's pools fill during the
+#: first ~15,000 pages, docs/benchmarks.md, Crawl; a leak would keep growing with N).
+PLATEAU_TOLERANCE = 1.03
 #: A crawl must parse exactly N pages, give or take this many.
 PAGE_SLACK = 2
 PORTAL_ID = "bench"
@@ -346,6 +351,7 @@ def summarize(runs: list[dict[str, Any]], sizes: list[int], args: argparse.Names
     peak = {n: statistics.median(pick(n, True, "peak_rss_mib")) for n in sizes}
     memusage = {n: statistics.median(pick(n, True, "memusage_max_mib")) for n in sizes}
     growth = peak[large] / peak[small]
+    plateau = peak[large] / peak[sizes[-2]] if len(sizes) >= 3 else None
     # other jobs used more than a tenth of a CPU during a timed run: wall-clock numbers unreliable
     contended = [r["label"] for r in runs if r["pages_expected"] == small
                  and r["others_cpu_s"] > CONTENDED_SHARE * r["wall_s"]]
@@ -370,7 +376,10 @@ def summarize(runs: list[dict[str, Any]], sizes: list[int], args: argparse.Names
                   "contended_runs": contended, "archive_timers": timed},
         "memory": {"peak_rss_mib": peak, "memusage_max_mib": memusage,
                    "growth": round(growth, 3), "tolerance": FLAT_TOLERANCE,
-                   "target_met": growth <= FLAT_TOLERANCE if len(sizes) > 1 else None},
+                   "target_met": growth <= FLAT_TOLERANCE if len(sizes) > 1 else None,
+                   "plateau": round(plateau, 3) if plateau is not None else None,
+                   "plateau_tolerance": PLATEAU_TOLERANCE,
+                   "plateau_met": plateau <= PLATEAU_TOLERANCE if plateau is not None else None},
         "machine": machine(), "args": vars(args),
         "date": time.strftime("%Y-%m-%d"),
     }
@@ -451,6 +460,10 @@ def print_table(result: dict[str, Any]) -> None:
     print(f"peak RSS, archiving on: {peaks} -> x{mem['growth']:.2f} "
           f"(target flat, <= x{mem['tolerance']:.2f}: "
           f"{'met' if mem['target_met'] else 'NOT met' if mem['target_met'] is False else 'n/a'})")
+    if mem.get("plateau") is not None:
+        last, before = list(mem["peak_rss_mib"])[-1], list(mem["peak_rss_mib"])[-2]
+        print(f"plateau: N={last} against N={before}: x{mem['plateau']:.3f} "
+              f"(<= x{mem['plateau_tolerance']:.2f}: {'met' if mem['plateau_met'] else 'NOT met'})")
 
 
 def main(argv: list[str] | None = None) -> int:
