@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..template.spec import TEMPLATES, CellRef, Row as SpecRow, Table, Template
 from .document import TEXT, Cell, Document
@@ -137,8 +138,10 @@ def _is_column_label(lab: str, table: Table) -> bool:
     return any(lab == label(c.label) for c in table.columns)
 
 
-#: Entries kept per template in the label memo (a bound against hostile input).
-MAX_MEMO = 65536
+#: Entries kept per template in each label memo. Labels repeat across reports (the template's
+#: own: a few hundred), but a long crawl meets ever new ones (notes, prose in cells): a full memo
+#: is emptied and refills with the common labels at once, so it stays small and keeps hitting.
+MAX_MEMO = 8192
 
 
 #: Not in the memo yet (None is a memoised answer: no table).
@@ -156,8 +159,7 @@ def _context_of(lab: str, template: Template) -> Table | None:
         if any(p.search(lab) for p in table.context_patterns):
             found = table
             break
-    if len(memo) < MAX_MEMO:
-        memo[lab] = found
+    _remember(memo, lab, found)
     return found
 
 
@@ -169,9 +171,14 @@ def _match(labels: list[str], context: Table | None,
     if key in memo:
         return memo[key]
     found = _match_uncached(labels, context, template)
-    if len(memo) < MAX_MEMO:
-        memo[key] = found
+    _remember(memo, key, found)
     return found
+
+
+def _remember(memo: dict[Any, Any], key: Any, found: Any) -> None:
+    if len(memo) >= MAX_MEMO:
+        memo.clear()
+    memo[key] = found
 
 
 def _match_uncached(labels: list[str], context: Table | None,

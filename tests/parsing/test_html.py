@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gkcrawl.parsing import _simplify, parse_document
+import pytest
+
+from gkcrawl.parsing import _simplify, mapper, parse_document
 from gkcrawl.parsing.decode import decode_html
 from gkcrawl.parsing.html import extract_html
+from gkcrawl.template.spec import TEMPLATES
 
 from .test_seeds import parse_seed
 
@@ -177,3 +180,19 @@ def test_mirror_page_cells_lose_pinyin_and_traditional_script() -> None:
                                                                   ["行政许可", "区域", "2"]]
     assert "mirror copy: pinyin annotations after characters (removed)" in doc.flags
     assert "traditional script converted to simplified" in doc.flags
+
+
+def test_full_label_memos_are_emptied_and_refilled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long crawl meets ever new labels: the mapper's memos stay bounded and keep answering."""
+    body = (FIXTURES / "official-2021.html").read_bytes()
+    url = "http://www.wzs.gov.cn/zfxxgk/gknb/t20220129_1.html"
+    expected = parse_document(body, "text/html", url).to_dict()
+    monkeypatch.setattr(mapper, "MAX_MEMO", 5)
+    memos = (TEMPLATES["2021"].context_cache, TEMPLATES["2021"].label_cache)
+    for memo in memos:  # full of labels met long ago
+        memo.clear()
+        memo.update({f"old label {i}": None for i in range(5)})
+    for _ in range(3):
+        assert parse_document(body, "text/html", url).to_dict() == expected
+        for memo in memos:
+            assert 0 < len(memo) <= 5 and not any(str(key).startswith("old label") for key in memo)
