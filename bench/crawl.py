@@ -21,7 +21,8 @@ final stats back.
 
 * **pages/s** = pages parsed by the spider / Scrapy's ``elapsed_time_seconds`` (spider open to
   close; interpreter start-up and imports excluded). At the smallest N the crawl runs
-  ``--repeat`` times with WARC_ENABLED True and False, interleaved, after one untimed warm-up; the
+  ``--repeat`` times with WARC_ENABLED True and False, interleaved (on/off, off/on, ...; use an
+  even ``--repeat`` so that drift in the machine's speed cancels), after one untimed warm-up; the
   **median** of each is compared: overhead = pages/s off / pages/s on - 1 (the extra time
   archiving costs). Target: at most ``MAX_ARCHIVE_OVERHEAD``. The crawler is CPU-bound, so the
   same comparison is also made on its CPU time per page (spider open to close, from
@@ -321,7 +322,9 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                     log(brief(run_crawl(server, layout, True, label=f"N={n} warm-up",
                                         quiet_timeout=args.quiet_timeout)))
                 for i in range(args.repeat):
-                    for warc in (True, False):
+                    # on/off, then off/on: a machine that speeds up or slows down through the
+                    # set (seen here: ~30% over ten runs) favours neither setting
+                    for warc in (True, False) if i % 2 == 0 else (False, True):
                         r = run_crawl(server, layout, warc, quiet_timeout=args.quiet_timeout,
                                       label=f"N={n} warc={'on' if warc else 'off'} #{i + 1}",
                                       timers=args.archive_timers)
