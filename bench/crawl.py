@@ -1,9 +1,9 @@
 """Crawl throughput and memory: ``scrapy crawl portals`` over a large generated local portal.
 
     .venv/bin/python bench/crawl.py                          # --pages 2000,20000 --repeat 3
-    .venv/bin/python bench/crawl.py --pages 2000 --repeat 5 --json
+    .venv/bin/python bench/crawl.py --pages 2000 --repeat 6 --json
     .venv/bin/python bench/crawl.py --diagnose 6000          # tracemalloc growth, not timed
-    .venv/bin/python bench/crawl.py --pages 2000 --repeat 5 --archive-timers  # + archive's own CPU
+    .venv/bin/python bench/crawl.py --pages 2000 --repeat 6 --archive-timers  # + archive's own CPU
 
 The portal (bench/_portal.py) runs in its own process, a threaded HTTP server rendering each page
 from its path: a home page, a 信息公开目录 column of ``?page=N`` lists (50 links each) and the
