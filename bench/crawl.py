@@ -197,6 +197,10 @@ def parse_time_v(text: str) -> dict[str, float]:
             out["user_s"] = float(value)
         elif key == "System time (seconds)":
             out["sys_s"] = float(value)
+        elif key == "Minor (reclaiming a frame) page faults":
+            out["minor_faults"] = int(value)
+        elif key == "Voluntary context switches":
+            out["voluntary_switches"] = int(value)
     return out
 
 
@@ -239,6 +243,9 @@ def run_crawl(server: PortalServer, layout: Layout, warc: bool, *, label: str,
             "pages_per_s": round(pages / elapsed, 1),
             "wall_s": round(timing.get("wall_s", wall), 2),
             "cpu_s": round(process_cpu_s, 2),
+            # the kernel's share: system calls and page faults (per page, for the archive's cost)
+            "sys_s": timing.get("sys_s"), "minor_faults": timing.get("minor_faults"),
+            "voluntary_switches": timing.get("voluntary_switches"),
             "cpu_ms_per_page": round(1000 * crawl_cpu / max(pages, 1), 2),
             "gc_s": samples[-1]["gc_s"], "gc_full": samples[-1]["gc_full"],
             "server_cpu_s": round(server_cpu, 2),
