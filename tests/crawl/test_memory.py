@@ -1,17 +1,20 @@
 """What the crawler keeps per URL stays compact: the spider's ``seen`` and the dupefilter hold
-8-byte hashes in a flat table (FingerprintSet), and the start-up heap is frozen for the GC."""
+8-byte hashes in a flat table (FingerprintSet), the start-up heap is frozen for the GC, and
+Twisted's cancelled timers (two a download) are dropped within a tick instead of a timeout."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import random
 
 import pytest
 from scrapy import Request
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
-from gkcrawl.extensions import FreezeStartupHeap
+from gkcrawl.extensions import FreezeStartupHeap, PurgeCancelledTimers
 from gkcrawl.incremental import INITIAL_SLOTS, MAX_LOAD, FingerprintSet, MemoryDupeFilter
 from gkcrawl.spiders.portals import PortalsSpider
 
@@ -105,3 +108,34 @@ def test_start_up_heap_frozen_while_the_spider_runs() -> None:
     assert gc.get_freeze_count() == 0
     with pytest.raises(NotConfigured):
         FreezeStartupHeap.from_crawler(get_crawler(PortalsSpider, {"GC_FREEZE_STARTUP": False}))
+
+
+#: Downloads' timers cancelled in the test: ten times the 50 Twisted lets pile up before a purge.
+CANCELLED = 500
+TICK_S = 0.05
+
+
+def _held_timers(reactor: object) -> int:
+    """Delayed calls the reactor still holds, cancelled ones included (Twisted's own lists)."""
+    return len(reactor._newTimedCalls) + len(reactor._pendingTimedCalls)  # type: ignore[attr-defined]
+
+
+@deferred_f_from_coro_f
+async def test_cancelled_twisted_timers_are_dropped_within_a_tick() -> None:
+    from twisted.internet import reactor
+
+    extension = PurgeCancelledTimers.from_crawler(
+        get_crawler(PortalsSpider, {"TIMER_PURGE_SECONDS": TICK_S}))
+    before = _held_timers(reactor)
+    try:
+        extension.spider_opened()
+        for _ in range(CANCELLED):  # what downloads do with their DOWNLOAD_TIMEOUT
+            reactor.callLater(60, lambda: None).cancel()  # type: ignore[attr-defined]
+        assert _held_timers(reactor) >= before + CANCELLED  # held until a Twisted timer fires
+        await asyncio.sleep(4 * TICK_S)  # asyncio's timer: a Twisted one would purge by itself
+        assert _held_timers(reactor) < before + CANCELLED // 2
+    finally:
+        extension.spider_closed()
+    assert extension.tick is None
+    with pytest.raises(NotConfigured):
+        PurgeCancelledTimers.from_crawler(get_crawler(PortalsSpider, {"TIMER_PURGE_SECONDS": 0}))
