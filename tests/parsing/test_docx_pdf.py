@@ -660,7 +660,7 @@ def test_legacy_without_tools_is_unsupported(tools: Path) -> None:
         extract_legacy(FAKE_DOC, ".doc")
     assert err.value.code == "unsupported_format"
     assert err.value.reason == (
-        "legacy Word file (.doc/.wps) needs LibreOffice or antiword, neither is installed"
+        "legacy Word file (.doc/.wps) needs LibreOffice, wvHtml or antiword, none is installed"
     )
 
 
