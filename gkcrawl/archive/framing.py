@@ -21,6 +21,8 @@ GZIP_MAGIC = b"\x1f\x8b\x08"
 #: zlib window bits for "gzip wrapper only".
 GZIP_WBITS = 16 + zlib.MAX_WBITS
 READ_CHUNK = 1 << 20
+#: compressed bytes given to zlib at a time (a record is ~4 KB compressed)
+FEED = 1 << 14
 #: Smaller reads for random access to one record (CDXJ offset lookups).
 RANDOM_ACCESS_CHUNK = 1 << 16
 WARC_MAGIC = b"WARC/"
@@ -119,52 +121,56 @@ def _next_member_start(fh: BinaryIO, start: int) -> int | None:
         search_from += len(window) - overlap
 
 
+def _starts_with_gzip(fh: BinaryIO) -> bool:
+    fh.seek(0)
+    return fh.read(len(GZIP_MAGIC)) == GZIP_MAGIC
+
+
 def iter_members(fh: BinaryIO, chunk_size: int = READ_CHUNK) -> Iterator[Member]:
     """Yield every gzip member of a seekable binary file from its position, damaged ones too."""
     size = os.fstat(fh.fileno()).st_size
     pos = fh.tell()
-    pending = b""  # compressed bytes read but not yet consumed, starting at ``pos``
+    buffer, buffer_pos = memoryview(b""), pos  # bytes read from the file, from ``buffer_pos``
     while True:
-        if not pending:
-            fh.seek(pos)
-            pending = fh.read(chunk_size)
-            if not pending:
-                return
         start = pos
         inflater = zlib.decompressobj(wbits=GZIP_WBITS)
         out = bytearray()
-        fed = 0
-        chunk = pending
         error: str | None = None
-        while True:
+        while not inflater.eof:
+            at = pos - buffer_pos
+            if at >= len(buffer):
+                fh.seek(pos)
+                buffer, buffer_pos, at = memoryview(fh.read(chunk_size)), pos, 0
+                if not buffer:
+                    break
+            # a slice at a time: at a member's end zlib copies the rest of what it was given
+            # (unused_data), and copying the rest of a whole read for every ~4 KB member was
+            # most of the time spent reading an archive
+            chunk = buffer[at:at + FEED]
             try:
                 out += inflater.decompress(chunk)
             except zlib.error as exc:
                 error = str(exc)
                 break
-            fed += len(chunk)
-            if inflater.eof:
-                break
-            chunk = fh.read(chunk_size)
-            if not chunk:
-                break
-        if error is None and inflater.eof:
-            length = fed - len(inflater.unused_data)
-            yield Member(start, length, bytes(out))
-            pos, pending = start + length, inflater.unused_data
+            pos += len(chunk)
+        if inflater.eof:
+            pos -= len(inflater.unused_data)
+            yield Member(start, pos - start, bytes(out))
             continue
         if error is None:
-            yield Member(start, fed, bytes(out), "truncated gzip member (unexpected end of file)",
-                         truncated=True)
+            if pos == start:  # the end of the file, between members
+                return
+            yield Member(start, pos - start, bytes(out),
+                         "truncated gzip member (unexpected end of file)", truncated=True)
             return
-        if start == 0 and not pending.startswith(GZIP_MAGIC):
+        if start == 0 and not _starts_with_gzip(fh):
             error = "not gzip-compressed (expected one gzip member per record)"
         following = _next_member_start(fh, start)
         end = size if following is None else following
         yield Member(start, end - start, bytes(out), f"corrupt gzip member: {error}")
         if following is None:
             return
-        pos, pending = following, b""
+        pos = following
 
 
 def parse_records(data: bytes, offset: int, length: int) -> list[WarcRecord]:
