@@ -5,8 +5,8 @@ quarantined, and the start-up heap frozen for GC.
 table when the crawl closes and written to ``<ARCHIVE_DIR>/<crawl id>/summary.json`` next to the
 WARC files, so a scheduled run leaves a record a person can read.
 
-:class:`PipelineErrorQuarantine`, :class:`FreezeStartupHeap`, :class:`PurgeCancelledTimers`: see
-their docstrings.
+:class:`PipelineErrorQuarantine`, :class:`FreezeStartupHeap`, :class:`GcThreshold`,
+:class:`PurgeCancelledTimers`: see their docstrings.
 """
 
 from __future__ import annotations
@@ -163,6 +163,41 @@ class FreezeStartupHeap:
         if self.frozen:
             gc.unfreeze()
             self.frozen = False
+
+
+class GcThreshold:
+    """The collector's thresholds (``gc.set_threshold``) from ``GC_THRESHOLD`` while the spider
+    runs, Python's again when it closes; empty (the default): Python's own.
+
+    A replay parses one report after another on the CPU, and the parser allocates and frees
+    containers by the thousand per report: at Python's default of 700 the collector ran
+    ~4,600 young and ~40 full collections over 5,000 reports, 0.5 s of a 19 s replay
+    (bench/replay.py). At 10,000 it runs ~20 of each kind for 0.07 s, with the same peak RSS:
+    the parser's garbage has few reference cycles, so little waits longer to be freed.
+    """
+
+    def __init__(self, threshold: tuple[int, ...]) -> None:
+        self.threshold = threshold
+        self.previous: tuple[int, ...] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        threshold = tuple(int(n) for n in crawler.settings.getlist("GC_THRESHOLD"))
+        if not threshold:
+            raise NotConfigured("GC_THRESHOLD is empty: Python's own thresholds")
+        extension = cls(threshold)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self) -> None:
+        self.previous = gc.get_threshold()
+        gc.set_threshold(*self.threshold)
+
+    def spider_closed(self) -> None:
+        if self.previous is not None:
+            gc.set_threshold(*self.previous)
+            self.previous = None
 
 
 class PurgeCancelledTimers:

@@ -70,6 +70,7 @@ WARC_OPERATOR = os.getenv("GKCRAWL_OPERATOR", "")
 EXTENSIONS = {**ARCHIVE_EXTENSIONS, "gkcrawl.extensions.PortalSummary": 10,
               "gkcrawl.extensions.PipelineErrorQuarantine": 25,
               "gkcrawl.extensions.FreezeStartupHeap": 30,
+              "gkcrawl.extensions.GcThreshold": 31,
               "gkcrawl.extensions.PurgeCancelledTimers": 35}
 # Remote control is off (above) and not even loaded: its module imports aiohttp, 0.1 s of every
 # start-up, and Scrapy imports every listed extension, even one set to None.
@@ -77,6 +78,9 @@ EXTENSIONS_BASE = {path: order for path, order in _SCRAPY_EXTENSIONS_BASE.items(
                    if not path.endswith(".RemoteControl")}
 # Full collections skip the objects of the imports and start-up (3x cheaper on long crawls).
 GC_FREEZE_STARTUP = True
+# The collector's thresholds while a spider runs (gkcrawl.extensions.GcThreshold): Python's own
+# in a crawl, which waits for the network; raised in a replay (gkcrawl.replay.REPLAY_SETTINGS).
+GC_THRESHOLD: list[int] = []
 # Twisted drops the timers of finished downloads only when one of its own timers fires: a tick
 # every second (else each stays DOWNLOAD_TIMEOUT seconds; ~12 MiB at 300 pages/s).
 TIMER_PURGE_SECONDS = 1.0

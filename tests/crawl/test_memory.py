@@ -14,7 +14,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
-from gkcrawl.extensions import FreezeStartupHeap, PurgeCancelledTimers
+from gkcrawl.extensions import FreezeStartupHeap, GcThreshold, PurgeCancelledTimers
 from gkcrawl.incremental import INITIAL_SLOTS, MAX_LOAD, FingerprintSet, MemoryDupeFilter
 from gkcrawl.spiders.portals import PortalsSpider
 
@@ -108,6 +108,31 @@ def test_start_up_heap_frozen_while_the_spider_runs() -> None:
     assert gc.get_freeze_count() == 0
     with pytest.raises(NotConfigured):
         FreezeStartupHeap.from_crawler(get_crawler(PortalsSpider, {"GC_FREEZE_STARTUP": False}))
+
+
+def test_gc_threshold_set_while_the_spider_runs() -> None:
+    python_own = gc.get_threshold()
+    extension = GcThreshold.from_crawler(
+        get_crawler(PortalsSpider, {"GC_THRESHOLD": [10_000, 10, 10]}))
+    try:
+        extension.spider_opened()
+        assert gc.get_threshold() == (10_000, 10, 10)
+    finally:
+        extension.spider_closed()
+    assert gc.get_threshold() == python_own
+    with pytest.raises(NotConfigured):  # a crawl keeps Python's own
+        GcThreshold.from_crawler(get_crawler(PortalsSpider))
+
+
+def test_a_replay_raises_the_gc_threshold() -> None:
+    from scrapy.settings import Settings
+
+    from gkcrawl.spiders.replay import ReplaySpider
+
+    settings = Settings({"GC_THRESHOLD": []})
+    ReplaySpider.update_settings(settings)  # its custom_settings, as Scrapy applies them
+    assert GcThreshold.from_crawler(get_crawler(ReplaySpider, settings.copy_to_dict())
+                                    ).threshold == (10_000, 10, 10)
 
 
 #: Downloads' timers cancelled in the test: ten times the 50 Twisted lets pile up before a purge.
