@@ -44,3 +44,22 @@ def test_checks_not_as_the_parser_writes_them_leave_the_findings_in_full() -> No
     findings = [{"check": "identity", "status": "fail"}]
     assert pack(findings, {"checks": [{"rule": "1"}]}) == findings
     assert pack(findings, {"checks": "garbage"}) == findings
+
+
+def test_the_field_by_field_comparison_agrees_with_building_the_findings() -> None:
+    from gkcrawl.store.findings import _from_checks, _given
+
+    report = parsed_report(4)
+    identities = [f.to_dict() for f in validate(report) if f.check == "identity"]
+    edits = [("rule", "99"), ("status", "fail"), ("status", "uncertain"), ("severity", "warning"),
+             ("message", "x"), ("values", {}), ("check", "identity"), ("extra", 1)]
+    for n in (0, len(identities) // 2, len(identities) - 1):
+        for key, value in edits:
+            edited = [dict(f) for f in identities]
+            edited[n][key] = value
+            assert _given(edited, report["checks"]) == (edited == _from_checks(report)), (n, key)
+    assert _given(identities, report["checks"])
+    assert not _given(identities[:-1], report["checks"])
+    checks = [dict(c) for c in report["checks"]]
+    checks[0]["values"] = list(checks[0]["values"].items())  # not the parser's: the long way
+    assert _given(identities, checks) == (identities == _from_checks({"checks": checks}))
