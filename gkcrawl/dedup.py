@@ -80,9 +80,10 @@ def is_mirror(report: dict[str, Any]) -> bool:
 def completeness(report: dict[str, Any]) -> int:
     """Number of table cells with a value."""
     count = 0
-    for key in ("active_disclosure", "applications", "review_litigation"):
+    for key in TABLE_KEYS:
         for row in (report.get(key) or {}).values():
-            count += sum(1 for v in row.values() if v is not None)
+            values = list(row.values())
+            count += len(values) - values.count(None)  # in C: a loop per cell was 20 µs a report
     return count
 
 
