@@ -47,8 +47,7 @@ class _Layout:
     def __init__(self, template: Template) -> None:
         self.identities = template.identities
         self.digest = _digest(template)
-        self.getters = [itemgetter(*i.ref_names) if len(i.ref_names) > 1
-                        else _one(i.ref_names[0]) for i in self.identities]
+        self.getters = [_getter(list(i.ref_names)) for i in self.identities]
         refs = dict.fromkeys(ref for i in self.identities for ref in i.refs)
         self.cells = tuple((".".join(ref), *ref) for ref in refs)
         # every identity's rule, name and cell names, and one getter of all their values
@@ -56,15 +55,39 @@ class _Layout:
         self.names = [i.name for i in self.identities]
         self.keys = [CHECK_KEYS] * len(self.identities)
         self.ref_names = [n for i in self.identities for n in i.ref_names]
-        self.all_values = itemgetter(*self.ref_names)
+        # the same values read from the tables without a dict of names: one getter per row
+        # reads its cells, and the identities' cells (with repeats) are picked by position
+        by_row: dict[tuple[str, str], list[str]] = {}
+        for _, table, row, col in self.cells:
+            by_row.setdefault((table, row), []).append(col)
+        self.rows = [(table, row, _getter(cols)) for (table, row), cols in by_row.items()]
+        position = {f"{table}.{row}.{col}": n for n, (table, row, col) in enumerate(
+            (table, row, col) for (table, row), cols in by_row.items() for col in cols)}
+        self.pick = _getter([position[name] for name in self.ref_names])
 
     def cell_values(self, report: dict[str, Any]) -> dict[str, Any]:
         """``table.row.column`` -> value, for every cell an identity adds."""
         return {name: report[table][row][col] for name, table, row, col in self.cells}
 
+    def ref_values(self, report: dict[str, Any]) -> tuple[Any, ...]:
+        """The value of every identity's every cell, in order (``ref_names``)."""
+        return self.pick(list(chain.from_iterable(get(report[table][row])
+                                                  for table, row, get in self.rows)))
+
 
 def _one(name: str) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
     return lambda cells: (cells[name],)
+
+
+def _getter(keys: list[Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """``itemgetter`` that returns a tuple also for one key."""
+    return itemgetter(*keys) if len(keys) > 1 else _one(keys[0])
+
+
+_VALUES, _RULE, _NAME = itemgetter("values"), itemgetter("rule"), itemgetter("name")
+_RESULT = itemgetter("status", "lhs", "rhs", "uses_inferred")
+#: value types for which equal values are of equal types (1 == 1.0 == True: not these)
+_PLAIN = frozenset({int, type(None)})
 
 
 _LAYOUTS = {version: _Layout(template) for version, template in TEMPLATES.items()}
@@ -80,15 +103,21 @@ def pack(report: dict[str, Any]) -> dict[str, Any]:
         # the checks, compared as a whole with what the template and the tables give: the same
         # keys, rules, names and cell names in order, and values equal and of the same types
         # (1 == 1.0 == True in Python, but the report must read back as it was given)
-        if ([tuple(c) for c in checks] != layout.keys or [c["rule"] for c in checks] != layout.rules
-                or [c["name"] for c in checks] != layout.names
-                or list(chain.from_iterable(c["values"] for c in checks)) != layout.ref_names):
+        if (list(map(tuple, checks)) != layout.keys or list(map(_RULE, checks)) != layout.rules
+                or list(map(_NAME, checks)) != layout.names):
             return report
-        values = tuple(chain.from_iterable(c["values"].values() for c in checks))
-        expected = layout.all_values(layout.cell_values(report))
-        if values != expected or tuple(map(type, values)) != tuple(map(type, expected)):
+        cells = list(map(_VALUES, checks))
+        if list(chain.from_iterable(cells)) != layout.ref_names:
             return report
-        results = [[c["status"], c["lhs"], c["rhs"], c["uses_inferred"]] for c in checks]
+        values = tuple(chain.from_iterable(map(dict.values, cells)))
+        expected = layout.ref_values(report)
+        if values != expected:
+            return report
+        # equal values of types in _PLAIN on both sides are of equal types; else each is looked at
+        if not (set(map(type, values)) <= _PLAIN and set(map(type, expected)) <= _PLAIN
+                or tuple(map(type, values)) == tuple(map(type, expected))):
+            return report
+        results = list(map(list, map(_RESULT, checks)))
     except (KeyError, TypeError, AttributeError, IndexError):  # not as the parser writes them
         return report
     return {**report, "checks": {"from": FROM, "template": layout.digest, "results": results}}

@@ -48,6 +48,8 @@ def test_failing_and_uncertain_checks_round_trip() -> None:
     lambda r: r["checks"][3]["values"].update({next(iter(r["checks"][3]["values"])): 10**9}),
     lambda r: r["checks"][0]["values"].update(  # 5 -> 5.0: equal, but not what was given
         {k: float(v) for k, v in r["checks"][0]["values"].items() if v is not None}),
+    lambda r: _table_cell_of_first_check(r, float),  # the table's 5.0, the check's 5
+    lambda r: _table_cell_of_first_check(r, lambda v: True if v == 1 else v),
     lambda r: r["checks"][1].update(name="renamed"),
     lambda r: r["checks"].pop(),
     lambda r: r["checks"][2].update(note="extra key"),
@@ -56,6 +58,10 @@ def test_failing_and_uncertain_checks_round_trip() -> None:
 ])
 def test_checks_that_are_not_the_templates_are_stored_as_they_are(edit) -> None:  # noqa: ANN001
     report = parsed_report(11)
+    report["applications"]["new_received"]["natural_person"] = 1  # a cell True would equal
+    template = TEMPLATES[report["format"]]
+    report["checks"] = checks(template, cells_of(template, report), set())
+    assert is_packed(pack(report)["checks"])
     edit(report)
     assert pack(report) is report
 
@@ -77,3 +83,12 @@ def test_the_store_keeps_packed_checks_and_reads_back_the_report(store: Store) -
     assert is_packed(stored["checks"])
     got = store.source(source_id)
     assert got is not None and got.report == report and got.validation == findings
+
+
+def _table_cell_of_first_check(report: dict, change) -> None:  # noqa: ANN001
+    """Change, in the table, the cell of the first check that holds 1 (or else any value)."""
+    cells = report["checks"][0]["values"]
+    name = next((k for k, v in cells.items() if v == 1), None) or next(
+        k for k, v in cells.items() if v is not None)
+    table, row, col = name.split(".")
+    report[table][row][col] = change(report[table][row][col])
