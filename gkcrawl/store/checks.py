@@ -50,7 +50,7 @@ class _Layout:
         self.getters = [_getter(list(i.ref_names)) for i in self.identities]
         refs = dict.fromkeys(ref for i in self.identities for ref in i.refs)
         self.cells = tuple((".".join(ref), *ref) for ref in refs)
-        # every identity's rule, name and cell names, and one getter of all their values
+        # every identity's rule, name and cell names
         self.rules = [i.rule for i in self.identities]
         self.names = [i.name for i in self.identities]
         self.keys = [CHECK_KEYS] * len(self.identities)
