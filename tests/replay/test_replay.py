@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gkcrawl.archive.framing import iter_file
+from gkcrawl.archive.reader import iter_archive
 from gkcrawl.store import open_store
 
 from ..crawling import ROOT, Crawl
@@ -51,8 +51,8 @@ def test_replay_gives_what_the_crawl_gave(crawl: Crawl, tmp_path: Path) -> None:
     proc = replay(archive, "--jobs", "2", "-s", "REPLAY_PART_BYTES=4096")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "in 2 process(es)" in proc.stderr and "records/s" in proc.stderr
-    records = sum(1 for path in (archive / "test-crawl").glob("*.warc.gz") for _ in iter_file(path))
-    assert f": {records} records, " in proc.stderr  # every record read once, by one process
+    exchanges = sum(1 for _ in iter_archive(sorted((archive / "test-crawl").glob("*.warc.gz"))))
+    assert f": {exchanges} records, " in proc.stderr  # each read once, by one of the processes
     live, replayed = snapshot(crawl.archive / STORE), snapshot(archive / STORE)
     assert len(live["reports"]) >= len({(i["organ"], i["year"]) for i in crawl.items}) - 1
     assert replayed == live
