@@ -152,24 +152,16 @@ def cdxj_line(
     return f"{url_key(url)} {timestamp14(warc_date)} {block}\n"
 
 
-#: bytes of index lines a journal holds before it writes them (~200 lines)
-JOURNAL_BUFFER_BYTES = 64 * 1024
-
-
 class IndexJournal:
-    """Unsorted index lines of one writer session, written a buffer at a time.
-
-    Nothing reads a journal but the merge at close (the WARC files are the record: an index
-    can always be rebuilt from them), so its lines are not flushed one by one: a write per
-    archived page was a third of the archive's system calls in a crawl."""
+    """Unsorted index lines of one writer session, flushed with each record pair."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fh = open(path, "x", encoding="utf-8",  # noqa: SIM115 - lives as long as the writer
-                        buffering=JOURNAL_BUFFER_BYTES)
+        self._fh = open(path, "x", encoding="utf-8")  # noqa: SIM115 - lives as long as the writer
 
     def append(self, lines: Iterable[str]) -> None:
         self._fh.writelines(lines)
+        self._fh.flush()
 
     def close(self) -> None:
         if not self._fh.closed:
