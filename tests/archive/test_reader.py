@@ -249,3 +249,32 @@ def test_parts_of_a_file_give_every_exchange_once_to_one_of_the_processes(
             assert exchange.url not in got
             got[exchange.url] = exchange.metadata.get("role")
     assert got == {url: f"report-{n}" for n, url in enumerate(urls)}
+
+
+def test_records_larger_than_zlibs_feed_read_whole_and_damage_found_inside_them(
+    make_writer: Factory, sample_exchange: Callable[..., dict[str, Any]]
+) -> None:
+    from gkcrawl.archive.framing import FEED
+
+    bodies = [os.urandom(7 * FEED + 123), b"small", os.urandom(3 * FEED), os.urandom(5 * FEED)]
+    writer = make_writer(dedup=False)
+    pointers = [writer.write_exchange(**sample_exchange(url=f"http://x.gov.cn/{n}",
+                                                        response_body=body))
+                for n, body in enumerate(bodies)]
+    writer.close()
+    path = writer.files[0]
+    read = {e.url: e for e in iter_archive([path])}
+    assert [read[f"http://x.gov.cn/{n}"].body for n in range(4)] == bodies
+    assert [(read[f"http://x.gov.cn/{n}"].location.offset,
+             read[f"http://x.gov.cn/{n}"].location.length) for n in range(4)] == [
+        (p.offset, p.length) for p in pointers]
+    data = bytearray(path.read_bytes())
+    data[pointers[2].offset + 2 * FEED + 7] ^= 0xFF  # in the big member's third slice
+    cut = pointers[3].offset + 4 * FEED  # the file ends inside the last big member
+    path.write_bytes(bytes(data[:cut]))
+    stats = ReadStats()
+    urls = [e.url for e in iter_archive([path], stats=stats)]
+    assert urls == ["http://x.gov.cn/0", "http://x.gov.cn/1"]
+    assert [e.offset for e in stats.errors] == [pointers[2].offset, pointers[3].offset]
+    assert "corrupt gzip member" in stats.errors[0].message
+    assert "truncated" in stats.errors[1].message
