@@ -232,9 +232,15 @@ def _plan(template: Template) -> _Plan:
 
 def identity_finding(check: dict[str, Any]) -> Finding:
     """The finding of one of the parser's checks (``report["checks"]``) of an identity."""
-    return Finding("identity", check["rule"], check["status"], ERROR,
-                   f"{check['name']}: {check['lhs']} vs {check['rhs']}" if check["status"] != UNCERTAIN
-                   else f"{check['name']}: operands missing", check["values"])
+    return Finding("identity", check["rule"], check["status"], ERROR, identity_message(check),
+                   check["values"])
+
+
+def identity_message(check: dict[str, Any]) -> str:
+    """The message of :func:`identity_finding`."""
+    if check["status"] == UNCERTAIN:
+        return f"{check['name']}: operands missing"
+    return f"{check['name']}: {check['lhs']} vs {check['rhs']}"
 
 
 def _domain(template: Template, cells: dict[CellRef, Decimal | None]) -> list[Finding]:

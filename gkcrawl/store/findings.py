@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..parsing.report import UNCERTAIN
-from ..validation import ERROR, identity_finding
+from ..validation import ERROR, identity_finding, identity_message
 
 IDENTITY = "identity"
 #: stands for ``[identity_finding(c).to_dict() for c in report["checks"]]``
@@ -38,12 +37,10 @@ def _given(identities: list[dict[str, Any]], checks: Any) -> bool:
     for finding, check in zip(identities, checks):
         if type(check) is not dict or type(check.get("values")) is not dict:
             return identities == _from_checks({"checks": checks})
-        status = check["status"]
-        message = (f"{check['name']}: {check['lhs']} vs {check['rhs']}" if status != UNCERTAIN
-                   else f"{check['name']}: operands missing")
         if (finding.keys() != _KEYS or finding["rule"] != check["rule"]
-                or finding["status"] != status or finding["severity"] != ERROR
-                or finding["message"] != message or finding["values"] != check["values"]):
+                or finding["status"] != check["status"] or finding["severity"] != ERROR
+                or finding["message"] != identity_message(check)
+                or finding["values"] != check["values"]):
             return False
     return True
 
