@@ -1,12 +1,13 @@
 """Project extensions: the end-of-run summary per portal, items that failed in a pipeline
-quarantined, and the start-up heap frozen for GC.
+quarantined, and the runtime tuned while a spider runs (GC, Twisted's timers).
 
 :class:`PortalSummary`: pages fetched, reports found per year, errors, bounds hit. Logged as a
 table when the crawl closes and written to ``<ARCHIVE_DIR>/<crawl id>/summary.json`` next to the
 WARC files, so a scheduled run leaves a record a person can read.
 
-:class:`PipelineErrorQuarantine`, :class:`FreezeStartupHeap`, :class:`GcThreshold`,
-:class:`PurgeCancelledTimers`: see their docstrings.
+:class:`PipelineErrorQuarantine`, and the :class:`WhileRunning` extensions
+:class:`FreezeStartupHeap`, :class:`GcThreshold` and :class:`PurgeCancelledTimers`: see their
+docstrings.
 """
 
 from __future__ import annotations
@@ -133,7 +134,23 @@ def _quarantined(item: Any, failure: Any) -> QuarantineItem | None:
     return None
 
 
-class FreezeStartupHeap:
+class WhileRunning:
+    """An extension that changes something for as long as the spider runs: its
+    ``spider_opened`` and ``spider_closed`` are connected by :meth:`connect`."""
+
+    def connect(self, crawler: Crawler) -> Self:
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        return self
+
+    def spider_opened(self) -> None:
+        raise NotImplementedError
+
+    def spider_closed(self) -> None:
+        raise NotImplementedError
+
+
+class FreezeStartupHeap(WhileRunning):
     """``gc.freeze()`` once the spider is open, ``gc.unfreeze()`` when it closes.
 
     The ~100k objects of the imports and start-up live as long as the crawl, yet every full
@@ -143,16 +160,14 @@ class FreezeStartupHeap:
     (the tests) does not keep each one's garbage. Setting ``GC_FREEZE_STARTUP`` (True).
     """
 
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(self) -> None:
         self.frozen = False
-        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         if not crawler.settings.getbool("GC_FREEZE_STARTUP", True):
             raise NotConfigured("GC_FREEZE_STARTUP is False")
-        return cls(crawler)
+        return cls().connect(crawler)
 
     def spider_opened(self) -> None:
         gc.collect()  # start-up garbage is freed, not frozen for the whole crawl
@@ -165,7 +180,7 @@ class FreezeStartupHeap:
             self.frozen = False
 
 
-class GcThreshold:
+class GcThreshold(WhileRunning):
     """The collector's thresholds (``gc.set_threshold``) from ``GC_THRESHOLD`` while the spider
     runs, Python's again when it closes; empty (the default): Python's own.
 
@@ -185,10 +200,7 @@ class GcThreshold:
         threshold = tuple(int(n) for n in crawler.settings.getlist("GC_THRESHOLD"))
         if not threshold:
             raise NotConfigured("GC_THRESHOLD is empty: Python's own thresholds")
-        extension = cls(threshold)
-        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
-        return extension
+        return cls(threshold).connect(crawler)
 
     def spider_opened(self) -> None:
         self.previous = gc.get_threshold()
@@ -200,7 +212,7 @@ class GcThreshold:
             self.previous = None
 
 
-class PurgeCancelledTimers:
+class PurgeCancelledTimers(WhileRunning):
     """A Twisted timer that fires every ``TIMER_PURGE_SECONDS`` (1 s), so that the reactor drops
     the delayed calls that were cancelled.
 
@@ -224,10 +236,7 @@ class PurgeCancelledTimers:
             raise NotConfigured("TIMER_PURGE_SECONDS is 0")
         if not is_asyncio_reactor_installed():
             raise NotConfigured("other reactors purge cancelled calls at every loop iteration")
-        extension = cls(interval)
-        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
-        return extension
+        return cls(interval).connect(crawler)
 
     def spider_opened(self) -> None:
         # Twisted's LoopingCall, not Scrapy's create_looping_call: that one runs on asyncio's
