@@ -187,8 +187,8 @@ class GcThreshold(WhileRunning):
     A replay parses one report after another on the CPU, and the parser allocates and frees
     containers by the thousand per report: at Python's default of 700 the collector ran
     ~4,600 young and ~40 full collections over 5,000 reports, 0.5 s of a 19 s replay
-    (bench/replay.py). At 10,000 it runs ~20 of each kind for 0.07 s, with the same peak RSS:
-    the parser's garbage has few reference cycles, so little waits longer to be freed.
+    (bench/replay.py). At 10,000 it runs ~190 young and 2 full ones for 0.07 s, with the same
+    peak RSS: the parser's garbage has few reference cycles, so little waits longer to be freed.
     """
 
     def __init__(self, threshold: tuple[int, ...]) -> None:
