@@ -109,15 +109,20 @@ class DedupPipeline(Pipeline):
                 return item
             row.organ_key = item.organ_key = key
             store.lock_report(key, row.year)
-            if not store.source_ids(key, row.year):
-                # the first copy of a report (the usual case): chosen as it is written, nothing
-                # to read back, decode or rank
-                row.role = CHOSEN
-                source_id = store.upsert_source(row)
+            stored = store.source_ids(key, row.year)
+            if not stored:
+                row.role = CHOSEN  # written as chosen
+            source_id = store.upsert_source(row)
+            if stored in ([], [source_id]):
+                # the only copy of the report: its first (the usual case in a crawl) or this
+                # record parsed again (a replay): chosen as it is written, nothing to read
+                # back, decode or rank
+                if stored:
+                    row.role = CHOSEN
+                    store.set_source_role(source_id, CHOSEN)  # an upsert keeps the stored role
                 copies, roles = [row], {source_id: CHOSEN}
                 winner = _copy(row)
             else:
-                source_id = store.upsert_source(row)
                 copies = store.sources(key, row.year)
                 winner, roles = choose([_copy(c) for c in copies])
                 for copy in copies:

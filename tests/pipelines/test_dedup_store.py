@@ -141,6 +141,25 @@ async def test_cross_year_checked_whichever_year_arrives_first(store: Store, tar
     assert cross["commercial_enterprise"] == "pass"
 
 
+@deferred_f_from_coro_f
+async def test_the_only_copy_parsed_again_stays_the_chosen_one(
+        store: Store, target: str, tmp_path: Path) -> None:
+    """A replay over its own store: each report's only copy is decided again as written."""
+    organ = "示例县教育局"
+    item = document("http://www.shixian.gov.cn/jyj/2022.html",
+                    render_html(random_report(random.Random(41), "2021", 2022, organ)),
+                    "text/html", 1)
+    await run(target, tmp_path, [copy.copy(item)])
+    first = snapshot(store)
+    key = organ_key(organ)
+    (only,) = store.sources(key, 2022)
+    store.set_source_role(only.id, "copy")  # whatever role it had is decided again
+    await run(target, tmp_path, [copy.copy(item)])  # the same record once more
+    assert snapshot(store) == first
+    assert roles(store, key, 2022) == {item.url: "chosen"}
+    assert store.report(key, 2022).n_sources == 1
+
+
 def batch_items() -> list[DocumentItem]:
     """Mirrors and official copies, two years of one organ (cross-year), a re-publication."""
     organ = "示例县自然资源局"
