@@ -18,7 +18,6 @@ import json
 import os
 import re
 import socket
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
@@ -28,6 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+import deflate
 from warcio.recordloader import ArcWarcRecord
 from warcio.warcwriter import WARCWriter
 
@@ -50,18 +50,19 @@ METADATA_CONTENT_TYPE = "application/warc-fields"
 RESPONSE_CONTENT_TYPE = "application/http; msgtype=response"
 REQUEST_CONTENT_TYPE = "application/http; msgtype=request"
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
-#: The fastest zlib level (warcio uses 9): on records of a few KB, level 9 cost about a quarter
-#: of the archive's CPU per page (bench/crawl.py) for files about 2% smaller. Gzip wrapper; every
-#: record is its own gzip member.
+#: The fastest level (warcio uses zlib's 9): on records of a few KB, zlib's level 9 cost about a
+#: quarter of the archive's CPU per page (bench/crawl.py) for files about 5% smaller. Every record
+#: is its own gzip member.
 GZIP_LEVEL = 1
-GZIP_WBITS = zlib.MAX_WBITS | 16
-#: The deflate implementation: the standard library's zlib. ISA-L's (python-isal) deflates these
-#: records about three times faster when timed alone, yet whole crawls with it were slower, not
-#: faster: 0.1-0.23 ms more CPU per page than with zlib in three A/B runs on a 2-CPU Xeon
-#: (docs/benchmarks.md, fourth session). What it does to the rest of the process costs more
-#: than it saves.
-DEFLATE = "zlib"
-_compress = zlib.compress
+#: The deflate implementation: libdeflate (``deflate`` on PyPI), which writes a whole gzip member
+#: in one call. On the bench's records its level 1 takes 16.5 µs against 36.7 for the standard
+#: library's zlib at level 1, and its output is smaller, not larger (0.392 of the record against
+#: 0.397); in the crawl the archive's own CPU fell from 0.38-0.40 to 0.34 ms a page
+#: (docs/benchmarks.md, tenth session). Two faster deflates were tried before and dropped:
+#: ISA-L's made whole crawls slower (fourth session), zlib-ng's level 1 made records 18% larger
+#: (eighth session).
+DEFLATE = "libdeflate"
+_compress = deflate.gzip_compress
 _VERSION_LINE = f"WARC/{WARC_VERSION}\r\n"
 _RECORD_END = b"\r\n\r\n"
 #: Lines of a record's head besides its named headers: version, Content-Type, -Length, blank.
@@ -288,7 +289,7 @@ class WarcWriter:
     @staticmethod
     def _gzip(records: list[bytes]) -> tuple[bytes, list[tuple[int, int]]]:
         """One gzip member per record, concatenated, and each one's (offset, length)."""
-        members = [_compress(record, GZIP_LEVEL, GZIP_WBITS) for record in records]
+        members = [_compress(record, GZIP_LEVEL) for record in records]
         spans, start = [], 0
         for member in members:
             spans.append((start, len(member)))
