@@ -424,7 +424,7 @@ def machine() -> dict[str, Any]:
     import scrapy
     import twisted
 
-    from gkcrawl.archive import writer  # DEFLATE: zlib (isal in 4f5296c..this change)
+    from gkcrawl.archive import writer  # DEFLATE: libdeflate from b2fd397 (zlib before; isal in 4f5296c)
 
     try:
         commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, check=False,
