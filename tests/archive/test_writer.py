@@ -426,3 +426,31 @@ def test_records_are_warcios_byte_for_byte(
                                (meta.record_id, pointers[0].record_id, fields))
     assert len(members) == 1 + len(expected) == 8
     assert members[1:] == expected
+
+
+def test_large_bodies_are_one_gzip_member_each_at_their_pointer(
+    make_writer: Factory, sample_exchange: Callable[..., dict[str, Any]],
+) -> None:
+    """Each record is deflated in one call (libdeflate has no streaming): a body of megabytes,
+    compressible or not, is still one standard gzip member, found at its pointer."""
+    incompressible = os.urandom(3 * 2**20)
+    compressible = "政府信息公开工作年度报告".encode() * (2**19)
+    writer = make_writer()
+    bodies = {"http://a.gov.cn/scan.pdf": incompressible, "http://a.gov.cn/long.html": compressible}
+    pointers = {url: writer.write_exchange(**sample_exchange(url=url, response_body=body))
+                for url, body in bodies.items()}
+    writer.close()
+    raw = writer.files[0].read_bytes()
+    for url, body in bodies.items():
+        pointer = pointers[url]
+        member = raw[pointer.offset:pointer.offset + pointer.length]
+        inflate = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        record = inflate.decompress(member)
+        assert inflate.eof and not inflate.unused_data  # exactly one member, whole
+        assert record.endswith(body + b"\r\n\r\n")
+        assert f"WARC-Target-URI: {url}\r\n".encode() in record
+    assert pointers["http://a.gov.cn/scan.pdf"].length > len(incompressible)
+    assert pointers["http://a.gov.cn/long.html"].length < len(compressible) // 50
+    responses = [r for r in records(writer.files[0]) if r.rec_type == "response"]
+    assert [(r.get("WARC-Target-URI"), r.offset, r.length) for r in responses] == [
+        (url, pointers[url].offset, pointers[url].length) for url in bodies]
