@@ -10,9 +10,10 @@ they are. Readers of the store see the same findings either way.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
-from ..validation import ERROR, identity_finding, identity_message
+from ..validation import ERROR, Finding, identity_finding, identity_message
 
 IDENTITY = "identity"
 #: stands for ``[identity_finding(c).to_dict() for c in report["checks"]]``
@@ -23,9 +24,8 @@ def _from_checks(report: dict[str, Any]) -> list[dict[str, Any]]:
     return [identity_finding(c).to_dict() for c in report.get("checks") or []]
 
 
-#: the keys of a finding's dict (``Finding.to_dict``)
-_KEYS = {"check": None, "rule": None, "status": None, "severity": None, "message": None,
-         "values": None}.keys()
+#: the keys of a finding's dict (``Finding.to_dict``: its fields)
+_KEYS = frozenset(f.name for f in fields(Finding))
 
 
 def _given(identities: list[dict[str, Any]], checks: Any) -> bool:
