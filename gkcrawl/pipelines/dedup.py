@@ -130,10 +130,10 @@ class DedupPipeline(Pipeline):
                         store.set_source_role(copy.id, roles[copy.id])
             chosen = next(c for c in copies if c.id == winner.id)
             report = ReportRow.from_source(chosen, n_sources=len(copies))
-            before = store.report_tables(key, row.year - 1)
+            # (writing this year's report changes neither neighbour: both read at once)
+            before, after = store.neighbour_tables(key, row.year - 1, row.year + 1)
             report.validation = _cross_checked(report.validation, report.report, before)
             store.upsert_report(report)
-            after = store.report_tables(key, row.year + 1)
             if after is not None:  # next year's identity 5, now that this year is known
                 store.set_cross_year(key, row.year + 1,
                                      [f.to_dict() for f in cross_year(after, report.report)])

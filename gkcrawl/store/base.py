@@ -77,8 +77,8 @@ SELECT_REPORTS = ("SELECT r.organ_key, r.year, r.organ, r.format, r.source_id, r
                   "r.cross_year, r.parser_version, r.updated_at, s.report, s.validation "
                   "FROM reports r JOIN sources s ON s.id = r.source_id")
 
-REPORT_TABLES = ("SELECT s.report FROM reports r JOIN sources s ON s.id = r.source_id "
-                 "WHERE r.organ_key = :k AND r.year = :y")
+REPORT_TABLES = ("SELECT r.year, s.report FROM reports r JOIN sources s ON s.id = r.source_id "
+                 "WHERE r.organ_key = :k AND r.year IN (:y, :other)")
 SET_CROSS_YEAR = ("UPDATE reports SET cross_year = :cross_year, updated_at = :updated_at "
                   "WHERE organ_key = :k AND year = :y")
 
@@ -443,10 +443,20 @@ class Store(abc.ABC):
         """The year and tables of the report of (organ_key, year), without its checks and
         findings: what the cross-year identity compares, read for every stored copy (a whole
         :meth:`report` rebuilds every finding of the neighbouring year's report)."""
-        rows = self._exec(REPORT_TABLES, {"k": organ_key, "y": year}).fetchall()
-        if not rows:
+        return self.neighbour_tables(organ_key, year, year)[0]
+
+    def neighbour_tables(self, organ_key: str, before: int, after: int
+                         ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """:meth:`report_tables` of the years ``before`` and ``after`` of one organ, in one
+        query (dedup reads both years around every copy it stores)."""
+        found = {r["year"]: r["report"] for r in self._exec(
+            REPORT_TABLES, {"k": organ_key, "y": before, "other": after}).fetchall()}
+        return self._tables(found.get(before)), self._tables(found.get(after))
+
+    def _tables(self, stored: Any) -> dict[str, Any] | None:
+        if stored is None:
             return None
-        report = self._json_out(rows[0]["report"])
+        report = self._json_out(stored)
         return {key: report.get(key) for key in ("year", *TABLE_KEYS)}
 
     def set_cross_year(self, organ_key: str, year: int, cross_year: list[dict[str, Any]]) -> None:
