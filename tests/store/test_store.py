@@ -286,6 +286,31 @@ def test_reports_ordered_and_paged(store: Store) -> None:
     assert [(r.organ_key, r.year) for r in store.reports()] == sorted(keys)
 
 
+def test_report_tables_of_one_year_and_of_the_neighbouring_years(store: Store) -> None:
+    for year, received in ((2021, 11), (2023, 13)):
+        row = source(year=year, record_id=f"<r{year}>", new_received=received)
+        store.upsert_source(row)
+        store.upsert_report(ReportRow.from_source(row))
+    other = source(organ="另一个单位", year=2021, record_id="<other>", new_received=99)
+    store.upsert_source(other)
+    store.upsert_report(ReportRow.from_source(other))
+
+    def received(tables: dict[str, Any] | None) -> tuple[int, int] | None:
+        if tables is None:
+            return None
+        assert "checks" not in tables and "validation" not in tables  # the tables only
+        return tables["year"], tables["applications"]["new_received"]["total"]
+
+    assert received(store.report_tables(WZS, 2021)) == (2021, 11)
+    assert store.report_tables(WZS, 2022) is None
+    before, after = store.neighbour_tables(WZS, 2021, 2023)
+    assert (received(before), received(after)) == ((2021, 11), (2023, 13))
+    before, after = store.neighbour_tables(WZS, 2022, 2024)
+    assert (before, received(after)) == (None, None)
+    before, after = store.neighbour_tables(WZS, 2020, 2022)
+    assert (before, after) == (None, None)
+
+
 def test_report_needs_an_existing_source(store: Store) -> None:
     row = ReportRow(organ_key="x", year=2023, source_id=424242, report={})
     with pytest.raises(Exception):  # noqa: B017 - foreign key violation in both
