@@ -1,0 +1,117 @@
+"""The replay's cost in instructions against the baseline's: bench/replay.py's runs, counted by
+callgrind.
+
+    .venv/bin/python bench/replay_instructions.py                    # --reports 100,400 (~8 min)
+    .venv/bin/python bench/replay_instructions.py --pipelines extract,parse,validate
+
+On a virtual machine whose speed changes from one run to the next, two replays of the same code
+differ by 10% and more in CPU seconds (docs/benchmarks.md, Replay). ``valgrind --tool=callgrind``
+counts the instructions a process executes (user space only), the same on every run (with
+``PYTHONHASHSEED`` fixed: the order of sets and so the work varies by ~0.5% with it). The
+baseline (raw warcio + ``parse_document``, bench/replay.py's ``--_baseline``) and the replay
+(``scrapy crawl replay`` into a fresh SQLite store) each run over archives of two sizes, built
+as bench/replay.py builds them; the difference between the sizes divided by the difference in
+reports is the instructions per report, without the start-up. ``--pipelines`` replays through
+only the named pipelines of ``ITEM_PIPELINES`` (to see what the others cost).
+
+It is not the target's measure (time per report): instructions do not show cache misses, the
+kernel's work or waits, and the replay runs at fewer instructions per second than the baseline
+(its store and glue code touch more memory than the parser's loop); bench/replay.py measures
+time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import _replay_archive  # noqa: E402
+from replay import DEFAULT_MAX_SIZE, _env, _replay_command  # noqa: E402
+
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def _callgrind(args: list[str]) -> int:
+    done = subprocess.run(["valgrind", "--tool=callgrind", "--cache-sim=no",
+                           "--callgrind-out-file=/dev/null", sys.executable, *args],
+                          cwd=ROOT, env={**_env(), "PYTHONHASHSEED": "0"}, capture_output=True,
+                          text=True)
+    counts = _COLLECTED.findall(done.stderr)
+    if done.returncode != 0 or not counts:
+        raise SystemExit(f"{' '.join(args[:4])} failed under callgrind:\n{done.stderr[-3000:]}")
+    return int(counts[-1])
+
+
+def _pipelines(names: list[str]) -> dict[str, int]:
+    from gkcrawl import settings
+
+    chosen = {path: order for path, order in settings.ITEM_PIPELINES.items()
+              if path.split(".")[-2] in names}  # the module: extract, parse, ...
+    if len(chosen) != len(names):
+        raise SystemExit(f"unknown pipelines among {names}: have {list(settings.ITEM_PIPELINES)}")
+    return chosen
+
+
+def instructions(root: Path, mode: str, pipelines: dict[str, int] | None) -> int:
+    """Instructions of one baseline pass or one replay over the archive at ``root``."""
+    if mode == "baseline":
+        return _callgrind([str(ROOT / "bench" / "replay.py"), "--_baseline",
+                           str(root / _replay_archive.CRAWL_ID)])
+    out = Path(tempfile.mkdtemp(prefix="gkcrawl-cg-"))
+    try:
+        args = _replay_command(root, out / "store.sqlite3")
+        if pipelines is not None:
+            args += ["-s", f"ITEM_PIPELINES={json.dumps(pipelines)}"]
+        return _callgrind(args)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reports", default="100,400", help="two archive sizes")
+    ap.add_argument("--pipelines", help="replay through only these pipelines, e.g. "
+                                        "extract,parse,validate (default: all)")
+    ap.add_argument("--cache", type=Path, default=ROOT / "bench" / ".cache")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is needed (apt-get install valgrind)")
+    small, large = sorted(int(n) for n in args.reports.split(","))
+    pipelines = _pipelines(args.pipelines.split(",")) if args.pipelines else None
+    roots = {}
+    for n in (small, large):
+        roots[n] = args.cache / f"replay-{n}"
+        _replay_archive.ensure_archive(roots[n], n, DEFAULT_MAX_SIZE)
+    runs = [(mode, n) for mode in ("baseline", "replay") for n in (small, large)]
+    with ThreadPoolExecutor(2) as pool:  # side by side: counts do not interfere
+        counts = dict(zip(runs, pool.map(lambda r: instructions(roots[r[1]], r[0], pipelines),
+                                         runs)))
+    per = {mode: (counts[(mode, large)] - counts[(mode, small)]) / (large - small)
+           for mode in ("baseline", "replay")}
+    start = {mode: counts[(mode, small)] - small * per[mode] for mode in per}
+    result = {"reports": [small, large], "pipelines": sorted(pipelines) if pipelines else "all",
+              "per_report": {m: round(v) for m, v in per.items()},
+              "start_up": {m: round(v) for m, v in start.items()},
+              "ratio": round(per["replay"] / per["baseline"], 3)}
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        print(f"instructions per report: replay {per['replay'] / 1e6:.2f} M, baseline "
+              f"{per['baseline'] / 1e6:.2f} M -> {per['replay'] / per['baseline']:.3f}x "
+              f"(start-up {start['replay'] / 1e9:.2f} G and {start['baseline'] / 1e9:.2f} G; "
+              f"reports {small} to {large}; pipelines: {result['pipelines']})")
+
+
+if __name__ == "__main__":
+    main()
