@@ -42,7 +42,9 @@ cProfile does not see, so ``extract_document`` over the archive is also timed on
 the defaults the whole bench takes 2 to 4 minutes on 2 cores (each replay run 10 to 35 s).
 
 Targets (docs/benchmarks.md): replay on one core within ``TARGET_RATIO`` x the baseline's time
-per report; two processes at least ``TARGET_SPEEDUP`` x one process.
+per report; two processes at least ``TARGET_SPEEDUP`` x one process. bench/replay_instructions.py
+counts the instructions of the same two runs instead (callgrind), which do not drift with the
+machine's speed.
 """
 
 from __future__ import annotations
