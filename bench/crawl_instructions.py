@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -27,11 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
+from _callgrind import instructions as callgrind  # noqa: E402
 from crawl import PortalServer, crawl_settings, write_registry  # noqa: E402
 from _portal import Layout  # noqa: E402
 
 SEED = 1
-_COLLECTED = re.compile(r"Collected : (\d+)")
 
 
 def instructions(pages: int, warc: bool) -> int:
@@ -40,16 +38,11 @@ def instructions(pages: int, warc: bool) -> int:
     out = Path(tempfile.mkdtemp(prefix="gkcrawl-cg-"))
     try:
         write_registry(out / "portals.csv", server.url)
-        args = ["valgrind", "--tool=callgrind", "--cache-sim=no", "--callgrind-out-file=/dev/null",
-                sys.executable, "-m", "scrapy", "crawl", "portals", "-a",
-                f"portals={out / 'portals.csv'}", "-O", str(out / "reports.jsonl")]
+        args = ["-m", "scrapy", "crawl", "portals", "-a", f"portals={out / 'portals.csv'}",
+                "-O", str(out / "reports.jsonl")]
         for name, value in crawl_settings(Layout.of(pages), warc, out, {}).items():
             args += ["-s", f"{name}={value}"]
-        done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=True)
-        counts = _COLLECTED.findall(done.stderr)
-        if not counts:
-            raise SystemExit(f"callgrind reported no count:\n{done.stderr[-2000:]}")
-        return int(counts[-1])
+        return callgrind(args, cwd=ROOT)
     finally:
         server.stop()
         shutil.rmtree(out, ignore_errors=True)

@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -36,20 +34,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import _replay_archive  # noqa: E402
+from _callgrind import instructions as callgrind  # noqa: E402
 from replay import DEFAULT_MAX_SIZE, _env, _replay_command  # noqa: E402
 
-_COLLECTED = re.compile(r"Collected : (\d+)")
-
-
 def _callgrind(args: list[str]) -> int:
-    done = subprocess.run(["valgrind", "--tool=callgrind", "--cache-sim=no",
-                           "--callgrind-out-file=/dev/null", sys.executable, *args],
-                          cwd=ROOT, env={**_env(), "PYTHONHASHSEED": "0"}, capture_output=True,
-                          text=True)
-    counts = _COLLECTED.findall(done.stderr)
-    if done.returncode != 0 or not counts:
-        raise SystemExit(f"{' '.join(args[:4])} failed under callgrind:\n{done.stderr[-3000:]}")
-    return int(counts[-1])
+    return callgrind(args, cwd=ROOT, env={**_env(), "PYTHONHASHSEED": "0"})
 
 
 def _pipelines(names: list[str]) -> dict[str, int]:
