@@ -18,6 +18,7 @@ from twisted.internet.defer import Deferred
 
 from ..dedup import CHOSEN, SAME_REPORT, Copy, choose, is_official, similarity
 from ..items import ReportItem
+from ..signals import items_exhausted
 from ..store import ReportRow, SourceRow, Store, mark_stored, store_for
 from ..store.rows import CROSS_YEAR
 from ..validation import cross_year
@@ -39,6 +40,7 @@ class DedupPipeline(Pipeline):
         self._timer: CallLaterResult | None = None
         if self.batch_size > 1:
             crawler.signals.connect(self.flush, signal=signals.spider_closed)
+            crawler.signals.connect(self.exhausted, signal=items_exhausted)
 
     async def process_item(self, item: object) -> object:
         if not isinstance(item, ReportItem):
@@ -54,6 +56,14 @@ class DedupPipeline(Pipeline):
             self._timer = call_later(self.batch_seconds, self.flush)
         await maybe_deferred_to_future(decided)
         return item
+
+    def exhausted(self) -> None:
+        """No more items will come (the replay's archive is read): the batch waiting to fill is
+        decided now, and what is still on its way is decided as it arrives (a timer of zero
+        seconds gathers what arrives in one turn of the event loop), not after
+        ``batch_seconds``."""
+        self.batch_seconds = 0.0
+        self.flush()
 
     def flush(self) -> None:
         """Decide the waiting reports in one transaction; each report's own error (rolled back

@@ -36,6 +36,7 @@ from ..archive.reader import ArchivedExchange, ReadError, ReadStats, iter_archiv
 from ..items import DocumentItem
 from ..replay import REPLAY_SETTINGS, ArchiveDecoder, older_version
 from ..replay_jobs import DONE_PREFIX, PROGRESS_EVERY, PROGRESS_PREFIX, FileClaims
+from ..signals import items_exhausted
 from ..store import store_for
 
 #: Roles of archived pages whose documents go to the pipelines (as in the live crawl).
@@ -104,6 +105,8 @@ class ReplaySpider(Spider):
             await self.in_flight.wait()
             self.in_flight.started()
             yield self.document(exchange, response, role)
+        # no more documents: what a pipeline holds back for a batch is decided at once
+        self.crawler.signals.send_catch_log(items_exhausted)
         # the engine looks for the end of a run when start() ends (else only at its 5 s
         # heartbeat): end once the last documents are through the pipelines, and the scraper
         # counts them as done (it does only once every item_scraped handler has returned)

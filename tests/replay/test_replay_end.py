@@ -77,3 +77,27 @@ async def test_replay_ends_without_waiting_for_the_heartbeat(tmp_path: Path) -> 
     with sqlite3.connect(store) as conn:
         assert conn.execute("SELECT count(*) FROM reports").fetchone()[0] == REPORTS
     assert stats["elapsed_time_seconds"] < PROMPT_S, "the run waited for the engine's heartbeat"
+
+
+@deferred_f_from_coro_f
+async def test_the_last_partial_batch_is_decided_when_the_archive_ends(tmp_path: Path) -> None:
+    """Dedup decides DEDUP_BATCH reports together, and waits DEDUP_BATCH_SECONDS for a batch to
+    fill. At the end of the archive nothing more comes: the replay says so (``items_exhausted``)
+    and the partial batch is decided at once, not after the wait (0.2 s in every replay)."""
+    crawl_dir = write_archive(tmp_path / "archive")
+    project = Settings()
+    project.setmodule("gkcrawl.settings")
+    store = tmp_path / "store.sqlite3"
+    crawler = get_crawler(ReplaySpider, {
+        "ITEM_PIPELINES": project.getdict("ITEM_PIPELINES"),
+        "DEDUP_BATCH": 16, "DEDUP_BATCH_SECONDS": 2 * PROMPT_S,
+        "ARCHIVE_DIR": str(tmp_path / "archive"), "STORE_PATH": str(store),
+        "CRAWL_ID": "replay-end-test", "LOG_LEVEL": "WARNING",
+    })
+    await crawler.crawl_async(archive=str(crawl_dir))
+    stats = crawler.stats.get_stats()
+    assert stats["finish_reason"] == "finished"
+    assert stats["dedup/batches"] == 1  # all three reports, in the batch the end decided
+    with sqlite3.connect(store) as conn:
+        assert conn.execute("SELECT count(*) FROM reports").fetchone()[0] == REPORTS
+    assert stats["elapsed_time_seconds"] < PROMPT_S, "the last batch waited DEDUP_BATCH_SECONDS"
