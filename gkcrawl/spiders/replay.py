@@ -64,6 +64,7 @@ class ReplaySpider(Spider):
         self.claims = FileClaims(claims, self.paths) if claims else None
         self.read_stats = ReadStats()
         self.records = 0  #: records read so far (``replay/records``)
+        self._filenames: dict[str, str] = {}  #: WARC path -> its name under ARCHIVE_DIR
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReplaySpider:
@@ -164,7 +165,10 @@ class ReplaySpider(Spider):
         name = str(location.path)
         if name.endswith(OPEN_SUFFIX):
             name = name[: -len(OPEN_SUFFIX)]
-        return {"filename": os.path.relpath(name, self.archive_root), "offset": location.offset,
+        filename = self._filenames.get(name)
+        if filename is None:  # once a file: relpath asks the OS for the working directory
+            filename = self._filenames[name] = os.path.relpath(name, self.archive_root)
+        return {"filename": filename, "offset": location.offset,
                 "length": location.length, "record_id": exchange.record_id,
                 "digest": exchange.payload_digest or "", "is_revisit": exchange.is_revisit,
                 "date": exchange.warc_date, "parser_version": PARSER_VERSION}
