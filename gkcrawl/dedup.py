@@ -262,29 +262,29 @@ def _cell_hashes(positions: np.ndarray, bits: np.ndarray) -> np.ndarray:
 _FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35),
            np.uint32(16))
 _EMPTY = np.uint32(0xFFFFFFFF)  # datasketch's initial hash value of the scheme
+#: hashes permuted at a time: the (NUM_PERM, _CHUNK) uint32 product is at most 256 KB (a report
+#: of the template has 100 to 200 hashes once subsampled: one chunk)
 _CHUNK = 1024
 
 
 @functools.cache
 def _affine() -> tuple[np.ndarray, np.ndarray]:
-    """The permutations' a and b, each row repeated ``_CHUNK`` times: two (NUM_PERM, _CHUNK)
-    arrays (256 KB each), of which a chunk of n hashes uses the first n columns.
+    """The permutations' a and b as (NUM_PERM, 1) columns, broadcast along a chunk of hashes.
 
-    (Repeated to each chunk's width and cached per width, they held up to ~4 MB once a crawl
-    had met every width, and the crawl's memory grew with it; broadcasting a (NUM_PERM, 1)
-    column instead cost a fifth more.)"""
+    (Repeated to the chunk's width, as two (NUM_PERM, _CHUNK) arrays of 256 KB, they were read
+    back from beyond the core's own cache for every report of a replay, since the parser's work
+    in between had evicted them: in cachegrind, a replay had 1,600 more cache misses and 200,000
+    more instructions a report; docs/benchmarks.md, Replay, twelfth session.)"""
     a, b = _permutations()
-    shape = (NUM_PERM, _CHUNK)
-    return (np.broadcast_to(a.astype(np.uint32)[:, None], shape).copy(),
-            np.broadcast_to(b.astype(np.uint32)[:, None], shape).copy())
+    return a.astype(np.uint32)[:, None], b.astype(np.uint32)[:, None]
 
 
 def _minhash_array(hashes: np.ndarray) -> np.ndarray:
     """datasketch's MinHash (scheme affine32, seed 1) of a set of 32-bit hash values (repeats
     allowed: they do not change a minimum), computed in numpy: the same numbers as
     ``MinHash.update_batch``, without its Python list and per-call set-up: each chunk of hashes
-    permuted as one (NUM_PERM, chunk) array, contiguous along the hashes (a broadcast (n, 64)
-    product cost three times as much)."""
+    permuted as one (NUM_PERM, chunk) product, contiguous along the hashes (an (n, 64) product
+    cost three times as much)."""
     if not len(hashes):
         return np.full(NUM_PERM, _EMPTY, dtype=np.uint32)
     s1, m1, s2, m2, s3 = _FMIX32
@@ -297,12 +297,8 @@ def _minhash_array(hashes: np.ndarray) -> np.ndarray:
     a, b = _affine()
     out = None
     for start in range(0, len(hv), _CHUNK):
-        chunk = hv[start:start + _CHUNK]
-        n = len(chunk)
-        permuted = np.empty((NUM_PERM, n), dtype=np.uint32)
-        permuted[:] = chunk
-        permuted *= a[:, :n]  # mod 2**32
-        permuted += b[:, :n]
+        permuted = hv[start:start + _CHUNK] * a  # mod 2**32
+        permuted += b
         least = permuted.min(axis=1)
         out = least if out is None else np.minimum(out, least, out=out)
     return out

@@ -129,7 +129,7 @@ def test_stripping_in_numpy_is_the_regular_expression_on_every_code_point() -> N
 
 def test_minhash_in_numpy_is_datasketch() -> None:
     rng = np.random.default_rng(3)
-    for n in (0, 1, 2, 5, 63, 64, 65, 300, 1023, 1024, 1025, 2049, 5000):
+    for n in (0, 1, 2, 5, 63, 64, 65, 255, 256, 257, 300, 1023, 1024, 1025, 2049, 5000):
         hashes = rng.integers(0, 1 << 32, n, dtype=np.uint64).astype(np.uint32)
         if n > 10:
             hashes[: n // 3] = hashes[n // 3: 2 * (n // 3)]  # repeats
