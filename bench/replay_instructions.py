@@ -3,6 +3,7 @@ callgrind.
 
     .venv/bin/python bench/replay_instructions.py                    # --reports 100,400 (~8 min)
     .venv/bin/python bench/replay_instructions.py --pipelines extract,parse,validate
+    .venv/bin/python bench/replay_instructions.py --misses        # cachegrind: cache misses too
 
 On a virtual machine whose speed changes from one run to the next, two replays of the same code
 differ by 10% and more in CPU seconds (docs/benchmarks.md, Replay). ``valgrind --tool=callgrind``
@@ -17,7 +18,9 @@ only the named pipelines of ``ITEM_PIPELINES`` (to see what the others cost).
 It is not the target's measure (time per report): instructions do not show cache misses, the
 kernel's work or waits, and the replay runs at fewer instructions per second than the baseline
 (its store and glue code touch more memory than the parser's loop); bench/replay.py measures
-time.
+time. ``--misses`` runs cachegrind instead of callgrind (slower) and also counts, per report,
+the misses of a modelled cache whose last level is a core's own 1 MiB (``_callgrind.CACHES``):
+the replay's misses beyond it are what its instructions wait for (docs/benchmarks.md, Replay).
 """
 
 from __future__ import annotations
@@ -34,11 +37,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import _replay_archive  # noqa: E402
-from _callgrind import instructions as callgrind  # noqa: E402
+from _callgrind import cache_misses, instructions as callgrind  # noqa: E402
 from replay import DEFAULT_MAX_SIZE, _env, _replay_command  # noqa: E402
 
-def _callgrind(args: list[str]) -> int:
-    return callgrind(args, cwd=ROOT, env={**_env(), "PYTHONHASHSEED": "0"})
+
+def _count(args: list[str], misses: bool) -> dict[str, int]:
+    env = {**_env(), "PYTHONHASHSEED": "0"}
+    if misses:
+        return cache_misses(args, cwd=ROOT, env=env)
+    return {"instructions": callgrind(args, cwd=ROOT, env=env)}
 
 
 def _pipelines(names: list[str]) -> dict[str, int]:
@@ -51,17 +58,19 @@ def _pipelines(names: list[str]) -> dict[str, int]:
     return chosen
 
 
-def instructions(root: Path, mode: str, pipelines: dict[str, int] | None) -> int:
-    """Instructions of one baseline pass or one replay over the archive at ``root``."""
+def counts(root: Path, mode: str, pipelines: dict[str, int] | None,
+           misses: bool = False) -> dict[str, int]:
+    """Instructions (and with ``misses`` the cache counts) of one baseline pass or one replay
+    over the archive at ``root``."""
     if mode == "baseline":
-        return _callgrind([str(ROOT / "bench" / "replay.py"), "--_baseline",
-                           str(root / _replay_archive.CRAWL_ID)])
+        return _count([str(ROOT / "bench" / "replay.py"), "--_baseline",
+                       str(root / _replay_archive.CRAWL_ID)], misses)
     out = Path(tempfile.mkdtemp(prefix="gkcrawl-cg-"))
     try:
         args = _replay_command(root, out / "store.sqlite3")
         if pipelines is not None:
             args += ["-s", f"ITEM_PIPELINES={json.dumps(pipelines)}"]
-        return _callgrind(args)
+        return _count(args, misses)
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -71,6 +80,8 @@ def main() -> None:
     ap.add_argument("--reports", default="100,400", help="two archive sizes")
     ap.add_argument("--pipelines", help="replay through only these pipelines, e.g. "
                                         "extract,parse,validate (default: all)")
+    ap.add_argument("--misses", action="store_true",
+                    help="count cache misses too (cachegrind, a 1 MiB last level)")
     ap.add_argument("--cache", type=Path, default=ROOT / "bench" / ".cache")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -84,22 +95,29 @@ def main() -> None:
         _replay_archive.ensure_archive(roots[n], n, DEFAULT_MAX_SIZE)
     runs = [(mode, n) for mode in ("baseline", "replay") for n in (small, large)]
     with ThreadPoolExecutor(2) as pool:  # side by side: counts do not interfere
-        counts = dict(zip(runs, pool.map(lambda r: instructions(roots[r[1]], r[0], pipelines),
-                                         runs)))
-    per = {mode: (counts[(mode, large)] - counts[(mode, small)]) / (large - small)
-           for mode in ("baseline", "replay")}
-    start = {mode: counts[(mode, small)] - small * per[mode] for mode in per}
+        done = dict(zip(runs, pool.map(
+            lambda r: counts(roots[r[1]], r[0], pipelines, args.misses), runs)))
+    modes = ("baseline", "replay")
+    per = {m: {k: (done[(m, large)][k] - done[(m, small)][k]) / (large - small)
+               for k in done[(m, large)]} for m in modes}
+    start = {m: done[(m, small)]["instructions"] - small * per[m]["instructions"] for m in modes}
+    ratio = {k: round(per["replay"][k] / per["baseline"][k], 3) for k in per["replay"]}
     result = {"reports": [small, large], "pipelines": sorted(pipelines) if pipelines else "all",
-              "per_report": {m: round(v) for m, v in per.items()},
-              "start_up": {m: round(v) for m, v in start.items()},
-              "ratio": round(per["replay"] / per["baseline"], 3)}
+              "per_report": {m: {k: round(v) for k, v in per[m].items()} for m in modes},
+              "start_up": {m: round(v) for m, v in start.items()}, "ratio": ratio}
     if args.json:
         print(json.dumps(result, indent=1))
-    else:
-        print(f"instructions per report: replay {per['replay'] / 1e6:.2f} M, baseline "
-              f"{per['baseline'] / 1e6:.2f} M -> {per['replay'] / per['baseline']:.3f}x "
-              f"(start-up {start['replay'] / 1e9:.2f} G and {start['baseline'] / 1e9:.2f} G; "
-              f"reports {small} to {large}; pipelines: {result['pipelines']})")
+        return
+    replay, base = per["replay"], per["baseline"]
+    print(f"instructions per report: replay {replay['instructions'] / 1e6:.2f} M, baseline "
+          f"{base['instructions'] / 1e6:.2f} M -> {ratio['instructions']:.3f}x "
+          f"(start-up {start['replay'] / 1e9:.2f} G and {start['baseline'] / 1e9:.2f} G; "
+          f"reports {small} to {large}; pipelines: {result['pipelines']})")
+    if args.misses:
+        print(f"last-level (1 MiB) misses per report: replay {replay['ll_misses'] / 1e3:.1f} k, "
+              f"baseline {base['ll_misses'] / 1e3:.1f} k -> {ratio['ll_misses']:.2f}x; "
+              f"first-level data misses {replay['l1_misses'] / 1e3:.1f} k and "
+              f"{base['l1_misses'] / 1e3:.1f} k")
 
 
 if __name__ == "__main__":
