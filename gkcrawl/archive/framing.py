@@ -136,7 +136,8 @@ def iter_members(fh: BinaryIO, chunk_size: int = READ_CHUNK) -> Iterator[Member]
     while True:
         start = pos
         inflater = zlib.decompressobj(wbits=GZIP_WBITS)
-        out = bytearray()
+        # the decompressed pieces, joined once at the end (most members are one piece: no copy)
+        pieces: list[bytes] = []
         error: str | None = None
         while not inflater.eof:
             at = pos - buffer_pos
@@ -150,26 +151,27 @@ def iter_members(fh: BinaryIO, chunk_size: int = READ_CHUNK) -> Iterator[Member]
             # most of the time spent reading an archive
             chunk = buffer[at:at + FEED]
             try:
-                out += inflater.decompress(chunk)
+                pieces.append(inflater.decompress(chunk))
             except zlib.error as exc:
                 error = str(exc)
                 break
             pos += len(chunk)
+        out = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         if inflater.eof:
             pos -= len(inflater.unused_data)
-            yield Member(start, pos - start, bytes(out))
+            yield Member(start, pos - start, out)
             continue
         if error is None:
             if pos == start:  # the end of the file, between members
                 return
-            yield Member(start, pos - start, bytes(out),
+            yield Member(start, pos - start, out,
                          "truncated gzip member (unexpected end of file)", truncated=True)
             return
         if start == 0 and not _starts_with_gzip(fh):
             error = "not gzip-compressed (expected one gzip member per record)"
         following = _next_member_start(fh, start)
         end = size if following is None else following
-        yield Member(start, end - start, bytes(out), f"corrupt gzip member: {error}")
+        yield Member(start, end - start, out, f"corrupt gzip member: {error}")
         if following is None:
             return
         pos = following
