@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 #: How often PurgeCancelledTimers lets Twisted drop its cancelled delayed calls (seconds).
 TIMER_PURGE_SECONDS = 1.0
 SUMMARY_FILE = "summary.json"
+#: ``gc.set_threshold`` takes a threshold for each of the collector's generations
+GC_GENERATIONS = 3
 _PREFIX = "portal/"
 
 
@@ -197,9 +199,19 @@ class GcThreshold(WhileRunning):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        threshold = tuple(int(n) for n in crawler.settings.getlist("GC_THRESHOLD"))
-        if not threshold:
+        # from the command line a string: "-s GC_THRESHOLD=10000,10,10", or "-s GC_THRESHOLD="
+        given = [str(n).strip() for n in crawler.settings.getlist("GC_THRESHOLD")]
+        given = [n for n in given if n]
+        if not given:
             raise NotConfigured("GC_THRESHOLD is empty: Python's own thresholds")
+        try:
+            threshold = tuple(int(n) for n in given)
+        except ValueError:
+            threshold = ()
+        if not 1 <= len(threshold) <= GC_GENERATIONS or min(threshold) < 0:
+            raise ValueError(f"GC_THRESHOLD: one to {GC_GENERATIONS} integers of at least 0 "
+                             f"(10000,10,10), or empty for Python's own; not "
+                             f"{crawler.settings.get('GC_THRESHOLD')!r}")
         return cls(threshold).connect(crawler)
 
     def spider_opened(self) -> None:

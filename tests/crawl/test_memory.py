@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import random
+import re
 
 import pytest
 from scrapy import Request
@@ -122,6 +123,24 @@ def test_gc_threshold_set_while_the_spider_runs() -> None:
     assert gc.get_threshold() == python_own
     with pytest.raises(NotConfigured):  # a crawl keeps Python's own
         GcThreshold.from_crawler(get_crawler(PortalsSpider))
+
+
+@pytest.mark.parametrize(("given", "threshold"), [
+    ("10000,10,10", (10_000, 10, 10)), (" 5000 ", (5_000,)), ("", None), ([], None)])
+def test_gc_threshold_from_the_command_line(given: object, threshold: tuple | None) -> None:
+    """``-s GC_THRESHOLD=10000,10,10`` as the list, ``-s GC_THRESHOLD=`` as Python's own."""
+    crawler = get_crawler(PortalsSpider, {"GC_THRESHOLD": given})
+    if threshold is None:
+        with pytest.raises(NotConfigured):
+            GcThreshold.from_crawler(crawler)
+    else:
+        assert GcThreshold.from_crawler(crawler).threshold == threshold
+
+
+@pytest.mark.parametrize("given", ["[]", "1,2,3,4", "-1", "many"])
+def test_a_gc_threshold_that_is_no_threshold_is_an_error(given: str) -> None:
+    with pytest.raises(ValueError, match=r"GC_THRESHOLD: one to 3 integers.*" + re.escape(given)):
+        GcThreshold.from_crawler(get_crawler(PortalsSpider, {"GC_THRESHOLD": given}))
 
 
 def test_a_replay_raises_the_gc_threshold() -> None:
