@@ -263,7 +263,7 @@ _FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2
            np.uint32(16))
 _EMPTY = np.uint32(0xFFFFFFFF)  # datasketch's initial hash value of the scheme
 #: hashes permuted at a time: the (NUM_PERM, _CHUNK) uint32 product is at most 256 KB (a report
-#: of the template has 100 to 200 hashes once subsampled: one chunk)
+#: of the template has 90 to 190 hashes once subsampled: one chunk)
 _CHUNK = 1024
 
 
