@@ -12,6 +12,7 @@ import asyncio
 import random
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -59,23 +60,29 @@ def write_archive(root: Path) -> Path:
     return root / "end-crawl"
 
 
-@deferred_f_from_coro_f
-async def test_replay_ends_without_waiting_for_the_heartbeat(tmp_path: Path) -> None:
+async def replay(tmp_path: Path, settings: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Replay a fresh archive of REPORTS pages with the project's pipelines and ``settings``:
+    the run's stats and the number of reports stored."""
     crawl_dir = write_archive(tmp_path / "archive")
     project = Settings()
     project.setmodule("gkcrawl.settings")
     store = tmp_path / "store.sqlite3"
     crawler = get_crawler(ReplaySpider, {
         "ITEM_PIPELINES": project.getdict("ITEM_PIPELINES"),
-        "EXTENSIONS": {SlowScrapedHandler: 0},
         "ARCHIVE_DIR": str(tmp_path / "archive"), "STORE_PATH": str(store),
-        "CRAWL_ID": "replay-end-test", "LOG_LEVEL": "WARNING",
+        "CRAWL_ID": "replay-end-test", "LOG_LEVEL": "WARNING", **settings,
     })
     await crawler.crawl_async(archive=str(crawl_dir))
-    stats = crawler.stats.get_stats()
-    assert stats["finish_reason"] == "finished"
     with sqlite3.connect(store) as conn:
-        assert conn.execute("SELECT count(*) FROM reports").fetchone()[0] == REPORTS
+        stored = conn.execute("SELECT count(*) FROM reports").fetchone()[0]
+    return crawler.stats.get_stats(), stored
+
+
+@deferred_f_from_coro_f
+async def test_replay_ends_without_waiting_for_the_heartbeat(tmp_path: Path) -> None:
+    stats, stored = await replay(tmp_path, {"EXTENSIONS": {SlowScrapedHandler: 0}})
+    assert stats["finish_reason"] == "finished"
+    assert stored == REPORTS
     assert stats["elapsed_time_seconds"] < PROMPT_S, "the run waited for the engine's heartbeat"
 
 
@@ -84,20 +91,9 @@ async def test_the_last_partial_batch_is_decided_when_the_archive_ends(tmp_path:
     """Dedup decides DEDUP_BATCH reports together, and waits DEDUP_BATCH_SECONDS for a batch to
     fill. At the end of the archive nothing more comes: the replay says so (``items_exhausted``)
     and the partial batch is decided at once, not after the wait (0.2 s in every replay)."""
-    crawl_dir = write_archive(tmp_path / "archive")
-    project = Settings()
-    project.setmodule("gkcrawl.settings")
-    store = tmp_path / "store.sqlite3"
-    crawler = get_crawler(ReplaySpider, {
-        "ITEM_PIPELINES": project.getdict("ITEM_PIPELINES"),
-        "DEDUP_BATCH": 16, "DEDUP_BATCH_SECONDS": 2 * PROMPT_S,
-        "ARCHIVE_DIR": str(tmp_path / "archive"), "STORE_PATH": str(store),
-        "CRAWL_ID": "replay-end-test", "LOG_LEVEL": "WARNING",
-    })
-    await crawler.crawl_async(archive=str(crawl_dir))
-    stats = crawler.stats.get_stats()
+    stats, stored = await replay(tmp_path, {"DEDUP_BATCH": 16,
+                                            "DEDUP_BATCH_SECONDS": 2 * PROMPT_S})
     assert stats["finish_reason"] == "finished"
     assert stats["dedup/batches"] == 1  # all three reports, in the batch the end decided
-    with sqlite3.connect(store) as conn:
-        assert conn.execute("SELECT count(*) FROM reports").fetchone()[0] == REPORTS
+    assert stored == REPORTS
     assert stats["elapsed_time_seconds"] < PROMPT_S, "the last batch waited DEDUP_BATCH_SECONDS"
