@@ -82,7 +82,7 @@ def _extract(kind: str, body: bytes, content_type: str | None, url: str | None) 
     if kind == decode.HTML:
         from .html import extract_html
 
-        text, _ = decode.decode_html(body, content_type)
+        text, _ = decode.decode_html(body, content_type, url)
         return extract_html(text)
     if kind == decode.PDF:
         from .pdf import extract_pdf

@@ -48,9 +48,12 @@ def sniff(body: bytes, content_type: str | None = None, url: str | None = None) 
     return TEXT
 
 
-def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """(text, encoding) of an HTML page."""
-    encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_detect)
+def decode_html(body: bytes, content_type: str | None = None,
+                url: str | None = None) -> tuple[str, str]:
+    """(text, encoding) of an HTML page, found as a browser finds it (w3lib): BOM, header,
+    ``<meta>``, valid UTF-8, then a guess from the bytes with the URL's top-level domain as a
+    hint (``.cn``: GB18030)."""
+    encoding, text = html_to_unicode(content_type, body, url=url)
     return text, encoding
 
 
