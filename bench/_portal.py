@@ -17,7 +17,7 @@ of it are reachable (robots.txt aside):
 * ``/zfxxgk/gkml/<year>/art_<i>.html`` the articles: news-like pages of 3-5 KB with the portal
   chrome, a few paragraphs and three related links (more work for the dupe filters); every
   ``REPORT_EVERY``-th is a real annual report rendered with
-  :func:`gkcrawl.testing.html_render.render_html` (``random_report``), so the parse pipeline
+  :func:`gkcrawl.demo.render.html.render_html` (``random_report``), so the parse pipeline
   does real work and every one of them must come out as a parsed item; each organ (街道, 乡镇,
   管委会) publishes one a year, 2019-2025, as on a real portal.
 
@@ -43,8 +43,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 
-from gkcrawl.testing.html_render import render_html
-from gkcrawl.testing.reports import random_report
+from gkcrawl.demo.render.html import render_html
+from gkcrawl.demo.render.reports import random_report
 
 HOST = "127.0.0.1"
 PER_LIST = 50

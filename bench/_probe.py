@@ -22,7 +22,7 @@ timers themselves add two clock reads per call.
 
 ``BENCH_GC_FREEZE=True`` (an experiment, off by default) calls ``gc.freeze()`` when the spider
 opens, so full collections stop traversing the objects of the imports and start-up. The project
-now does this itself (``gkcrawl.extensions.FreezeStartupHeap``, ``GC_FREEZE_STARTUP``); to measure
+now does this itself (``gkcrawl.crawl.summary.FreezeStartupHeap``, ``GC_FREEZE_STARTUP``); to measure
 a crawl without it, pass ``-s GC_FREEZE_STARTUP=False``.
 """
 
@@ -54,10 +54,10 @@ ARCHIVE_ENTRY_POINTS = [
     ("gkcrawl.archive.accept_encoding", "ArchiveAcceptEncodingMiddleware", "process_request"),
     ("gkcrawl.archive.crawllog", "CrawlLogMiddleware", "process_exception"),
     ("gkcrawl.archive.crawllog", "CrawlLogMiddleware", "spider_closed"),
-    ("gkcrawl.incremental", "ArchiveLookupMiddleware", "spider_opened"),
-    ("gkcrawl.incremental", "ArchiveLookupMiddleware", "process_request"),
-    ("gkcrawl.incremental", "ArchiveLookupMiddleware", "process_response"),
-    ("gkcrawl.incremental", "ArchiveLookupMiddleware", "flush"),
+    ("gkcrawl.crawl.resume", "ArchiveLookupMiddleware", "spider_opened"),
+    ("gkcrawl.crawl.resume", "ArchiveLookupMiddleware", "process_request"),
+    ("gkcrawl.crawl.resume", "ArchiveLookupMiddleware", "process_response"),
+    ("gkcrawl.crawl.resume", "ArchiveLookupMiddleware", "flush"),
 ]
 #: CPU seconds spent in each entry point, and calls (ArchiveTimers; read by BenchProbe).
 ARCHIVE_CPU: dict[str, list[float]] = {}

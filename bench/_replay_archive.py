@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from gkcrawl.archive.writer import WarcWriter
-from gkcrawl.testing.html_render import STYLES, render_html
-from gkcrawl.testing.reports import random_report
+from gkcrawl.demo.render.html import STYLES, render_html
+from gkcrawl.demo.render.reports import random_report
 
 CRAWL_ID = "bench-crawl"
 #: Bump when the way pages are generated changes: a cached archive is then rebuilt.

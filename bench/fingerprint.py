@@ -13,7 +13,7 @@ as the store does. Parsing is not timed.
 Each step runs over all reports ``--loops`` times per repeat, timed with ``time.process_time``
 (CPU time: other work on the machine counts less than in wall time, though a busy machine still
 slows every step); the **median** of ``--repeat`` repeats is reported in µs per report, with the
-fastest and the slowest repeat. ``--against REV`` loads gkcrawl/dedup.py and gkcrawl/validation.py
+fastest and the slowest repeat. ``--against REV`` loads gkcrawl/quality/dedup.py and gkcrawl/quality/validation.py
 as they were at git revision REV (``git show``, nothing in the work tree changes) and times them
 in the same rounds, interleaved with the current code, so that both see the same load.
 """
@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import _replay_archive  # noqa: E402
 
-from gkcrawl import dedup, validation  # noqa: E402
+from gkcrawl.quality import dedup, validation  # noqa: E402
 from gkcrawl.parsing import extract_document, parse_extracted  # noqa: E402
 
 #: the targets (µs per report) given for the two steps

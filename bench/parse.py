@@ -5,7 +5,7 @@
     .venv/bin/python bench/parse.py --profile 25         # + cProfile of the HTML path
 
 Documents are rendered in memory first (render time is not measured) from
-:func:`gkcrawl.testing.reports.random_report` with both template versions and a mix of styles:
+:func:`gkcrawl.demo.render.reports.random_report` with both template versions and a mix of styles:
 HTML pages in UTF-8 and GBK (charset only in ``<meta>``), with and without Word-export markup,
 misaligned rows, blank detail totals and a layout table; text in the pipe, cell-lines, tabs and
 stream shapes; PDF and DOCX from the attachment renderers.
@@ -46,11 +46,11 @@ from typing import Any
 import lxml.html
 
 from gkcrawl.parsing import parse_document
-from gkcrawl.testing.html_render import STYLES as HTML_STYLES
-from gkcrawl.testing.html_render import render_html
-from gkcrawl.testing.reports import random_report, tables_of
-from gkcrawl.testing.text_render import STYLES as TEXT_STYLES
-from gkcrawl.testing.text_render import render_text
+from gkcrawl.demo.render.html import STYLES as HTML_STYLES
+from gkcrawl.demo.render.html import render_html
+from gkcrawl.demo.render.reports import random_report, tables_of
+from gkcrawl.demo.render.text import STYLES as TEXT_STYLES
+from gkcrawl.demo.render.text import render_text
 
 #: HTML parsing must stay within this multiple of the bare-lxml floor.
 TARGET_RATIO = 3.0
@@ -85,12 +85,12 @@ def _renderers() -> dict[str, Callable[[dict[str, Any], int], tuple[bytes, str, 
         return render_text(report, style), style, False
 
     def pdf(report: dict[str, Any], i: int) -> tuple[bytes, str, bool]:
-        from gkcrawl.testing.pdf_render import render_pdf
+        from gkcrawl.demo.render.pdf import render_pdf
 
         return render_pdf(report), "pdf", False
 
     def docx(report: dict[str, Any], i: int) -> tuple[bytes, str, bool]:
-        from gkcrawl.testing.docx_render import render_docx
+        from gkcrawl.demo.render.docx import render_docx
 
         return render_docx(report), "docx", False
 

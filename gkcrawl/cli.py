@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__
+from gkcrawl import __version__
 
 EXIT_OK, EXIT_NOT_A_REPORT, EXIT_USAGE = 0, 1, 2
 
@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parse(args: argparse.Namespace) -> int:
-    from .parsing import parse_document
+    from gkcrawl.parsing import parse_document
 
     status = EXIT_OK
     several = len(args.files) > 1
@@ -116,7 +116,7 @@ def _demo(args: argparse.Namespace) -> int:
     import os
     import subprocess
 
-    from .demo.registry import write_registry
+    from gkcrawl.demo.registry import write_registry
 
     out: Path = args.dir
     out.mkdir(parents=True, exist_ok=True)
@@ -159,7 +159,7 @@ def _demo(args: argparse.Namespace) -> int:
           f"  gkcrawl stats --store {out / 'archive' / 'gkcrawl.sqlite3'} --registry {registry_csv} "
           f"--html {out / 'stats.html'}\n"
           f"  gkcrawl export --format xlsx -o {out / 'reports.xlsx'} --store {out / 'archive' / 'gkcrawl.sqlite3'}")
-    from .archive.verify import main_verify
+    from gkcrawl.archive.verify import main_verify
 
     return main_verify([str(archive)])
 
@@ -180,7 +180,7 @@ def _store_target(args: argparse.Namespace) -> str:
         return str(args.store)
     from scrapy.settings import Settings
 
-    from .store import store_target
+    from gkcrawl.store import store_target
 
     settings = Settings()
     settings.setmodule("gkcrawl.settings", priority="project")
@@ -188,7 +188,7 @@ def _store_target(args: argparse.Namespace) -> str:
 
 
 def _quarantine(args: argparse.Namespace) -> int:
-    from .store.cli import main_quarantine
+    from gkcrawl.outputs.quarantine import main_quarantine
 
     return main_quarantine(_store_target(args), args.json, include_resolved=args.all)
 
@@ -217,26 +217,26 @@ def _crawl(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import main_export
+    from gkcrawl.outputs.export import main_export
 
     return main_export(_store_target(args), args.format, args.layout, args.output)
 
 
 def _stats(args: argparse.Namespace) -> int:
-    from .stats import main_stats
+    from gkcrawl.outputs.stats import main_stats
 
     return main_stats(_store_target(args), args.html, registry=args.registry)
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from .replay_jobs import main_replay
+    from gkcrawl.replay.jobs import main_replay
 
     return main_replay(args.paths, jobs=args.jobs, store=args.store,
                        reparse_older_than=args.reparse_older_than, extra_settings=args.set)
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from .archive.verify import main_verify
+    from gkcrawl.archive.verify import main_verify
 
     return main_verify(args.paths)
 

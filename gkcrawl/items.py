@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .parsing.document import Document
-from .parsing.report import Report
+from gkcrawl.parsing.document import Document
+from gkcrawl.parsing.report import Report
 
 
 @dataclass

@@ -32,7 +32,7 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
-# 5xx and timeouts are retried with growing delays: 2 s, 4 s, 8 s (gkcrawl.middlewares.BackoffRetryMiddleware
+# 5xx and timeouts are retried with growing delays: 2 s, 4 s, 8 s (gkcrawl.crawl.middlewares.BackoffRetryMiddleware
 # replaces Scrapy's RetryMiddleware, which retries at once); Retry-After is honoured.
 RETRY_ENABLED = True
 RETRY_TIMES = 3
@@ -48,9 +48,9 @@ METAREFRESH_ENABLED = True
 METAREFRESH_MAXDELAY = 30
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = True
-# The JOBDIR dupefilter file is not trustworthy after a SIGKILL; the archive is (gkcrawl.incremental).
-DUPEFILTER_CLASS = "gkcrawl.incremental.MemoryDupeFilter"
-SCHEDULER = "gkcrawl.incremental.ArchiveResumeScheduler"
+# The JOBDIR dupefilter file is not trustworthy after a SIGKILL; the archive is (gkcrawl.crawl.resume).
+DUPEFILTER_CLASS = "gkcrawl.crawl.resume.MemoryDupeFilter"
+SCHEDULER = "gkcrawl.crawl.resume.ArchiveResumeScheduler"
 # Conditional requests (If-None-Match / If-Modified-Since) from the store's record of the last fetch.
 INCREMENTAL_CONDITIONAL = True
 
@@ -67,19 +67,19 @@ WARC_ENABLED = True
 WARC_MAX_SIZE = 1_000_000_000
 WARC_PREFIX = "gkcrawl"
 WARC_OPERATOR = os.getenv("GKCRAWL_OPERATOR", "")
-EXTENSIONS = {**ARCHIVE_EXTENSIONS, "gkcrawl.extensions.PortalSummary": 10,
-              "gkcrawl.extensions.PipelineErrorQuarantine": 25,
-              "gkcrawl.extensions.FreezeStartupHeap": 30,
-              "gkcrawl.extensions.GcThreshold": 31,
-              "gkcrawl.extensions.PurgeCancelledTimers": 35}
+EXTENSIONS = {**ARCHIVE_EXTENSIONS, "gkcrawl.crawl.summary.PortalSummary": 10,
+              "gkcrawl.crawl.summary.PipelineErrorQuarantine": 25,
+              "gkcrawl.crawl.summary.FreezeStartupHeap": 30,
+              "gkcrawl.crawl.summary.GcThreshold": 31,
+              "gkcrawl.crawl.summary.PurgeCancelledTimers": 35}
 # Remote control is off (above) and not even loaded: its module imports aiohttp, 0.1 s of every
 # start-up, and Scrapy imports every listed extension, even one set to None.
 EXTENSIONS_BASE = {path: order for path, order in _SCRAPY_EXTENSIONS_BASE.items()
                    if not path.endswith(".RemoteControl")}
 # Full collections skip the objects of the imports and start-up (3x cheaper on long crawls).
 GC_FREEZE_STARTUP = True
-# The collector's thresholds while a spider runs (gkcrawl.extensions.GcThreshold): Python's own
-# in a crawl, which waits for the network; raised in a replay (gkcrawl.replay.REPLAY_SETTINGS).
+# The collector's thresholds while a spider runs (gkcrawl.crawl.summary.GcThreshold): Python's own
+# in a crawl, which waits for the network; raised in a replay (gkcrawl.replay.responses.REPLAY_SETTINGS).
 GC_THRESHOLD: list[int] = []
 # Twisted drops the timers of finished downloads only when one of its own timers fires: a tick
 # every second (else each stays DOWNLOAD_TIMEOUT seconds; ~12 MiB at 300 pages/s).
@@ -87,11 +87,11 @@ TIMER_PURGE_SECONDS = 1.0
 DOWNLOADER_MIDDLEWARES = {
     **ARCHIVE_DOWNLOADER_MIDDLEWARES,
     # resumed and incremental crawls: the archive answers what it already holds
-    "gkcrawl.incremental.ArchiveLookupMiddleware": 900,
+    "gkcrawl.crawl.resume.ArchiveLookupMiddleware": 900,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "gkcrawl.middlewares.BackoffRetryMiddleware": 550,
+    "gkcrawl.crawl.middlewares.BackoffRetryMiddleware": 550,
     # sees responses before the retry middleware (550); 412 is not a retry code: counted, not retried
-    "gkcrawl.middlewares.AntiBotMiddleware": 560,
+    "gkcrawl.crawl.middlewares.AntiBotMiddleware": 560,
 }
 
 # --- pipelines: extract cells -> parse -> validate -> dedup (stores the copies) -> store -> quarantine
@@ -105,18 +105,18 @@ ITEM_PIPELINES = {
 }
 
 # --- distributed crawls ----------------------------------------------------------------------
-# With REDIS_URL set, workers share one crawl (gkcrawl/distributed.py, scrapy-redis): give them the
+# With REDIS_URL set, workers share one crawl (gkcrawl/crawl/distributed.py, scrapy-redis): give them the
 # same CRAWL_ID, a STORE_URL on PostgreSQL, and (optionally) a WORKER_ID each. Without it nothing of
 # scrapy-redis is imported.
 REDIS_URL = os.getenv("REDIS_URL", "")
 WORKER_ID = os.getenv("GKCRAWL_WORKER_ID", "")
 if REDIS_URL:
-    SCHEDULER = "gkcrawl.distributed.RedisScheduler"
+    SCHEDULER = "gkcrawl.crawl.distributed.RedisScheduler"
     DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
     # the keys are per run; a worker that finishes first must not flush them under the others
     SCHEDULER_PERSIST = True
     # an idle worker waits while another is busy: new links may be queued for it
-    EXTENSIONS["gkcrawl.distributed.SharedRunIdle"] = 20
+    EXTENSIONS["gkcrawl.crawl.distributed.SharedRunIdle"] = 20
 
 # --- store ------------------------------------------------------------------------------------
 # SQLite next to the WARC files by default (<ARCHIVE_DIR>/gkcrawl.sqlite3); a postgresql:// URL in
@@ -126,7 +126,7 @@ STORE_PATH = os.getenv("GKCRAWL_STORE_PATH", "")
 # SQLite's page cache for the store, in KiB (SQLite's default: 2,000). A crawl stores about one
 # report in twenty pages, so a small cache costs it nothing measurable, and the default one
 # filling up was a sixth of a crawl's memory growth from 2,000 to 20,000 pages; a replay, which
-# stores a report per record, keeps SQLite's default (gkcrawl.replay.REPLAY_SETTINGS).
+# stores a report per record, keeps SQLite's default (gkcrawl.replay.responses.REPLAY_SETTINGS).
 STORE_CACHE_KIB = 256
 # Hosts whose copies count as official besides *.gov.cn (the registry's portal domains count too).
 OFFICIAL_DOMAINS: list[str] = []

@@ -58,7 +58,7 @@ def crawl_id_for(crawler: Crawler) -> str:
         saved = Path(jobdir) / JOBDIR_CRAWL_ID if jobdir else None
         if configured and crawler.settings.get("REDIS_URL"):
             # a distributed run: every worker archives into its own crawl directory
-            from ..distributed import worker_id
+            from gkcrawl.crawl.distributed import worker_id
 
             _crawl_ids[crawler] = f"{configured}-{worker_id(crawler.settings)}"
         elif configured:

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from gkcrawl.sqlite_lock import when_free
+from gkcrawl.archive.sqlite_lock import when_free
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self needs Python 3.11

@@ -8,7 +8,7 @@ import argparse
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
-from .. import registry
+from gkcrawl.crawl import registry
 
 #: Finish reasons of a run that did its job.
 GOOD_FINISH = ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout",

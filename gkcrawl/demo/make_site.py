@@ -14,22 +14,10 @@ from __future__ import annotations
 import json
 import sys
 
-from .site import (
-    BLANK_TEMPLATE_NAME,
-    DEFAULT_SEED,
-    DOCX,
-    MANIFEST_NAME,
-    PDF,
-    SITE_DIR,
-    attachment_name,
-    build_site,
-    report_digest,
-)
+from gkcrawl.demo.site import BLANK_TEMPLATE_NAME, DEFAULT_SEED, DOCX, MANIFEST_NAME, PDF, SITE_DIR, attachment_name, build_site, report_digest
 
 
 def main() -> int:
-    from ..testing.docx_render import TEMPLATE_2021_DOCX
-
     site = build_site(DEFAULT_SEED, prerendered=False)
     SITE_DIR.mkdir(exist_ok=True)
     manifest: dict[str, str] = {}
@@ -38,14 +26,13 @@ def main() -> int:
             name = attachment_name(expected.organ, expected.year, expected.kind)
             (SITE_DIR / name).write_bytes(site[expected.path].body)
             manifest[name] = report_digest(expected.report)
-    (SITE_DIR / BLANK_TEMPLATE_NAME).write_bytes(TEMPLATE_2021_DOCX.read_bytes())
     keep = set(manifest) | {BLANK_TEMPLATE_NAME, MANIFEST_NAME}
     for stale in SITE_DIR.iterdir():
         if stale.suffix in (".pdf", ".docx") and stale.name not in keep:
             stale.unlink()
     (SITE_DIR / MANIFEST_NAME).write_text(
         json.dumps(dict(sorted(manifest.items())), indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {len(manifest)} attachments and {BLANK_TEMPLATE_NAME} to {SITE_DIR}")
+    print(f"wrote {len(manifest)} attachments to {SITE_DIR}")
     return 0
 
 

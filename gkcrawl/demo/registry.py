@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .site import HOME, REPORT_COLUMN, SITE_NAME
+from gkcrawl.demo.site import HOME, REPORT_COLUMN, SITE_NAME
 
 COLUMNS = ("id", "name", "start_url", "report_url", "allowed_domains", "region_code", "level")
 PORTAL_ID = "demo"

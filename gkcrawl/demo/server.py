@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from urllib.parse import parse_qs, urlsplit
 
-from .site import DEFAULT_SEED, SLOW_DELAY, TRAP_LIMIT, Site, build_site
+from gkcrawl.demo.site import DEFAULT_SEED, SLOW_DELAY, TRAP_LIMIT, Site, build_site
 
 HOST = "127.0.0.1"
 HITS_PATH = "/__hits__"

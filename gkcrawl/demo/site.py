@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ..template.spec import expected_format
-from ..testing.html_render import Style, render_html
-from ..testing.reports import Report, fmt, random_report
+from gkcrawl.template.spec import expected_format
+from gkcrawl.demo.render.html import Style, render_html
+from gkcrawl.demo.render.reports import Report, fmt, random_report
 
 DEFAULT_SEED = 7
 #: Seconds the slow page waits before answering: longer than the ~2 s DOWNLOAD_TIMEOUT of tests.
@@ -419,7 +419,7 @@ def _charset(style: Style) -> str:
 
 def _report_page(report: Report, style: Style, crumbs: Sequence[tuple[str, str | None]],
                  column_type: str = "信息公开年报") -> str:
-    """An official-style report page (gkcrawl.testing.html_render) inside the portal chrome."""
+    """An official-style report page (gkcrawl.demo.render.html) inside the portal chrome."""
     text = render_html(report, style).decode(_charset(style))
     head = text[text.index("<head>") + len("<head>"):text.index("</head>")]
     body = text[text.index("<body>") + len("<body>"):text.rindex("</body>")]
@@ -519,9 +519,9 @@ class _Builder:
             return (SITE_DIR / name).read_bytes()
         try:
             if kind == PDF:
-                from ..testing.pdf_render import render_pdf as render
+                from gkcrawl.demo.render.pdf import render_pdf as render
             else:
-                from ..testing.docx_render import render_docx as render
+                from gkcrawl.demo.render.docx import render_docx as render
         except ImportError as exc:
             raise RuntimeError(f"{name} is not pre-rendered for seed {self.seed} and cannot be "
                                f"rendered here ({exc}); run python -m gkcrawl.demo.make_site "
@@ -1034,12 +1034,7 @@ def _manifest() -> dict[str, str]:
 
 def _blank_template() -> bytes:
     """The official blank 2021 template, as the 编制通知 attaches it."""
-    shipped = SITE_DIR / BLANK_TEMPLATE_NAME
-    if shipped.exists():
-        return shipped.read_bytes()
-    from ..testing.docx_render import TEMPLATE_2021_DOCX
-
-    return TEMPLATE_2021_DOCX.read_bytes()
+    return (SITE_DIR / BLANK_TEMPLATE_NAME).read_bytes()
 
 
 def build_site(seed: int = DEFAULT_SEED, *, slow_delay: float = SLOW_DELAY,

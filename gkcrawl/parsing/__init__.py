@@ -18,24 +18,21 @@ import logging
 import re
 from typing import Callable
 
-from ..template.spec import TABLE_KEYS, expected_format
-from . import decode, metadata
-from .document import Document, Unreadable
-from .infer import solve
-from .mapper import detect_format, map_rows
-from .prose import stated_totals
-from .normalize import clean_text, fold_script, strip_pinyin, to_simplified, traditional_script
-from .report import NotAReport, Report, checks, inferred_entries, plain_cells, tables
+from gkcrawl.template.spec import TABLE_KEYS, expected_format
+from gkcrawl.parsing import metadata
+from gkcrawl.parsing.extract import extract_document
+from gkcrawl.parsing.document import Document, Unreadable
+from gkcrawl.parsing.infer import solve
+from gkcrawl.parsing.mapper import detect_format, map_rows
+from gkcrawl.parsing.prose import stated_totals
+from gkcrawl.parsing.normalize import clean_text, fold_script, strip_pinyin, to_simplified, traditional_script
+from gkcrawl.parsing.report import NotAReport, Report, checks, inferred_entries, plain_cells, tables
 
 __all__ = ["NotAReport", "Report", "Unreadable", "extract_document", "parse_document",
            "parse_extracted", "safely"]
 
 logger = logging.getLogger(__name__)
 
-MiB = 1 << 20
-#: Larger inputs are refused before parsing: no real report page comes near these sizes.
-MAX_BYTES = {decode.HTML: 20 * MiB, decode.TEXT: 20 * MiB, decode.PDF: 200 * MiB,
-             decode.DOCX: 100 * MiB, decode.OLE2: 100 * MiB}
 #: Section names of the free-form reports of 2008-2018 (before the national template).
 _LEGACY_SECTIONS = re.compile(r"依申请公开政府信息(的)?情况|因政府信息公开申请(提起)?行政复议|收费及减免情况")
 
@@ -60,46 +57,6 @@ def safely(step: Callable[[], Report | NotAReport], url: str | None) -> Report |
     except _BUGS as exc:  # a parser bug must not kill a crawl: the document is quarantined
         logger.warning("parser error on %s", url or "<bytes>", exc_info=True)
         return NotAReport("parser_error", f"parser error: {type(exc).__name__}: {exc}"[:300], url)
-
-
-def extract_document(body: bytes, content_type: str | None = None,
-                     url: str | None = None) -> Document:
-    """Bytes -> rows of cells (raises Unreadable with a one-line reason)."""
-    kind = decode.sniff(body, content_type, url)
-    if not body.strip():
-        raise Unreadable("empty", "the document is empty", kind)
-    if len(body) > MAX_BYTES[kind]:
-        raise Unreadable("too_large", f"{kind} of {len(body) / MiB:.1f} MiB is over the "
-                                      f"{MAX_BYTES[kind] // MiB} MiB limit", kind)
-    try:
-        return _extract(kind, body, content_type, url)
-    except Unreadable as exc:
-        exc.kind = exc.kind or kind
-        raise
-
-
-def _extract(kind: str, body: bytes, content_type: str | None, url: str | None) -> Document:
-    if kind == decode.HTML:
-        from .html import extract_html
-
-        text, _ = decode.decode_html(body, content_type, url)
-        return extract_html(text)
-    if kind == decode.PDF:
-        from .pdf import extract_pdf
-
-        return extract_pdf(body)
-    if kind == decode.DOCX:
-        from .docx import extract_docx
-
-        return extract_docx(body)
-    if kind == decode.OLE2:
-        from .legacy import extract_legacy
-
-        suffix = ".wps" if (url or "").lower().split("?")[0].endswith(".wps") else ".doc"
-        return extract_legacy(body, suffix)
-    from .text import extract_text
-
-    return extract_text(decode.decode_text(body))
 
 
 #: Text that government sites never print and SEO mirrors do (seed 002's header).

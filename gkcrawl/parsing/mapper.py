@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..template.spec import TEMPLATES, CellRef, Row as SpecRow, Table, Template
-from .document import TEXT, Cell, Document
-from .normalize import Value, label, value
+from gkcrawl.template.spec import TEMPLATES, CellRef, Row as SpecRow, Table, Template
+from gkcrawl.parsing.document import TEXT, Cell, Document
+from gkcrawl.parsing.normalize import Value, label, value
 
 #: A one-cell text row longer than this is prose, not a table label (for format detection).
 MAX_HEADING_CHARS = 30

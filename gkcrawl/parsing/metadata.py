@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlsplit
 
-from .regions import PROVINCES
+from gkcrawl.parsing.regions import PROVINCES
 
 _HAN = r"\u4e00-\u9fff"
 TITLE = re.compile(

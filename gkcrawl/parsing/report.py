@@ -7,9 +7,9 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from .. import PARSER_VERSION
-from ..template.spec import AMOUNT, TABLE_KEYS, CellRef, Template
-from .infer import Cells, Inferred
+from gkcrawl import PARSER_VERSION
+from gkcrawl.template.spec import AMOUNT, TABLE_KEYS, CellRef, Template
+from gkcrawl.parsing.infer import Cells, Inferred
 
 PASS, FAIL, UNCERTAIN = "pass", "fail", "uncertain"
 

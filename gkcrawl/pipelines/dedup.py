@@ -2,7 +2,7 @@
 
 The copy is stored with its WARC pointer; copies of the same report are found by organ key and
 year, or by near-identical content (MinHash LSH bands in the store) when the organ is written
-differently; the rules of gkcrawl.dedup choose the copy that stands for the report. The
+differently; the rules of gkcrawl.quality.dedup choose the copy that stands for the report. The
 decision happens in one transaction under a lock on (organ, year), so two workers sharing a
 PostgreSQL store cannot both decide; the content search runs before it (it only reads) and is
 repeated inside only for copies stored in between.
@@ -16,13 +16,13 @@ from scrapy.utils.asyncio import CallLaterResult, call_later
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
-from ..dedup import CHOSEN, SAME_REPORT, Copy, choose, is_official, similarity
-from ..items import ReportItem
-from ..signals import items_exhausted
-from ..store import ReportRow, SourceRow, Store, mark_stored, store_for
-from ..store.rows import CROSS_YEAR
-from ..validation import cross_year
-from .base import Pipeline
+from gkcrawl.quality.dedup import CHOSEN, SAME_REPORT, Copy, choose, is_official, similarity
+from gkcrawl.items import ReportItem
+from gkcrawl.pipelines.signals import items_exhausted
+from gkcrawl.store import ReportRow, SourceRow, Store, mark_stored, store_for
+from gkcrawl.store.rows import CROSS_YEAR
+from gkcrawl.quality.validation import cross_year
+from gkcrawl.pipelines.base import Pipeline
 
 
 #: seconds a batch waits for more reports before it is decided (DEDUP_BATCH_SECONDS): well

@@ -10,10 +10,11 @@ from __future__ import annotations
 from twisted.internet.threads import deferToThread
 from scrapy.utils.defer import maybe_deferred_to_future
 
-from ..items import DocumentItem, QuarantineItem
-from .. import PARSER_VERSION
-from ..parsing import Unreadable, decode, extract_document
-from .base import Pipeline
+from gkcrawl.items import DocumentItem, QuarantineItem
+from gkcrawl import PARSER_VERSION
+from gkcrawl.parsing import Unreadable, extract_document
+from gkcrawl.parsing.extract import decode
+from gkcrawl.pipelines.base import Pipeline
 
 #: Document kinds extracted on the reactor thread; the others go to a thread.
 IN_PLACE = frozenset({decode.HTML, decode.TEXT})

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..dedup import fingerprint
-from ..items import DocumentItem, ReportItem
-from ..parsing import parse_extracted, safely
-from .base import Pipeline
-from .extract import quarantine
+from gkcrawl.quality.dedup import fingerprint
+from gkcrawl.items import DocumentItem, ReportItem
+from gkcrawl.parsing import parse_extracted, safely
+from gkcrawl.pipelines.base import Pipeline
+from gkcrawl.pipelines.extract import quarantine
 
 
 class ParsePipeline(Pipeline):

@@ -12,9 +12,9 @@ from dataclasses import asdict
 
 from scrapy.exceptions import DropItem
 
-from ..archive.config import crawl_dir_for
-from ..items import QuarantineItem
-from .base import Pipeline
+from gkcrawl.archive.config import crawl_dir_for
+from gkcrawl.items import QuarantineItem
+from gkcrawl.pipelines.base import Pipeline
 
 QUARANTINE_FILE = "quarantine.jsonl"
 

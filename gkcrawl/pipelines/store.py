@@ -14,19 +14,11 @@ from typing import Any, Self
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from .. import PARSER_VERSION
-from ..archive.config import crawl_id_for
-from ..items import QuarantineItem, ReportItem
-from ..store import (
-    QuarantineRow,
-    ReportRow,
-    SourceRow,
-    Store,
-    mark_stored,
-    store_for,
-    stored_source_id,
-)
-from .base import Pipeline
+from gkcrawl import PARSER_VERSION
+from gkcrawl.archive.config import crawl_id_for
+from gkcrawl.items import QuarantineItem, ReportItem
+from gkcrawl.store import QuarantineRow, ReportRow, SourceRow, Store, mark_stored, store_for, stored_source_id
+from gkcrawl.pipelines.base import Pipeline
 
 
 class StorePipeline(Pipeline):

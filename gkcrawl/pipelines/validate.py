@@ -1,16 +1,16 @@
-"""Validate: every finding of gkcrawl.validation on the report; failures flag, never drop.
+"""Validate: every finding of gkcrawl.quality.validation on the report; failures flag, never drop.
 
 The cross-year identity needs last year's report of the same organ: it is read from the store
 (and the dedup pipeline re-checks next year's report when this one arrives later)."""
 
 from __future__ import annotations
 
-from ..dedup import organ_key
-from ..items import ReportItem
-from ..parsing.report import FAIL
-from ..store import store_for
-from ..validation import validate
-from .base import Pipeline
+from gkcrawl.quality.dedup import organ_key
+from gkcrawl.items import ReportItem
+from gkcrawl.parsing.report import FAIL
+from gkcrawl.store import store_for
+from gkcrawl.quality.validation import validate
+from gkcrawl.pipelines.base import Pipeline
 
 
 class ValidatePipeline(Pipeline):

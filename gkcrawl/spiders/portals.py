@@ -2,7 +2,7 @@
 
 One spider for all portals, no per-site code: a focused crawl from each portal's start URLs,
 links scored by anchor text and URL (best first), CMS pagers understood by the adapters of
-:mod:`gkcrawl.discovery.cms`, bounded by hops from the start page and a page budget per portal.
+:mod:`gkcrawl.crawl.cms`, bounded by hops from the start page and a page budget per portal.
 Every response is archived by the WARC extension; this spider classifies it, writes the verdict
 into the archive (a metadata record), and hands report documents to the pipelines.
 
@@ -25,17 +25,16 @@ from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
-from .. import registry
-from ..archive.config import crawl_id_for
-from ..archive.signals import warc_metadata
-from ..discovery import META_KEY as META
-from ..discovery import cms
-from ..discovery.classify import (REPORT, REPORT_LIST, REPORT_PAGE, Verdict, classify_html,
-                                  is_attachment, report_title)
-from ..discovery.score import score_link
-from ..discovery.urls import canonical, in_domains
-from ..incremental import NOT_MODIFIED, UNCHANGED, FingerprintSet
-from ..items import DocumentItem
+from gkcrawl.crawl import registry
+from gkcrawl.archive.config import crawl_id_for
+from gkcrawl.archive.signals import warc_metadata
+from gkcrawl.crawl import META_KEY as META
+from gkcrawl.crawl import cms
+from gkcrawl.crawl.classify import REPORT, REPORT_LIST, REPORT_PAGE, Verdict, classify_html, is_attachment, report_title
+from gkcrawl.crawl.links import score_link
+from gkcrawl.crawl.urls import canonical, in_domains
+from gkcrawl.crawl.resume import NOT_MODIFIED, UNCHANGED, FingerprintSet
+from gkcrawl.items import DocumentItem
 
 #: Priority points per link-score point; hops subtract, so shallow strong links go first.
 PRIORITY_PER_POINT = 10

@@ -30,14 +30,14 @@ from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
-from .. import PARSER_VERSION
-from ..archive.paths import OPEN_SUFFIX, expand_warc_paths
-from ..archive.reader import ArchivedExchange, ReadError, ReadStats, iter_archive
-from ..items import DocumentItem
-from ..replay import REPLAY_SETTINGS, ArchiveDecoder, older_version
-from ..replay_jobs import DONE_PREFIX, PROGRESS_EVERY, PROGRESS_PREFIX, FileClaims
-from ..signals import items_exhausted
-from ..store import store_for
+from gkcrawl import PARSER_VERSION
+from gkcrawl.archive.paths import OPEN_SUFFIX, expand_warc_paths
+from gkcrawl.archive.reader import ArchivedExchange, ReadError, ReadStats, iter_archive
+from gkcrawl.items import DocumentItem
+from gkcrawl.replay.responses import REPLAY_SETTINGS, ArchiveDecoder, older_version
+from gkcrawl.replay.jobs import DONE_PREFIX, PROGRESS_EVERY, PROGRESS_PREFIX, FileClaims
+from gkcrawl.pipelines.signals import items_exhausted
+from gkcrawl.store import store_for
 
 #: Roles of archived pages whose documents go to the pipelines (as in the live crawl).
 DOCUMENT_ROLES = frozenset({"report", "attachment"})

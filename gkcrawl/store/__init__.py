@@ -17,10 +17,10 @@ import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..archive.config import ARCHIVE_DIR
-from .base import Store, StoreError
-from .rows import FetchRow, QuarantineRow, ReportRow, RunRow, SourceRow, json_safe, record_key
-from .schema import MIGRATIONS, ROLES, Migration
+from gkcrawl.archive.config import ARCHIVE_DIR
+from gkcrawl.store.base import Store, StoreError
+from gkcrawl.store.rows import FetchRow, QuarantineRow, ReportRow, RunRow, SourceRow, json_safe, record_key
+from gkcrawl.store.schema import MIGRATIONS, ROLES, Migration
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -49,11 +49,11 @@ def open_store(target: str | Path, *, migrate: bool = True, cache_kib: int | Non
     (its parent directories are created; ``cache_kib``: its page cache, else SQLite's default).
     Missing migrations are applied unless ``migrate`` is false."""
     if is_postgres_url(target):
-        from .postgres import PostgresStore
+        from gkcrawl.store.postgres import PostgresStore
 
         store: Store = PostgresStore(str(target))
     else:
-        from .sqlite import SQLiteStore
+        from gkcrawl.store.sqlite import SQLiteStore
 
         store = SQLiteStore(target, cache_kib=cache_kib)
     if migrate:

@@ -14,22 +14,11 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any, ClassVar, Self
 
-from ..dedup import lsh_bands
-from ..template.spec import TABLE_KEYS
-from . import checks, findings
-from .rows import (
-    CROSS_YEAR,
-    FetchRow,
-    QuarantineRow,
-    ReportRow,
-    RunRow,
-    SourceRow,
-    json_safe,
-    record_key,
-    to_datetime,
-    utcnow,
-)
-from .schema import MIGRATIONS, MIGRATIONS_TABLE, ROLES, TOKENS, Migration
+from gkcrawl.quality.dedup import lsh_bands
+from gkcrawl.template.spec import TABLE_KEYS
+from gkcrawl.store import checks, findings
+from gkcrawl.store.rows import CROSS_YEAR, FetchRow, QuarantineRow, ReportRow, RunRow, SourceRow, json_safe, record_key, to_datetime, utcnow
+from gkcrawl.store.schema import MIGRATIONS, MIGRATIONS_TABLE, ROLES, TOKENS, Migration
 
 JSON_COLUMNS = frozenset({"stats", "fingerprint", "report", "validation", "cross_year"})
 TS_COLUMNS = frozenset({"started_at", "finished_at", "fetched_at", "first_seen", "last_seen",
@@ -346,8 +335,8 @@ class Store(abc.ABC):
 
     def similar_sources(self, fingerprint: Sequence[int], *, report: Mapping[str, Any] | None = None,
                         year: int | None = None, exclude_id: int | None = None) -> list[SourceRow]:
-        """Copies sharing at least one LSH band (``gkcrawl.dedup.lsh_bands`` of ``report`` and
-        ``fingerprint``): candidates to compare with ``gkcrawl.dedup.similarity``; of ``year``
+        """Copies sharing at least one LSH band (``gkcrawl.quality.dedup.lsh_bands`` of ``report`` and
+        ``fingerprint``): candidates to compare with ``gkcrawl.quality.dedup.similarity``; of ``year``
         when given, oldest first."""
         sql, params = self._band_query("*", lsh_bands(report or {}, fingerprint), year, None)
         return [r for r in self._rows(SourceRow, sql, params) if r.id != exclude_id]

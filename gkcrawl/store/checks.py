@@ -23,7 +23,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any
 
-from ..template.spec import TEMPLATES, Template
+from gkcrawl.template.spec import TEMPLATES, Template
 
 FROM = "template"
 #: The keys of one check, as ``gkcrawl.parsing.report.checks`` writes them, in that order.

@@ -2,7 +2,7 @@
 
 The parser puts every identity check in ``report["checks"]`` (operands, sums, the cells'
 values), and validation turns each into a finding with the same numbers
-(``gkcrawl.validation.identity_finding``). Stored in full, the findings repeated ~26 KB of the
+(``gkcrawl.quality.validation.identity_finding``). Stored in full, the findings repeated ~26 KB of the
 report's ~32 KB, on every copy. When the identity findings are exactly those the checks give,
 in order, they are stored as one marker and rebuilt when read; otherwise they are stored as
 they are. Readers of the store see the same findings either way.
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from ..validation import ERROR, Finding, identity_finding, identity_message
+from gkcrawl.quality.validation import ERROR, Finding, identity_finding, identity_message
 
 IDENTITY = "identity"
 #: stands for ``[identity_finding(c).to_dict() for c in report["checks"]]``

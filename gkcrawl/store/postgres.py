@@ -18,9 +18,9 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from .base import Store
-from .rows import dumps
-from .schema import POSTGRES
+from gkcrawl.store.base import Store
+from gkcrawl.store.rows import dumps
+from gkcrawl.store.schema import POSTGRES
 
 #: pg_advisory_xact_lock key for migrations (any constant; "gkcrawl" in ASCII)
 MIGRATION_LOCK = 0x676B637261776C

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from .. import dedup
+from gkcrawl.quality import dedup
 
 
 def record_key(record_id: str | None, payload_digest: str | None = None) -> str:
@@ -159,7 +159,7 @@ class SourceRow:
 
     @cached_property
     def lsh(self) -> list[str]:
-        """The LSH band keys under which the copy is stored and looked up (gkcrawl.dedup),
+        """The LSH band keys under which the copy is stored and looked up (gkcrawl.quality.dedup),
         computed once per row (set ``report`` and ``fingerprint`` before reading it)."""
         return dedup.lsh_bands(self.report, self.fingerprint or [])
 
@@ -169,7 +169,7 @@ class SourceRow:
                   validation: list[Any] | None = None) -> SourceRow:
         """A row from a ``ReportItem`` (or its dict). Unset keyword arguments come from the item
         (organ_key, fingerprint, validation set by the parse/validate pipelines) or from
-        ``gkcrawl.dedup`` (organ key of the organ, official = a ``*.gov.cn`` host)."""
+        ``gkcrawl.quality.dedup`` (organ key of the organ, official = a ``*.gov.cn`` host)."""
         data = _item_dict(item)
         url = data.get("source_url") or ""
         if not url:
@@ -194,7 +194,7 @@ class SourceRow:
             role=role)
 
 
-#: the findings of identity 5 (gkcrawl.validation.cross_year): a report's own, the rest of its
+#: the findings of identity 5 (gkcrawl.quality.validation.cross_year): a report's own, the rest of its
 #: findings are its chosen copy's
 CROSS_YEAR = "cross_year"
 

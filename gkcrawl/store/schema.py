@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .. import dedup
+from gkcrawl.quality import dedup
 
 SQLITE, POSTGRES = "sqlite", "postgres"
 
@@ -143,7 +143,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             UNIQUE (url, record_key)
         )""",
         "CREATE INDEX quarantine_code ON quarantine (code)",
-        # LSH bands of each source's MinHash fingerprint (gkcrawl.dedup.bands): copies sharing a
+        # LSH bands of each source's MinHash fingerprint (gkcrawl.quality.dedup.bands): copies sharing a
         # band are candidates for the same report when their organ names do not meet
         """CREATE TABLE source_bands (
             band            TEXT NOT NULL,
@@ -169,7 +169,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             fetched_at      {ts} NOT NULL
         )""",
     )),
-    # copies are looked up by the LSH bands of their non-zero table values (gkcrawl.dedup.lsh_bands),
+    # copies are looked up by the LSH bands of their non-zero table values (gkcrawl.quality.dedup.lsh_bands),
     # no longer of their whole text, and fingerprints hash shingles on their code points instead of
     # with SHA-1: the old fingerprints cannot be compared with new ones (the text they came from is
     # not stored; a replay recomputes them), so they are dropped and the copies re-banded
@@ -185,7 +185,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               statements=("ALTER TABLE reports DROP COLUMN report",
                           "ALTER TABLE reports DROP COLUMN validation")),
     # fingerprints are a MinHash of a 1-in-8 sample of the text's shingles and of the cells hashed
-    # by value (gkcrawl.dedup.SCHEME "affine32/units-cells/sample8"), band keys are hashed in numpy:
+    # by value (gkcrawl.quality.dedup.SCHEME "affine32/units-cells/sample8"), band keys are hashed in numpy:
     # old fingerprints cannot be compared with new ones, so they are dropped and copies re-banded
     Migration(6, "signature sample8", statements=("UPDATE sources SET fingerprint = NULL",),
               run=lambda store: store.rebuild_bands()),

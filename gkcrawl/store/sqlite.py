@@ -12,10 +12,10 @@ from typing import Any
 
 import orjson
 
-from ..sqlite_lock import is_busy, when_free
-from .base import Store, StoreError
-from .rows import dumps
-from .schema import SQLITE
+from gkcrawl.archive.sqlite_lock import is_busy, when_free
+from gkcrawl.store.base import Store, StoreError
+from gkcrawl.store.rows import dumps
+from gkcrawl.store.schema import SQLITE
 
 #: seconds a writer waits for another process's write transaction before giving up
 BUSY_TIMEOUT = 60.0
@@ -64,7 +64,7 @@ class SQLiteStore(Store):
         except sqlite3.OperationalError as exc:
             if not is_busy(exc):
                 raise
-        # another connection holds the lock (gkcrawl.sqlite_lock: short polls, not SQLite's
+        # another connection holds the lock (gkcrawl.archive.sqlite_lock: short polls, not SQLite's
         # busy handler); counted for the run's stats
         start = time.monotonic()
         self.lock_waits += 1

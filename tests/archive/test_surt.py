@@ -22,7 +22,7 @@ from gkcrawl.archive import cdxj
 from gkcrawl.archive.cdxj import url_key
 
 ROOT = Path(__file__).resolve().parents[2]
-REGISTRY = ROOT / "gkcrawl" / "registry" / "portals.csv"
+REGISTRY = ROOT / "gkcrawl" / "crawl" / "portals.csv"
 
 
 def expected(url: str) -> str:

@@ -6,13 +6,13 @@ import random
 
 from parsel import Selector
 
-from gkcrawl.discovery import cms
-from gkcrawl.discovery.classify import (LOOKALIKE_ROLE, OTHER, REPORT, REPORT_LIST, REPORT_PAGE,
+from gkcrawl.crawl import cms
+from gkcrawl.crawl.classify import (LOOKALIKE_ROLE, OTHER, REPORT, REPORT_LIST, REPORT_PAGE,
                                         classify_html)
-from gkcrawl.discovery.score import score_link
-from gkcrawl.discovery.urls import canonical
-from gkcrawl.testing.html_render import render_html
-from gkcrawl.testing.reports import random_report
+from gkcrawl.crawl.links import score_link
+from gkcrawl.crawl.urls import canonical
+from gkcrawl.demo.render.html import render_html
+from gkcrawl.demo.render.reports import random_report
 
 BASE = "http://www.example.gov.cn/zfxxgk/zfxxgknb/index.html"
 

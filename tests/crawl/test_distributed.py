@@ -16,10 +16,10 @@ import redis
 from gkcrawl.archive.reader import iter_archive
 from gkcrawl.demo.registry import write_registry
 from gkcrawl.demo.site import DEFAULT_SEED, build_site
-from gkcrawl.distributed import run_keys
+from gkcrawl.crawl.distributed import run_keys
 from gkcrawl.store import open_store
 
-from ..conftest import PgSchema
+from tests.conftest import PgSchema
 from ..crawling import ROOT
 from ..portal import PortalProcess
 

@@ -10,8 +10,8 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from gkcrawl import incremental
-from gkcrawl.incremental import FETCH_BATCH, PREVIOUS_KEY, ArchiveLookupMiddleware
+from gkcrawl.crawl import resume as incremental
+from gkcrawl.crawl.resume import FETCH_BATCH, PREVIOUS_KEY, ArchiveLookupMiddleware
 from gkcrawl.spiders.portals import PortalsSpider
 from gkcrawl.store import FetchRow, close_store_for, open_store, store_for
 

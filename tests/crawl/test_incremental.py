@@ -16,8 +16,8 @@ import pytest
 
 from gkcrawl.archive.reader import iter_archive
 from gkcrawl.store import open_store
-from gkcrawl.testing.html_render import render_html
-from gkcrawl.testing.reports import random_report
+from gkcrawl.demo.render.html import render_html
+from gkcrawl.demo.render.reports import random_report
 
 from ..crawling import ROOT
 

@@ -15,8 +15,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
-from gkcrawl.extensions import FreezeStartupHeap, GcThreshold, PurgeCancelledTimers
-from gkcrawl.incremental import INITIAL_SLOTS, MAX_LOAD, FingerprintSet, MemoryDupeFilter
+from gkcrawl.crawl.summary import FreezeStartupHeap, GcThreshold, PurgeCancelledTimers
+from gkcrawl.crawl.resume import INITIAL_SLOTS, MAX_LOAD, FingerprintSet, MemoryDupeFilter
 from gkcrawl.spiders.portals import PortalsSpider
 
 #: As many URLs as the bench's large crawl schedules.

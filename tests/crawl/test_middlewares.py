@@ -13,7 +13,7 @@ from scrapy.http import Response
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
-from gkcrawl.middlewares import BackoffRetryMiddleware
+from gkcrawl.crawl.middlewares import BackoffRetryMiddleware
 
 FAILURES_BEFORE_SUCCESS = 2
 BASE = 0.3
@@ -74,8 +74,8 @@ async def test_retries_are_spaced_and_412_is_not_retried(server: str) -> None:
     crawler = get_crawler(Fetch, {
         "RETRY_BACKOFF_BASE": BASE, "RETRY_TIMES": 3,
         "DOWNLOADER_MIDDLEWARES": {"scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-                                   "gkcrawl.middlewares.BackoffRetryMiddleware": 550,
-                                   "gkcrawl.middlewares.AntiBotMiddleware": 560},
+                                   "gkcrawl.crawl.middlewares.BackoffRetryMiddleware": 550,
+                                   "gkcrawl.crawl.middlewares.AntiBotMiddleware": 560},
     })
     statuses: list[int] = []
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gkcrawl import registry
+from gkcrawl.crawl import registry
 
 HEADER = "id,name,start_url,report_url,allowed_domains,region_code,level\n"
 

@@ -21,7 +21,7 @@ import lxml.html
 import pytest
 from w3lib.encoding import html_to_unicode
 
-from gkcrawl import registry
+from gkcrawl.crawl import registry
 from gkcrawl.demo import serve, write_registry
 from gkcrawl.demo.site import (
     BLANK_TEMPLATE_NAME,
@@ -41,7 +41,7 @@ from gkcrawl.demo.site import (
     report_digest,
 )
 from gkcrawl.parsing import parse_document
-from gkcrawl.testing.reports import tables_of
+from gkcrawl.demo.render.reports import tables_of
 
 from .conftest import TEST_SLOW_DELAY, PortalProcess
 
@@ -236,7 +236,7 @@ def test_build_is_deterministic_and_seeded(site: Site) -> None:
 def test_default_site_needs_no_reportlab(monkeypatch: pytest.MonkeyPatch) -> None:
     """The demo runs with runtime dependencies only: its PDFs are pre-rendered files."""
     monkeypatch.setitem(sys.modules, "reportlab", None)
-    monkeypatch.setitem(sys.modules, "gkcrawl.testing.pdf_render", None)
+    monkeypatch.setitem(sys.modules, "gkcrawl.demo.render.pdf", None)
     site = build_site()
     assert [r for r in site.reports if r.kind == PDF]
 

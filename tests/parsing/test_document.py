@@ -12,9 +12,9 @@ from gkcrawl.parsing import extract_document
 from gkcrawl.parsing.document import Document
 from gkcrawl.parsing.metadata import _NOISE, _NOISE_IN_LINE
 from gkcrawl.parsing.normalize import nfkc
-from gkcrawl.testing.html_render import Style, render_html
-from gkcrawl.testing.reports import random_report
-from gkcrawl.testing.text_render import STYLES, render_text
+from gkcrawl.demo.render.html import Style, render_html
+from gkcrawl.demo.render.reports import random_report
+from gkcrawl.demo.render.text import STYLES, render_text
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 HTML_STYLES = [Style(), Style(word_export=True), Style(encoding="gbk", misaligned=True),

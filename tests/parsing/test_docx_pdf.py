@@ -29,19 +29,19 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-from gkcrawl.parsing import legacy
+from gkcrawl.parsing.extract import legacy
 from gkcrawl.parsing.document import TABLE, TEXT, Document, Row, Unreadable
-from gkcrawl.parsing.docx import extract_docx
-from gkcrawl.parsing.legacy import extract_legacy
-from gkcrawl.parsing.pdf import MAX_PAGES, extract_pdf
+from gkcrawl.parsing.extract.docx import extract_docx
+from gkcrawl.parsing.extract.legacy import extract_legacy
+from gkcrawl.parsing.extract.pdf import MAX_PAGES, extract_pdf
 from gkcrawl.template.spec import AMOUNT, SIGNED, TEMPLATES
-from gkcrawl.testing.docx_render import (
+from gkcrawl.demo.render.docx import (
     TEMPLATE_2021_DOCX,
     format_value,
     official_label,
     render_docx,
 )
-from gkcrawl.testing.pdf_render import CJK_FONT, render_pdf
+from gkcrawl.demo.render.pdf import CJK_FONT, render_pdf
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "attachments"
 TRUTH = json.loads((FIXTURES / "reports.json").read_text(encoding="utf-8"))
@@ -495,7 +495,7 @@ def test_pdf_without_ruled_tables_gives_text_lines() -> None:
 
 
 def test_pdf_page_cap_is_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("gkcrawl.parsing.pdf.MAX_PAGES", 2)
+    monkeypatch.setattr("gkcrawl.parsing.extract.pdf.MAX_PAGES", 2)
     doc = extract_pdf(_text_pdf(["第一页", "第二页", "第三页"]))
     assert [r.cells[0].text for r in doc.rows] == ["第一页", "第二页"]
     assert doc.flags == ["pdf_pages_capped:2/3"]

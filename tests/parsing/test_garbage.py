@@ -8,8 +8,8 @@ import random
 from hypothesis import given, settings, strategies as st
 
 from gkcrawl.parsing import NotAReport, parse_document
-from gkcrawl.testing.html_render import render_html
-from gkcrawl.testing.reports import random_report
+from gkcrawl.demo.render.html import render_html
+from gkcrawl.demo.render.reports import random_report
 
 MiB = 1 << 20
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from gkcrawl.parsing import _simplify, mapper, parse_document
-from gkcrawl.parsing.decode import decode_html
-from gkcrawl.parsing.html import extract_html
+from gkcrawl.parsing.extract.decode import decode_html
+from gkcrawl.parsing.extract.html import extract_html
 from gkcrawl.template.spec import TEMPLATES
 
 from .test_seeds import parse_seed

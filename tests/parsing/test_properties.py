@@ -7,9 +7,9 @@ import random
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from gkcrawl.parsing import parse_document
-from gkcrawl.testing.html_render import Style, render_html
-from gkcrawl.testing.reports import random_report, tables_of
-from gkcrawl.testing.text_render import STYLES, render_text
+from gkcrawl.demo.render.html import Style, render_html
+from gkcrawl.demo.render.reports import random_report, tables_of
+from gkcrawl.demo.render.text import STYLES, render_text
 
 EXAMPLES = 25
 reports = st.builds(lambda seed, version: random_report(random.Random(seed), version),
@@ -48,8 +48,8 @@ ATTACHMENT_EXAMPLES = 10  # rendering a PDF takes a few hundred ms
 @settings(max_examples=ATTACHMENT_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(reports, st.sampled_from(["docx", "pdf"]))
 def test_attachment_round_trip(report: dict, kind: str) -> None:
-    from gkcrawl.testing.docx_render import render_docx
-    from gkcrawl.testing.pdf_render import render_pdf
+    from gkcrawl.demo.render.docx import render_docx
+    from gkcrawl.demo.render.pdf import render_pdf
 
     body = render_docx(report) if kind == "docx" else render_pdf(report)
     assert_round_trip(report, body, f"application/{kind}")

@@ -14,15 +14,15 @@ from scrapy import Spider
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
-from gkcrawl.dedup import organ_key
+from gkcrawl.quality.dedup import organ_key
 from gkcrawl.items import DocumentItem
 from gkcrawl.settings import ITEM_PIPELINES
 from gkcrawl.store import Store, is_postgres_url
-from gkcrawl.testing.html_render import render_html
-from gkcrawl.testing.pdf_render import render_pdf
-from gkcrawl.testing.reports import random_report
+from gkcrawl.demo.render.html import render_html
+from gkcrawl.demo.render.pdf import render_pdf
+from gkcrawl.demo.render.reports import random_report
 
-from .test_dedup_rules import official_copy, seed_text
+from tests.quality.test_dedup import official_copy, seed_text
 
 pytestmark = pytest.mark.usefixtures("fast_engine")
 
@@ -229,7 +229,7 @@ async def test_an_error_in_a_batch_fails_that_report_alone(
     crawler = get_crawler(ItemSpider, {key: target, "ARCHIVE_DIR": str(tmp_path / "a"),
                                        "CRAWL_ID": "dedup-test", "ITEM_PIPELINES": ITEM_PIPELINES,
                                        "DEDUP_BATCH": 4, "DEDUP_BATCH_SECONDS": 0.05,
-                                       "EXTENSIONS": {"gkcrawl.extensions.PipelineErrorQuarantine": 25}})
+                                       "EXTENSIONS": {"gkcrawl.crawl.summary.PipelineErrorQuarantine": 25}})
     await crawler.crawl_async(items=batch_items())
     assert crawler.stats.get_value("item_scraped_count") == 6
     assert crawler.stats.get_value("quarantine/pipeline_errors") == 1

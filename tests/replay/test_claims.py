@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 from gkcrawl.archive.reader import Part
-from gkcrawl.replay_jobs import FileClaims
+from gkcrawl.replay.jobs import FileClaims
 
 
 def test_every_part_is_claimed_by_exactly_one_process(tmp_path: Path) -> None:

@@ -22,8 +22,8 @@ from scrapy.utils.test import get_crawler
 
 from gkcrawl.archive.writer import WarcWriter
 from gkcrawl.spiders.replay import ReplaySpider
-from gkcrawl.testing.html_render import render_html
-from gkcrawl.testing.reports import random_report
+from gkcrawl.demo.render.html import render_html
+from gkcrawl.demo.render.reports import random_report
 
 REPORTS = 3
 #: what the slow handler takes per item; the run itself takes well under a second

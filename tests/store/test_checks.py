@@ -11,9 +11,9 @@ from gkcrawl.parsing.report import checks
 from gkcrawl.store import SourceRow, Store
 from gkcrawl.store.checks import PackedChecksError, is_packed, pack, unpack
 from gkcrawl.template.spec import TEMPLATES
-from gkcrawl.validation import cells_of, validate
+from gkcrawl.quality.validation import cells_of, validate
 
-from .conftest import parsed_report
+from tests.samples import parsed_report
 
 
 @pytest.mark.parametrize("version", ["2019", "2021"])

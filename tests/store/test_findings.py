@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from gkcrawl.store import SourceRow, Store
 from gkcrawl.store.findings import FROM_CHECKS, pack, unpack
-from gkcrawl.validation import validate
+from gkcrawl.quality.validation import validate
 
-from .conftest import parsed_report
+from tests.samples import parsed_report
 
 
 def test_identity_findings_are_packed_as_one_marker_and_unpacked_the_same() -> None:

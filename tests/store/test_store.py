@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from gkcrawl import dedup
-from gkcrawl.dedup import fingerprint, similarity
+from gkcrawl.quality import dedup
+from gkcrawl.quality.dedup import fingerprint, similarity
 from gkcrawl.store import (
     MIGRATIONS,
     Migration,
@@ -28,7 +28,7 @@ from gkcrawl.store import (
 from gkcrawl.store.schema import POSTGRES, SQLITE
 from gkcrawl.store.sqlite import SQLiteStore
 
-from .conftest import WZS, quarantine_item, report_item
+from tests.samples import WZS, quarantine_item, report_item
 
 
 def source(**kwargs: Any) -> SourceRow:
@@ -85,7 +85,7 @@ def test_sqlite_page_cache(tmp_path: Path) -> None:
     from scrapy.settings import Settings
 
     from gkcrawl import settings as project
-    from gkcrawl.replay import REPLAY_SETTINGS
+    from gkcrawl.replay.responses import REPLAY_SETTINGS
 
     with open_store(tmp_path / "default.sqlite3") as store:
         assert store._exec("PRAGMA cache_size").fetchall()[0]["cache_size"] == -2000
@@ -518,7 +518,7 @@ def test_similar_sources_by_lsh_bands(store: Store) -> None:
 def _random_item(seed: int, organ: str, url: str, record_id: str) -> Any:
     import random
 
-    from gkcrawl.testing.reports import random_report
+    from gkcrawl.demo.render.reports import random_report
 
     report = random_report(random.Random(seed), "2021", year=2023, organ=organ)
     item = report_item(url=url, record_id=record_id, organ=organ)

@@ -1,0 +1,108 @@
+"""What a fetched page is: a report, a report page whose report is an attachment, a list of
+reports, a lookalike (a notice *about* reports), or something else.
+
+Cheap on purpose: it runs on every page of the crawl, so it reads titles, link texts and a few
+template header words, never the tables themselves (the parse pipeline does that for reports).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlsplit
+
+from parsel import Selector
+
+from gkcrawl.parsing.metadata import LOOKALIKE, TITLE
+from gkcrawl.parsing.normalize import clean_text, looks_traditional
+from gkcrawl.crawl.links import REPORT_COLUMN_URL
+
+REPORT, REPORT_PAGE, REPORT_LIST, LOOKALIKE_ROLE, OTHER = (
+    "report", "report_page", "report_list", "lookalike", "other")
+ATTACHMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".rtf", ".ofd")
+#: Header words of the template tables (either version).
+TEMPLATE_WORDS = re.compile(
+    r"本年制发件数|本年新制作数量|本年新收政府信息公开申请数量|本年度办理结果|申请人情况|结转下年度继续办理")
+#: A list names this many report titles at least.
+MIN_LIST_REPORTS = 2
+_COLUMN_META = re.compile(r"年报|年度报告")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass
+class Verdict:
+    role: str
+    year: int | None = None
+    organ: str | None = None
+    title: str | None = None
+    reason: str = ""
+    attachments: list[tuple[str, str]] = field(default_factory=list)
+
+    def fields(self) -> dict[str, str]:
+        """For the WARC metadata record."""
+        out = {"role": self.role, "verdict-reason": self.reason}
+        if self.year:
+            out["report-year"] = str(self.year)
+        if self.organ:
+            out["report-organ"] = self.organ
+        if self.title:
+            out["report-title"] = self.title
+        return out
+
+
+def is_attachment(url: str, text: str = "") -> bool:
+    """A document link: by its path, a ``filename=…pdf`` query (download scripts), or its text."""
+    parts = urlsplit(url.lower())
+    if parts.path.endswith(ATTACHMENT_SUFFIXES):
+        return True
+    if any(v.endswith(ATTACHMENT_SUFFIXES) for _, v in parse_qsl(parts.query)):
+        return True
+    return text.strip().lower().endswith(ATTACHMENT_SUFFIXES)
+
+
+def report_title(text: str) -> re.Match[str] | None:
+    """The annual-report title in a short text, unless it is a notice or guide about reports."""
+    flat = _SPACES.sub("", text)
+    match = TITLE.search(flat)
+    if match and not LOOKALIKE.search(flat):
+        return match
+    return None
+
+
+def classify_html(url: str, html: str, sel: Selector,
+                  links: list[tuple[str, str]]) -> Verdict:
+    """``links`` are the page's (absolute url, anchor text) pairs."""
+    traditional = looks_traditional(html[:20000])
+    titles = [t for t in (
+        sel.xpath('//meta[@name="ArticleTitle"]/@content').get(),
+        " ".join(sel.css("title::text").getall()),
+        *sel.css("h1 ::text, h2 ::text, .title ::text, #title ::text").getall()[:6],
+    ) if t and t.strip()]
+    titles = [clean_text(t, traditional) for t in titles]
+    attachments = [(u, t) for u, t in links if is_attachment(u, t)]
+    body = clean_text(" ".join(sel.css("body ::text").getall()[:4000]), traditional)
+    for title in titles:
+        match = report_title(title)
+        if match:
+            year, organ = int(match["year"]), match["organ"]
+            if TEMPLATE_WORDS.search(body):
+                return Verdict(REPORT, year, organ, title.strip(), "report title and template tables",
+                               attachments)
+            if attachments:
+                return Verdict(REPORT_PAGE, year, organ, title.strip(),
+                               "report title; tables in attachments", attachments)
+            return Verdict(REPORT, year, organ, title.strip(), "report title, no template tables",
+                           attachments)
+    column = " ".join(sel.xpath('//meta[@name="ColumnName" or @name="ColumnType"]/@content').getall())
+    listed = sum(1 for _, text in links if report_title(clean_text(text, traditional)))
+    in_column = bool(_COLUMN_META.search(column) or REPORT_COLUMN_URL.search(url))
+    if listed >= MIN_LIST_REPORTS or (in_column and listed):
+        return Verdict(REPORT_LIST, reason=f"{listed} report links")
+    if any(LOOKALIKE.search(t) and TITLE.search(_SPACES.sub("", t)) for t in titles):
+        return Verdict(LOOKALIKE_ROLE, title=titles[0].strip(), reason="about annual reports, not one")
+    if TEMPLATE_WORDS.search(body) and report_title(body[:3000]):
+        match = report_title(body[:3000])
+        assert match is not None
+        return Verdict(REPORT, int(match["year"]), match["organ"], None,
+                       "template tables and a report title in the text", attachments)
+    return Verdict(OTHER, reason="no report title")

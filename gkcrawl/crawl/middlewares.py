@@ -1,0 +1,103 @@
+"""Downloader middlewares of the crawl (the archive's own live in gkcrawl/archive)."""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+from scrapy.utils.defer import maybe_deferred_to_future
+
+from gkcrawl.archive.signals import warc_metadata
+from gkcrawl.crawl import META_KEY
+
+logger = logging.getLogger(__name__)
+
+#: 瑞数 (RiverSecurity) and similar WAFs answer the first request with 412 and a JS challenge.
+CHALLENGE_STATUSES = frozenset({412})
+
+
+class AntiBotMiddleware:
+    """Record anti-bot challenges as such instead of retrying them blindly.
+
+    The challenge response is archived like any other (the archive hooks the download itself);
+    here it is counted per domain, marked in a WARC metadata record, and passed on so that
+    HttpErrorMiddleware drops it: solving JavaScript challenges is out of scope.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.warned: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "AntiBotMiddleware":
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status in CHALLENGE_STATUSES:
+            domain = request.url.split("/")[2]
+            stats = self.crawler.stats
+            stats.inc_value(f"antibot/{response.status}")
+            stats.inc_value(f"antibot/{response.status}/{domain}")
+            portal = request.meta.get(META_KEY, {}).get("portal")
+            if portal:
+                stats.inc_value(f"portal/{portal}/antibot")
+            if domain not in self.warned:
+                self.warned.add(domain)
+                logger.warning("Anti-bot challenge (HTTP %s) from %s; not retried",
+                               response.status, domain)
+            self.crawler.signals.send_catch_log(
+                warc_metadata, response=response,
+                fields={"role": "antibot-challenge", "portal": portal or "",
+                        "status": str(response.status)})
+        return response
+
+
+
+#: request.meta key: seconds to wait before this retry is sent
+RETRY_DELAY_KEY = "gk_retry_delay"
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retries, spaced out: the n-th retry of a request waits ``RETRY_BACKOFF_BASE``·2^(n-1)
+    seconds (at most ``RETRY_BACKOFF_MAX``), or what a ``Retry-After`` header asks for.
+
+    Retrying a struggling government server at once only adds to its load; Scrapy retries
+    immediately. The wait happens before the request reaches a download slot, so other requests
+    go on meanwhile.
+    """
+
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
+        self.cap = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
+
+    def delay(self, retry: Request, retry_after: bytes | None = None) -> float:
+        attempt = retry.meta.get("retry_times", 1)
+        delay = min(self.cap, self.base * 2 ** (attempt - 1))
+        if retry_after and retry_after.strip().isdigit():
+            delay = min(self.cap, max(delay, float(retry_after.strip())))
+        return delay
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        result = super().process_response(request, response)
+        if isinstance(result, Request):
+            result.meta[RETRY_DELAY_KEY] = self.delay(result, response.headers.get(b"Retry-After"))
+        return result
+
+    def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+        result = super().process_exception(request, exception)
+        if isinstance(result, Request):
+            result.meta[RETRY_DELAY_KEY] = self.delay(result)
+        return result
+
+    async def process_request(self, request: Request) -> None:
+        delay = request.meta.pop(RETRY_DELAY_KEY, 0)
+        if delay > 0:
+            from twisted.internet import reactor
+            from twisted.internet.task import deferLater
+
+            await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))

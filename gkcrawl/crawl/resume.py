@@ -1,0 +1,303 @@
+"""Resumed and incremental crawls: what is archived already is not fetched or archived again.
+
+* **Resume** (the same ``CRAWL_ID``/``JOBDIR`` after a crash or a kill): at start the crawl's own
+  WARC files are read, the unfinished ``.open`` one included; a request for a URL archived there
+  is answered from the archive, so the crawl walks through what it had done without fetching
+  it, and reaches what it had not. Scrapy's request queue and dupefilter files cannot be trusted
+  after a SIGKILL (their index is written on a clean close), so they are not used: queue and
+  dupefilter stay in memory (:class:`ArchiveResumeScheduler`, :class:`MemoryDupeFilter`) and
+  the archive is the record of what was done. JOBDIR keeps the crawl id.
+  What the dupefilter and the spider remember of every URL is an 8-byte hash in a flat table
+  (:class:`FingerprintSet`), so that memory stays flat on long crawls.
+* **Incremental** (a later run, a new crawl id): the store remembers the last good fetch of
+  every URL (``fetches``: ETag, Last-Modified, payload digest, WARC location). Requests carry
+  ``If-None-Match``/``If-Modified-Since``; a 304 is answered with the earlier archived response
+  and flagged ``not-modified``, so lists are still read (new reports in old lists are found) and
+  unchanged report pages are not parsed again. A 200 whose payload was archived before becomes a
+  revisit record in the archive (digest store), and is flagged ``unchanged`` when it is the
+  same URL's. Fetches are recorded in batches (``FETCH_BATCH`` rows or ``FETCH_FLUSH_SECONDS``,
+  and at close), one transaction each: a kill loses at most a batch, and the next run then
+  fetches those URLs without validators (their payloads still become revisits).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from array import array
+from collections.abc import Iterable
+from typing import Any, Self
+
+from scrapy import Request, signals
+from scrapy.core.scheduler import Scheduler
+from scrapy.crawler import Crawler
+from scrapy.dupefilters import RFPDupeFilter
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Headers, Response
+from scrapy.responsetypes import responsetypes
+
+from gkcrawl.archive.config import ArchiveSettings, crawl_dir_for, crawl_id_for
+from gkcrawl.archive.extension import META_KEY as WARC_META
+from gkcrawl.archive.reader import ReadStats, RecordLocation, iter_archive, load_response
+from gkcrawl.crawl.urls import canonical
+from gkcrawl.store import FetchRow, store_for
+from gkcrawl.store.rows import utcnow
+
+logger = logging.getLogger(__name__)
+
+PREVIOUS_KEY = "gk_previous_fetch"
+FROM_ARCHIVE, NOT_MODIFIED, UNCHANGED = "from-archive", "not-modified", "unchanged"
+NOT_MODIFIED_STATUS, OK = 304, 200
+#: Fetch rows written to the store per transaction (one commit per page cost more than all the
+#: rest of the middleware), and the longest a row waits.
+FETCH_BATCH = 64
+FETCH_FLUSH_SECONDS = 2.0
+#: Slots of an empty FingerprintSet (a power of two); the table doubles when it is too full.
+INITIAL_SLOTS = 1024
+#: Members per slot allowed before the table doubles: linear probing stays short below 2/3.
+MAX_LOAD = 2 / 3
+#: ``hash()`` is a signed 64-bit value; the table keeps it as unsigned.
+UNSIGNED_64 = (1 << 64) - 1
+#: The value of a free slot; a hash that happens to be 0 is stored as ``ZERO_KEY``.
+EMPTY, ZERO_KEY = 0, 1
+
+
+class FingerprintSet:
+    """A set that keeps an 8-byte hash of each member instead of the member: 12-24 bytes per URL
+    in one flat array, against about 150 for a set of canonical URL strings (the string, its
+    slot) or 110 for the dupefilter's set of 20-byte fingerprints. Those sets grew with every URL
+    of a crawl (about 7 MiB at 20,000 URLs) and made the crawler's memory grow with it.
+
+    Open addressing with linear probing in an ``array("Q")``. The hash is Python's own
+    ``hash()`` (SipHash with a per-process random key, cached on the string): the set lives in one
+    process and is never saved. Two different members are taken for the same with probability
+    2**-64 per pair: about 3e-8 over a crawl of a million URLs (one URL left unfetched).
+    """
+
+    __slots__ = ("_slots", "_mask", "_len", "_limit")
+
+    def __init__(self, items: Iterable[str | bytes] = (), *, slots: int = INITIAL_SLOTS) -> None:
+        if slots < 2 or slots & (slots - 1):
+            raise ValueError(f"slots must be a power of two, not {slots}")
+        self._slots = array("Q", bytes(8 * slots))
+        self._mask = slots - 1
+        self._len = 0
+        self._limit = int(slots * MAX_LOAD)
+        for item in items:
+            self.add(item)
+
+    def add(self, item: str | bytes) -> bool:
+        """Add ``item``; False when it (or a member with the same hash) was there already."""
+        key = hash(item) & UNSIGNED_64 or ZERO_KEY
+        slots, mask = self._slots, self._mask
+        i = key & mask
+        while (found := slots[i]) != EMPTY:  # (inlined: this runs for every link of every page)
+            if found == key:
+                return False
+            i = (i + 1) & mask
+        if self._len >= self._limit:
+            self._grow()
+            self._put(key)
+        else:
+            slots[i] = key
+        self._len += 1
+        return True
+
+    def __contains__(self, item: object) -> bool:
+        if not isinstance(item, (str, bytes)):
+            return False
+        key = hash(item) & UNSIGNED_64 or ZERO_KEY
+        slots, mask = self._slots, self._mask
+        i = key & mask
+        while (found := slots[i]) != EMPTY:
+            if found == key:
+                return True
+            i = (i + 1) & mask
+        return False
+
+    def _put(self, key: int) -> None:
+        """Store a key known to be absent."""
+        slots, mask = self._slots, self._mask
+        i = key & mask
+        while slots[i] != EMPTY:
+            i = (i + 1) & mask
+        slots[i] = key
+
+    def _grow(self) -> None:
+        old = self._slots
+        size = 2 * len(old)
+        self._slots = array("Q", bytes(8 * size))
+        self._mask = size - 1
+        self._limit = int(size * MAX_LOAD)
+        for key in old:
+            if key != EMPTY:
+                self._put(key)
+
+    def __len__(self) -> int:
+        return self._len
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the table (the memory that grows with the members)."""
+        return self._slots.itemsize * len(self._slots)
+
+
+class ArchiveResumeScheduler(Scheduler):
+    """Scrapy's scheduler with its queue in memory even when JOBDIR is set: after a SIGKILL the
+    disk queue is corrupt (its index is written on a clean close only, so stale entries are read
+    back and new ones lost). A resumed crawl rebuilds its frontier by walking the archive."""
+
+    def _dqdir(self, jobdir: str | None) -> str | None:
+        return None
+
+
+class MemoryDupeFilter(RFPDupeFilter):
+    """Scrapy's dupefilter without its JOBDIR file: after a SIGKILL that file lists requests
+    that were never answered, which would then never be fetched. The fingerprints it has seen
+    are kept as 8-byte hashes (:class:`FingerprintSet`), not as 20-byte ``bytes`` in a set."""
+
+    def __init__(self, path: str | None = None, debug: bool = False, **kwargs: Any) -> None:
+        super().__init__(None, debug, **kwargs)  # ``path`` (JOBDIR) is ignored, see above
+        self.seen = FingerprintSet()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(path=None, debug=crawler.settings.getbool("DUPEFILTER_DEBUG"),
+                   fingerprinter=crawler.request_fingerprinter)
+
+    def request_seen(self, request: Request) -> bool:
+        return not self.seen.add(self._fingerprint(request))
+
+
+class ArchiveLookupMiddleware:
+    """Downloader middleware (after HttpCompressionMiddleware on the way in, before it on the way
+    out: the archived body is still encoded and is decoded like a fresh one)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.conditional = crawler.settings.getbool("INCREMENTAL_CONDITIONAL", True)
+        #: canonical URL -> (location, original location for a revisit), this crawl's records
+        self.archived: dict[str, tuple[RecordLocation, RecordLocation | None, str, str]] = {}
+        #: this crawl's fetches not yet in the store, by URL
+        self.pending: dict[str, FetchRow] = {}
+        #: whether another crawl recorded fetches (set when the spider opens)
+        self.earlier_fetches = True
+        self._flushed_at = time.monotonic()
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.flush, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not ArchiveSettings.from_crawler(crawler).enabled:
+            raise NotConfigured("no archive to resume from (WARC_ENABLED is False)")
+        return cls(crawler)
+
+    def spider_opened(self) -> None:
+        # a first crawl asks the store nothing per request (the lookup was a tenth of archiving)
+        self.earlier_fetches = store_for(self.crawler).has_fetches_besides(
+            crawl_id_for(self.crawler))
+        crawl_dir = crawl_dir_for(self.crawler)
+        if not crawl_dir.exists() or not any(crawl_dir.glob("*.warc.gz*")):
+            return
+        stats = ReadStats()
+        for exchange in iter_archive([crawl_dir], stats=stats):
+            self.archived.setdefault(canonical(exchange.url), (
+                exchange.location, exchange.original, exchange.record_id, exchange.warc_date))
+        self.crawler.stats.set_value("resume/archived_urls", len(self.archived))
+        logger.info("Resuming crawl %s: %d URLs already archived (%d files, %d damaged records)",
+                    crawl_id_for(self.crawler), len(self.archived), stats.files, stats.damaged)
+
+    def process_request(self, request: Request) -> Response | None:
+        # (canonical() costs more than the lookup: only a resumed crawl has archived URLs)
+        found = self.archived.get(canonical(request.url)) if self.archived else None
+        if found is not None:
+            location, original, record_id, date = found
+            self.crawler.stats.inc_value("resume/from_archive")
+            request.meta[WARC_META] = {
+                "filename": str(location.path.relative_to(location.path.parent.parent)).removesuffix(".open"),
+                "offset": location.offset, "length": location.length, "record_id": record_id,
+                "date": date, "from_archive": True}
+            return self._response(request, location, original, FROM_ARCHIVE)
+        if self.conditional:
+            self._add_validators(request)
+        return None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        previous: FetchRow | None = request.meta.get(PREVIOUS_KEY)
+        pointer = request.meta.get(WARC_META) or {}
+        if response.status == NOT_MODIFIED_STATUS and previous is not None and previous.warc_file:
+            self.crawler.stats.inc_value("incremental/not_modified")
+            root = ArchiveSettings.from_crawler(self.crawler).archive_dir
+            location = _existing(root, previous)
+            if location is not None:
+                return self._response(request, location, None, NOT_MODIFIED)
+        if response.status == OK and pointer and not pointer.get("from_archive"):
+            self._remember(request, response, pointer)
+            original = pointer.get("original") or {}
+            if pointer.get("is_revisit") and original.get("uri") == request.url:
+                self.crawler.stats.inc_value("incremental/unchanged")
+                response.flags.append(UNCHANGED)
+        return response
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _add_validators(self, request: Request) -> None:
+        if not self.earlier_fetches or request.url in self.pending:  # nothing from a past crawl
+            return
+        previous = store_for(self.crawler).fetch(request.url)
+        if previous is None or previous.crawl_id == crawl_id_for(self.crawler):
+            return
+        request.meta[PREVIOUS_KEY] = previous
+        if previous.etag:
+            request.headers.setdefault(b"If-None-Match", previous.etag.encode("latin-1"))
+        if previous.last_modified:
+            request.headers.setdefault(b"If-Modified-Since", previous.last_modified.encode("latin-1"))
+
+    def _remember(self, request: Request, response: Response, pointer: dict[str, Any]) -> None:
+        headers = response.headers
+
+        def header(name: bytes) -> str | None:
+            # ``headers.get(name)``, read from the dict of normalised names to lists of values
+            values = dict.get(headers, name.title())
+            return values[-1].decode("latin-1") if values and values[-1] else None
+
+        # a revisit holds no body: point at the capture that does
+        where = pointer.get("original") if pointer.get("is_revisit") else pointer
+        where = where or pointer
+        self.pending[request.url] = FetchRow(
+            url=request.url, status=response.status, etag=header(b"ETag"),
+            last_modified=header(b"Last-Modified"), payload_digest=pointer.get("digest"),
+            warc_file=where.get("filename"), warc_offset=where.get("offset"),
+            warc_length=where.get("length"), record_id=where.get("record_id"),
+            crawl_id=crawl_id_for(self.crawler), fetched_at=utcnow())
+        if (len(self.pending) >= FETCH_BATCH
+                or time.monotonic() - self._flushed_at >= FETCH_FLUSH_SECONDS):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending fetch rows to the store in one transaction."""
+        self._flushed_at = time.monotonic()
+        if not self.pending:
+            return
+        rows, self.pending = list(self.pending.values()), {}
+        store = store_for(self.crawler)
+        with store.transaction():
+            for row in rows:
+                store.record_fetch(row)
+
+    def _response(self, request: Request, location: RecordLocation,
+                  original: RecordLocation | None, flag: str) -> Response:
+        stored = load_response(location, original)
+        headers = Headers(stored.headers)
+        cls = responsetypes.from_args(headers=headers, url=request.url, body=stored.body)
+        return cls(url=request.url, status=stored.status, headers=headers, body=stored.body,
+                   request=request, protocol=stored.protocol, flags=[flag])
+
+
+def _existing(root: Any, previous: FetchRow) -> RecordLocation | None:
+    assert previous.warc_file is not None and previous.warc_offset is not None
+    for name in (previous.warc_file, previous.warc_file + ".open"):
+        path = root / name
+        if path.exists():
+            return RecordLocation(path, previous.warc_offset, previous.warc_length or 0)
+    return None

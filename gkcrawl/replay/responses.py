@@ -1,0 +1,112 @@
+"""Replay: the archive stands in for the network, so the crawl's own chain re-parses it offline.
+
+``archived_response`` turns an archived exchange (raw header bytes, body still content-encoded)
+into the Response the downloader would have produced; ``ArchiveDecoder`` passes it through
+Scrapy's own HttpCompressionMiddleware, which decodes it exactly as in a live crawl. The replay
+spider does both itself and yields the items from ``start()``: sending every record through the
+scheduler, the downloader and the spider middlewares cost more than parsing it
+(docs/benchmarks.md, Replay). ``ArchiveResponseMiddleware`` still answers any request a replay
+makes from the archive, and refuses the network.
+
+The processes of ``gkcrawl replay --jobs N`` are started by :mod:`gkcrawl.replay.jobs`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Headers, Response
+from scrapy.responsetypes import responsetypes
+
+from gkcrawl.archive.reader import ArchivedExchange
+
+EXCHANGE_KEY = "gk_exchange"
+
+REPLAY_SETTINGS: dict[str, Any] = {
+    # nothing touches the network (so nothing is retried), nothing is archived again
+    "ROBOTSTXT_OBEY": False,
+    "RETRY_ENABLED": False,
+    "WARC_ENABLED": False,
+    "COOKIES_ENABLED": False,
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS": 16,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+    # documents handed to the pipelines and not yet through them: enough to keep a PDF in the
+    # extraction thread from stalling the HTML behind it, few enough to bound memory
+    # (twice a dedup batch: the next batch's documents are parsed while one waits to fill)
+    "REPLAY_ITEMS_IN_FLIGHT": 32,
+    # reports decided in one store transaction (gkcrawl.pipelines.dedup): one commit for 16
+    # instead of 16, the write lock held only while the batch is written
+    "DEDUP_BATCH": 16,
+    # with several processes (gkcrawl replay --jobs N), the share each claims at a time: ~60
+    # report pages; claiming one costs ~0.1 ms, and the processes end within one part of each other
+    "REPLAY_PART_BYTES": 256 * 1024,
+    "DOWNLOADER_MIDDLEWARES": {"gkcrawl.replay.responses.ArchiveResponseMiddleware": 950},
+    # a report stored per record: the store's index pages are met again and again (SQLite's
+    # default page cache, not the crawl's smaller one)
+    "STORE_CACHE_KIB": 2000,
+    # collections ten times rarer than Python's default (700): a replay is parsing on the CPU,
+    # and the collector cost ~3% of it (gkcrawl.crawl.summary.GcThreshold)
+    "GC_THRESHOLD": [10_000, 10, 10],
+    # no network handlers at all: a request that got past the archive middleware could not be
+    # sent, and not loading them spares the TLS set-up (a tenth of a replay's start-up)
+    "DOWNLOAD_HANDLERS": {scheme: None for scheme in ("http", "https", "ftp", "s3", "data")},
+}
+
+
+def archived_response(exchange: ArchivedExchange, request: Request, *,
+                      encoded_as_bytes: bool = False) -> Response:
+    """The Response the downloader would have produced for the archived exchange: every header
+    as archived (raw bytes, repeats kept), the body still content-encoded.
+
+    With ``encoded_as_bytes``, a content-encoded body makes a plain Response: it is not text
+    until HttpCompressionMiddleware decodes it (and picks the class then), and a TextResponse
+    would guess the charset of the gzip bytes when the middleware copies it (2 ms a page)."""
+    headers = Headers(exchange.headers)
+    if encoded_as_bytes and b"Content-Encoding" in headers:
+        cls: type[Response] = Response
+    else:
+        cls = responsetypes.from_args(headers=headers, url=exchange.url, body=exchange.body)
+    return cls(url=exchange.url, status=exchange.status, headers=headers, body=exchange.body,
+               request=request, protocol=exchange.protocol, flags=["replay"], ip_address=None)
+
+
+class ArchiveDecoder:
+    """Archived exchanges as decoded Responses, through Scrapy's HttpCompressionMiddleware (so
+    Content-Encoding, DOWNLOAD_MAXSIZE and the httpcompression stats behave as in a live crawl)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.compression = (HttpCompressionMiddleware.from_crawler(crawler)
+                            if crawler.settings.getbool("COMPRESSION_ENABLED") else None)
+
+    def response(self, exchange: ArchivedExchange) -> Response:
+        """Raises IgnoreRequest when the body cannot be decoded within DOWNLOAD_MAXSIZE."""
+        request = Request(exchange.url, dont_filter=True, meta={EXCHANGE_KEY: exchange})
+        response = archived_response(exchange, request,
+                                     encoded_as_bytes=self.compression is not None)
+        if self.compression is not None:
+            response = self.compression.process_response(request, response)
+        return response
+
+
+class ArchiveResponseMiddleware:
+    """Answers replay requests from the archive; any other request is refused (no network)."""
+
+    def process_request(self, request: Request) -> Response:
+        exchange = request.meta.get(EXCHANGE_KEY)
+        if exchange is None:
+            raise IgnoreRequest(f"replay: {request.url} is not from the archive (no network)")
+        return archived_response(exchange, request)
+
+
+def older_version(version: str | None, than: str) -> bool:
+    """Parser versions compare as dotted integers (``"2" < "10"``); unknown is oldest."""
+    def key(v: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in v.split(".") if p.isdigit())
+
+    return version is None or key(version) < key(than)
