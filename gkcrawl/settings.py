@@ -5,8 +5,6 @@ Paths and secrets come from the environment, so scheduled runs set them without 
 
 import os
 
-from scrapy.settings.default_settings import EXTENSIONS_BASE as _SCRAPY_EXTENSIONS_BASE
-
 from gkcrawl import __version__
 from gkcrawl.archive import ARCHIVE_DOWNLOADER_MIDDLEWARES, ARCHIVE_EXTENSIONS
 from gkcrawl.items import REPORT_EXPORT_FIELDS
@@ -68,22 +66,7 @@ WARC_MAX_SIZE = 1_000_000_000
 WARC_PREFIX = "gkcrawl"
 WARC_OPERATOR = os.getenv("GKCRAWL_OPERATOR", "")
 EXTENSIONS = {**ARCHIVE_EXTENSIONS, "gkcrawl.crawl.summary.PortalSummary": 10,
-              "gkcrawl.crawl.summary.PipelineErrorQuarantine": 25,
-              "gkcrawl.crawl.summary.FreezeStartupHeap": 30,
-              "gkcrawl.crawl.summary.GcThreshold": 31,
-              "gkcrawl.crawl.summary.PurgeCancelledTimers": 35}
-# Remote control is off (above) and not even loaded: its module imports aiohttp, 0.1 s of every
-# start-up, and Scrapy imports every listed extension, even one set to None.
-EXTENSIONS_BASE = {path: order for path, order in _SCRAPY_EXTENSIONS_BASE.items()
-                   if not path.endswith(".RemoteControl")}
-# Full collections skip the objects of the imports and start-up (3x cheaper on long crawls).
-GC_FREEZE_STARTUP = True
-# The collector's thresholds while a spider runs (gkcrawl.crawl.summary.GcThreshold): Python's own
-# in a crawl, which waits for the network; raised in a replay (gkcrawl.replay.responses.REPLAY_SETTINGS).
-GC_THRESHOLD: list[int] = []
-# Twisted drops the timers of finished downloads only when one of its own timers fires: a tick
-# every second (else each stays DOWNLOAD_TIMEOUT seconds; ~12 MiB at 300 pages/s).
-TIMER_PURGE_SECONDS = 1.0
+              "gkcrawl.pipelines.quarantine.PipelineErrorQuarantine": 25}
 DOWNLOADER_MIDDLEWARES = {
     **ARCHIVE_DOWNLOADER_MIDDLEWARES,
     # resumed and incremental crawls: the archive answers what it already holds

@@ -20,12 +20,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Self
 
 from gkcrawl.archive.sqlite_lock import when_free
-
-if TYPE_CHECKING:
-    from typing_extensions import Self  # typing.Self needs Python 3.11
 
 #: File name of the store inside the archive root.
 DIGEST_DB_NAME = "digests.sqlite3"

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO, Self
 
 import deflate
 from warcio.recordloader import ArcWarcRecord
@@ -36,9 +36,6 @@ from gkcrawl.archive.cdxj import INDEX_NAME, IndexJournal, cdxj_line, merge_into
 from gkcrawl.archive.digests import EMPTY_SHA1, DigestEntry, DigestStore, sha1_digest
 from gkcrawl.archive.paths import OPEN_SUFFIX
 from gkcrawl.archive.records import HeaderPairs, request_head, response_head, warc_protocol
-
-if TYPE_CHECKING:
-    from typing_extensions import Self  # typing.Self needs Python 3.11
 
 WARC_VERSION = "1.1"
 DEFAULT_PREFIX = "gkcrawl"

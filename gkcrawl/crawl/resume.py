@@ -7,8 +7,6 @@
   after a SIGKILL (their index is written on a clean close), so they are not used: queue and
   dupefilter stay in memory (:class:`ArchiveResumeScheduler`, :class:`MemoryDupeFilter`) and
   the archive is the record of what was done. JOBDIR keeps the crawl id.
-  What the dupefilter and the spider remember of every URL is an 8-byte hash in a flat table
-  (:class:`FingerprintSet`), so that memory stays flat on long crawls.
 * **Incremental** (a later run, a new crawl id): the store remembers the last good fetch of
   every URL (``fetches``: ETag, Last-Modified, payload digest, WARC location). Requests carry
   ``If-None-Match``/``If-Modified-Since``; a 304 is answered with the earlier archived response
@@ -24,8 +22,6 @@ from __future__ import annotations
 
 import logging
 import time
-from array import array
-from collections.abc import Iterable
 from typing import Any, Self
 
 from scrapy import Request, signals
@@ -52,96 +48,6 @@ NOT_MODIFIED_STATUS, OK = 304, 200
 #: rest of the middleware), and the longest a row waits.
 FETCH_BATCH = 64
 FETCH_FLUSH_SECONDS = 2.0
-#: Slots of an empty FingerprintSet (a power of two); the table doubles when it is too full.
-INITIAL_SLOTS = 1024
-#: Members per slot allowed before the table doubles: linear probing stays short below 2/3.
-MAX_LOAD = 2 / 3
-#: ``hash()`` is a signed 64-bit value; the table keeps it as unsigned.
-UNSIGNED_64 = (1 << 64) - 1
-#: The value of a free slot; a hash that happens to be 0 is stored as ``ZERO_KEY``.
-EMPTY, ZERO_KEY = 0, 1
-
-
-class FingerprintSet:
-    """A set that keeps an 8-byte hash of each member instead of the member: 12-24 bytes per URL
-    in one flat array, against about 150 for a set of canonical URL strings (the string, its
-    slot) or 110 for the dupefilter's set of 20-byte fingerprints. Those sets grew with every URL
-    of a crawl (about 7 MiB at 20,000 URLs) and made the crawler's memory grow with it.
-
-    Open addressing with linear probing in an ``array("Q")``. The hash is Python's own
-    ``hash()`` (SipHash with a per-process random key, cached on the string): the set lives in one
-    process and is never saved. Two different members are taken for the same with probability
-    2**-64 per pair: about 3e-8 over a crawl of a million URLs (one URL left unfetched).
-    """
-
-    __slots__ = ("_slots", "_mask", "_len", "_limit")
-
-    def __init__(self, items: Iterable[str | bytes] = (), *, slots: int = INITIAL_SLOTS) -> None:
-        if slots < 2 or slots & (slots - 1):
-            raise ValueError(f"slots must be a power of two, not {slots}")
-        self._slots = array("Q", bytes(8 * slots))
-        self._mask = slots - 1
-        self._len = 0
-        self._limit = int(slots * MAX_LOAD)
-        for item in items:
-            self.add(item)
-
-    def add(self, item: str | bytes) -> bool:
-        """Add ``item``; False when it (or a member with the same hash) was there already."""
-        key = hash(item) & UNSIGNED_64 or ZERO_KEY
-        slots, mask = self._slots, self._mask
-        i = key & mask
-        while (found := slots[i]) != EMPTY:  # (inlined: this runs for every link of every page)
-            if found == key:
-                return False
-            i = (i + 1) & mask
-        if self._len >= self._limit:
-            self._grow()
-            self._put(key)
-        else:
-            slots[i] = key
-        self._len += 1
-        return True
-
-    def __contains__(self, item: object) -> bool:
-        if not isinstance(item, (str, bytes)):
-            return False
-        key = hash(item) & UNSIGNED_64 or ZERO_KEY
-        slots, mask = self._slots, self._mask
-        i = key & mask
-        while (found := slots[i]) != EMPTY:
-            if found == key:
-                return True
-            i = (i + 1) & mask
-        return False
-
-    def _put(self, key: int) -> None:
-        """Store a key known to be absent."""
-        slots, mask = self._slots, self._mask
-        i = key & mask
-        while slots[i] != EMPTY:
-            i = (i + 1) & mask
-        slots[i] = key
-
-    def _grow(self) -> None:
-        old = self._slots
-        size = 2 * len(old)
-        self._slots = array("Q", bytes(8 * size))
-        self._mask = size - 1
-        self._limit = int(size * MAX_LOAD)
-        for key in old:
-            if key != EMPTY:
-                self._put(key)
-
-    def __len__(self) -> int:
-        return self._len
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes of the table (the memory that grows with the members)."""
-        return self._slots.itemsize * len(self._slots)
-
-
 class ArchiveResumeScheduler(Scheduler):
     """Scrapy's scheduler with its queue in memory even when JOBDIR is set: after a SIGKILL the
     disk queue is corrupt (its index is written on a clean close only, so stale entries are read
@@ -153,20 +59,15 @@ class ArchiveResumeScheduler(Scheduler):
 
 class MemoryDupeFilter(RFPDupeFilter):
     """Scrapy's dupefilter without its JOBDIR file: after a SIGKILL that file lists requests
-    that were never answered, which would then never be fetched. The fingerprints it has seen
-    are kept as 8-byte hashes (:class:`FingerprintSet`), not as 20-byte ``bytes`` in a set."""
+    that were never answered, which would then never be fetched."""
 
     def __init__(self, path: str | None = None, debug: bool = False, **kwargs: Any) -> None:
         super().__init__(None, debug, **kwargs)  # ``path`` (JOBDIR) is ignored, see above
-        self.seen = FingerprintSet()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(path=None, debug=crawler.settings.getbool("DUPEFILTER_DEBUG"),
                    fingerprinter=crawler.request_fingerprinter)
-
-    def request_seen(self, request: Request) -> bool:
-        return not self.seen.add(self._fingerprint(request))
 
 
 class ArchiveLookupMiddleware:

@@ -50,9 +50,6 @@ REPLAY_SETTINGS: dict[str, Any] = {
     # a report stored per record: the store's index pages are met again and again (SQLite's
     # default page cache, not the crawl's smaller one)
     "STORE_CACHE_KIB": 2000,
-    # collections ten times rarer than Python's default (700): a replay is parsing on the CPU,
-    # and the collector cost ~3% of it (gkcrawl.crawl.summary.GcThreshold)
-    "GC_THRESHOLD": [10_000, 10, 10],
     # no network handlers at all: a request that got past the archive middleware could not be
     # sent, and not loading them spares the TLS set-up (a tenth of a replay's start-up)
     "DOWNLOAD_HANDLERS": {scheme: None for scheme in ("http", "https", "ftp", "s3", "data")},

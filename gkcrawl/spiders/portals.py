@@ -33,7 +33,7 @@ from gkcrawl.crawl import cms
 from gkcrawl.crawl.classify import REPORT, REPORT_LIST, REPORT_PAGE, Verdict, classify_html, is_attachment, report_title
 from gkcrawl.crawl.links import score_link
 from gkcrawl.crawl.urls import canonical, in_domains
-from gkcrawl.crawl.resume import NOT_MODIFIED, UNCHANGED, FingerprintSet
+from gkcrawl.crawl.resume import NOT_MODIFIED, UNCHANGED
 from gkcrawl.items import DocumentItem
 
 #: Priority points per link-score point; hops subtract, so shallow strong links go first.
@@ -57,8 +57,7 @@ class PortalsSpider(Spider):
         self.allowed_domains = sorted({d for p in self.portals.values() for d in p.allowed_domains})
         self.scheduled: Counter[str] = Counter()  # requests per portal (the page budget)
         self.list_pages: Counter[str] = Counter()  # pages scheduled per list (its first page)
-        # canonical URLs scheduled, as 8-byte hashes: a set of the strings grew with the crawl
-        self.seen = FingerprintSet()
+        self.seen: set[str] = set()  # canonical URLs scheduled
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:

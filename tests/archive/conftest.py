@@ -13,7 +13,7 @@ import pytest
 from gkcrawl.archive.writer import WarcWriter
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    pass
 
 MOCKSERVER = Path(__file__).with_name("mockserver.py")
 
