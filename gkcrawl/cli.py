@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     demo = commands.add_parser("demo", help="serve the bundled sample portal on 127.0.0.1 and crawl it")
     demo.add_argument("--dir", type=Path, default=Path("demo-output"),
-                      help="where the archive, reports and summary go (default: demo-output)")
+                      help="where the archive, reports and summary go, emptied first (default: demo-output)")
     demo.set_defaults(run=_demo)
 
     args = parser.parse_args(argv)
@@ -112,62 +112,9 @@ def _parse(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    """The whole flow in a minute, with no access to Chinese government sites needed."""
-    import os
-    import subprocess
+    from gkcrawl.demo.run import main_demo
 
-    from gkcrawl.demo.registry import write_registry
-
-    out: Path = args.dir
-    out.mkdir(parents=True, exist_ok=True)
-    server = subprocess.Popen([sys.executable, "-u", "-m", "gkcrawl.demo.server", "--port", "0"],
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        base_url = server.stdout.readline().strip()
-        if not base_url.startswith("http://127.0.0.1:"):
-            print("gkcrawl demo: the sample portal did not start", file=sys.stderr)
-            return EXIT_NOT_A_REPORT
-        print(f"Sample portal: {base_url}/")
-        registry_csv = out / "portals.csv"
-        write_registry(registry_csv, base_url)
-        reports = out / "reports.jsonl"
-        crawl = [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry_csv}",
-                 "-O", str(reports), "-s", f"ARCHIVE_DIR={out / 'archive'}", "-s", "CRAWL_ID=demo",
-                 *_DEMO_SETTINGS]
-        env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "gkcrawl.settings"}
-        print("Crawling:", " ".join(crawl[2:]))
-        status = subprocess.run(crawl, env=env).returncode
-    finally:
-        server.kill()
-        server.wait()
-    if status != 0:
-        print(f"gkcrawl demo: the crawl failed (exit {status})", file=sys.stderr)
-        return status
-    found = [json.loads(line) for line in reports.read_text(encoding="utf-8").splitlines()]
-    print(f"\n{len(found)} reports parsed -> {reports}")
-    for report in sorted(found, key=lambda r: (r["organ"] or "", r["year"] or 0)):
-        summary = {"pass": 0, "fail": 0, "uncertain": 0}
-        for check in report["checks"]:
-            summary[check["status"]] += 1
-        print(f"  {report['year']}  {report['organ']:<28} {report['format']}  "
-              f"identities {summary['pass']} pass / {summary['fail']} fail / "
-              f"{summary['uncertain']} uncertain   {report['source_url']}")
-    archive = out / "archive" / "demo"
-    print(f"\nWARC archive: {archive} (index.cdxj, summary.json, quarantine.jsonl beside the files)")
-    print(f"Store: {out / 'archive' / 'gkcrawl.sqlite3'} -- try:\n"
-          f"  gkcrawl stats --store {out / 'archive' / 'gkcrawl.sqlite3'} --registry {registry_csv} "
-          f"--html {out / 'stats.html'}\n"
-          f"  gkcrawl export --format xlsx -o {out / 'reports.xlsx'} --store {out / 'archive' / 'gkcrawl.sqlite3'}")
-    from gkcrawl.archive.verify import main_verify
-
-    return main_verify([str(archive)])
-
-
-#: The demo portal is local: no politeness delay, short timeouts for its deliberately slow page.
-_DEMO_SETTINGS = ("-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
-                  "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "DOWNLOAD_TIMEOUT=3",
-                  "-s", "RETRY_TIMES=1", "-s", "RETRY_BACKOFF_BASE=0.2", "-s", "LOG_LEVEL=WARNING")
+    return main_demo(args.dir)
 
 
 def _store_option(parser: argparse.ArgumentParser) -> None:

@@ -72,6 +72,9 @@ DOWNLOADER_MIDDLEWARES = {
     # resumed and incremental crawls: the archive answers what it already holds
     "gkcrawl.crawl.resume.ArchiveLookupMiddleware": 900,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    # the public suffix list from tldextract's snapshot, never downloaded
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "gkcrawl.crawl.middlewares.OfflineSuffixCookiesMiddleware": 700,
     "gkcrawl.crawl.middlewares.BackoffRetryMiddleware": 550,
     # sees responses before the retry middleware (550); 412 is not a retry code: counted, not retried
     "gkcrawl.crawl.middlewares.AntiBotMiddleware": 560,

@@ -1,4 +1,5 @@
-"""Downloader middlewares of the crawl (the archive's own live in gkcrawl/archive)."""
+"""Downloader middlewares of the crawl (the archive's own live in gkcrawl/archive): anti-bot
+challenges counted, retries spaced out, cookies without a download of the public suffix list."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import logging
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares import cookies as scrapy_cookies
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import maybe_deferred_to_future
+from tldextract import TLDExtract
 
 from gkcrawl.archive.signals import warc_metadata
 from gkcrawl.crawl import META_KEY
@@ -101,3 +104,23 @@ class BackoffRetryMiddleware(RetryMiddleware):
             from twisted.internet.task import deferLater
 
             await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
+
+
+#: tldextract with the public suffix list snapshot its wheel ships, and no cache on disk.
+OFFLINE_SUFFIXES = TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+
+
+class OfflineSuffixCookiesMiddleware(scrapy_cookies.CookiesMiddleware):
+    """Scrapy's cookie handling, with the public suffix list that ships inside tldextract.
+
+    Scrapy's own middleware makes tldextract download the live list from publicsuffix.org at the
+    first cookie; where that download fails (a crawler of government sites often runs where it
+    does) every run starts with a long traceback. The snapshot tells a public suffix (``gov.cn``)
+    from a site's domain as well as the live list for these portals. Scrapy looks the list up
+    through a module-level extractor, which is replaced here.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "OfflineSuffixCookiesMiddleware":
+        scrapy_cookies._split_domain = OFFLINE_SUFFIXES
+        return super().from_crawler(crawler)

@@ -91,3 +91,22 @@ async def test_retries_are_spaced_and_412_is_not_retried(server: str) -> None:
     assert crawler.stats.get_value("antibot/412") == 1
     assert crawler.stats.get_value("retry/count") == FAILURES_BEFORE_SUCCESS
     assert sorted(statuses) == [200, 412]  # the 503s were retried, never handed on
+
+
+def test_cookies_use_the_shipped_public_suffix_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No download of the public suffix list: the snapshot in tldextract's wheel answers."""
+    import socket
+
+    from scrapy.downloadermiddlewares import cookies
+
+    from gkcrawl.crawl.middlewares import OfflineSuffixCookiesMiddleware
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the public suffix list was fetched from the network")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    OfflineSuffixCookiesMiddleware.from_crawler(get_crawler(settings_dict={"COOKIES_ENABLED": True}))
+    assert cookies._is_public_domain("gov.cn")
+    assert not cookies._is_public_domain("www.gov.cn")
+    assert not cookies._is_public_domain("xizang.gov.cn")
