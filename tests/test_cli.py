@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
+from tests.shared import seed_path, seed_paths
+
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -16,7 +17,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_parse_one_file_prints_one_object() -> None:
-    proc = run("parse", str(next(SEEDS.glob("004_*"))))
+    proc = run("parse", str(seed_path("004")))
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["format"] == "2019" and report["organ"] == "工布江达县人民政府办公室"
@@ -24,7 +25,7 @@ def test_parse_one_file_prints_one_object() -> None:
 
 
 def test_parse_several_files_prints_json_lines() -> None:
-    files = sorted(str(p) for p in SEEDS.glob("*.txt"))
+    files = [str(p) for p in seed_paths()]
     proc = run("parse", *files)
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(line) for line in proc.stdout.splitlines()]

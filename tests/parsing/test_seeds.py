@@ -1,4 +1,4 @@
-"""The five real reports in tests/fixtures/seeds (copies of ../shared/seeds), cell by cell.
+"""The five real reports of the shared seed texts (tests/shared.py), cell by cell.
 
 Expected values are transcribed by hand from the seed texts (see each docstring). Where a text copy
 lost empty cells (002, 003), the expectation is what the identities force, and null elsewhere.
@@ -6,14 +6,13 @@ lost empty cells (002, 003), the expectation is what the identities force, and n
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from gkcrawl.parsing import parse_document
 from gkcrawl.template.spec import TEMPLATES
+from tests.shared import seed_path
 
-SEEDS = Path(__file__).parent.parent / "fixtures" / "seeds"
 T2_ORDER_2021 = [r.key for r in TEMPLATES["2021"].table("applications").rows]
 T2_ORDER_2019 = [r.key for r in TEMPLATES["2019"].table("applications").rows]
 T3_ROWS = ("admin_review", "litigation_direct", "litigation_after_review")
@@ -22,7 +21,7 @@ APPLICANTS = [c.key for c in TEMPLATES["2021"].table("applications").columns]
 
 
 def parse_seed(prefix: str) -> dict:
-    path = next(SEEDS.glob(f"{prefix}_*.txt"))
+    path = seed_path(prefix)
     result = parse_document(path.read_bytes(), "text/plain", f"file://{path.name}")
     assert result.ok, result
     return result.to_dict()

@@ -30,9 +30,9 @@ from gkcrawl.store import (
 )
 from gkcrawl.store.__init__ import _stores
 
+from tests.shared import seed_path
 from tests.samples import WZS, quarantine_item, report_item
 
-SEEDS = Path(__file__).parents[1] / "fixtures" / "seeds"
 CRAWL_ID = "crawl-a"
 
 
@@ -66,7 +66,7 @@ class FakeDedupPipeline(Pipeline):
 
 
 def seed_item() -> ReportItem:
-    seed = next(SEEDS.glob("004_*"))
+    seed = seed_path("004")
     result = parse_document(seed.read_bytes(), "text/plain")
     assert result.ok
     report = {**result.to_dict(), "source_url": "http://www.gongbujiangda.gov.cn/1.html"}
@@ -195,7 +195,7 @@ async def test_an_item_a_pipeline_raised_on_is_quarantined_not_lost(target: str,
                           crawl_id=CRAWL_ID, warc=warc)
     crawler = get_crawler(ItemSpider, {
         **store_settings(target, tmp_path),
-        "EXTENSIONS": {"gkcrawl.crawl.summary.PipelineErrorQuarantine": 25},
+        "EXTENSIONS": {"gkcrawl.pipelines.quarantine.PipelineErrorQuarantine": 25},
         "ITEM_PIPELINES": {FailingPipeline: 100, StorePipeline: 800},
     })
     await crawler.crawl_async(items=[broken, report_item()])

@@ -9,11 +9,12 @@ from gkcrawl.quality.dedup import CHOSEN, COPY, SUPERSEDED, Copy, choose, finger
 from gkcrawl.parsing import parse_document
 from gkcrawl.parsing.normalize import strip_pinyin, to_simplified
 
-from ..parsing.test_seeds import SEEDS, parse_seed
+from tests.parsing.test_seeds import parse_seed
+from tests.shared import seed_path
 
 
 def seed_text(prefix: str) -> str:
-    return next(SEEDS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8")
+    return seed_path(prefix).read_text(encoding="utf-8")
 
 
 def official_copy(prefix: str) -> str:
