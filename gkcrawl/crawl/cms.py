@@ -1,6 +1,6 @@
 """CMS family adapters: the links a plain ``<a href>`` scan misses.
 
-Each adapter is a few lines that know one family's trick (field-notes §5.3); the spider runs all
+Each adapter is a few lines that know one family's trick; the spider runs all
 of them on every HTML page, so a portal needs no code of its own:
 
 * TRS WCM list pages write their pager with ``createPageHTML(total, current, "index", "html")``:

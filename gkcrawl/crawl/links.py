@@ -20,7 +20,7 @@ TEXT_SIGNALS: tuple[tuple[re.Pattern[str], int], ...] = tuple(
         (r"下一页|下页|后页|尾页|更多|more", 3),
     )
 )
-#: URL slugs of report columns seen on portals (field-notes §5.2).
+#: URL slugs of report columns seen on portals.
 REPORT_COLUMN_URL = re.compile(
     r"/(zfxxgk_?)?(zfxxgk)?nb/|/xxgknb|/gknb|/zfxxgknb|/bmxxgknb|/txxgknb|/nb/|/ndbg", re.I)
 #: (pattern, points) checked against the URL path and query.

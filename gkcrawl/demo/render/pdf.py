@@ -1,6 +1,6 @@
 """Render a report dict (canonical keys) as a PDF attachment, for tests, benches and demos.
 
-The PDF reproduces what Word-exported reports do to a text layer (field notes §4.2): group labels
+The PDF reproduces what Word-exported reports do to a text layer: group labels
 in narrow merged columns come out one character per line, long labels wrap, table 2 continues on
 the next page without its header (and with the page break inside the 三、本年度办理结果 merge), and
 table 3 is a 3-row header over one line of 15 numbers. It uses reportlab's built-in CJK CID font,
