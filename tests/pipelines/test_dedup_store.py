@@ -229,7 +229,7 @@ async def test_an_error_in_a_batch_fails_that_report_alone(
     crawler = get_crawler(ItemSpider, {key: target, "ARCHIVE_DIR": str(tmp_path / "a"),
                                        "CRAWL_ID": "dedup-test", "ITEM_PIPELINES": ITEM_PIPELINES,
                                        "DEDUP_BATCH": 4, "DEDUP_BATCH_SECONDS": 0.05,
-                                       "EXTENSIONS": {"gkcrawl.crawl.summary.PipelineErrorQuarantine": 25}})
+                                       "EXTENSIONS": {"gkcrawl.pipelines.quarantine.PipelineErrorQuarantine": 25}})
     await crawler.crawl_async(items=batch_items())
     assert crawler.stats.get_value("item_scraped_count") == 6
     assert crawler.stats.get_value("quarantine/pipeline_errors") == 1

@@ -195,7 +195,7 @@ async def test_an_item_a_pipeline_raised_on_is_quarantined_not_lost(target: str,
                           crawl_id=CRAWL_ID, warc=warc)
     crawler = get_crawler(ItemSpider, {
         **store_settings(target, tmp_path),
-        "EXTENSIONS": {"gkcrawl.crawl.summary.PipelineErrorQuarantine": 25},
+        "EXTENSIONS": {"gkcrawl.pipelines.quarantine.PipelineErrorQuarantine": 25},
         "ITEM_PIPELINES": {FailingPipeline: 100, StorePipeline: 800},
     })
     await crawler.crawl_async(items=[broken, report_item()])
