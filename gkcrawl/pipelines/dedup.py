@@ -16,7 +16,8 @@ from scrapy.utils.asyncio import CallLaterResult, call_later
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
-from gkcrawl.quality.dedup import CHOSEN, SAME_REPORT, Copy, choose, is_official, similarity
+from gkcrawl.quality.dedup import CHOSEN, Copy, choose, is_official
+from gkcrawl.quality.fingerprint import SAME_REPORT, similarity
 from gkcrawl.items import ReportItem
 from gkcrawl.pipelines.signals import items_exhausted
 from gkcrawl.store import ReportRow, SourceRow, Store, mark_stored, store_for

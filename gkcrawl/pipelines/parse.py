@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from gkcrawl.quality.dedup import fingerprint
 from gkcrawl.items import DocumentItem, ReportItem
 from gkcrawl.parsing import parse_extracted, safely
 from gkcrawl.pipelines.base import Pipeline
 from gkcrawl.pipelines.extract import quarantine
+from gkcrawl.quality.fingerprint import signature
 
 
 class ParsePipeline(Pipeline):
@@ -26,4 +26,4 @@ class ParsePipeline(Pipeline):
         return ReportItem(**report, portal=item.portal, crawl_id=item.crawl_id,
                           fetched_at=item.fetched_at, referrer=item.referrer, warc=item.warc,
                           in_portal=item.in_portal,
-                          fingerprint=fingerprint(document.text, report))
+                          fingerprint=signature(document.text, report))

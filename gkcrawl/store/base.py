@@ -14,7 +14,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any, ClassVar, Self
 
-from gkcrawl.quality.dedup import lsh_bands
+from gkcrawl.quality.fingerprint import lsh_bands
 from gkcrawl.template.spec import TABLE_KEYS
 from gkcrawl.store import checks, findings
 from gkcrawl.store.rows import CROSS_YEAR, FetchRow, QuarantineRow, ReportRow, RunRow, SourceRow, json_safe, record_key, to_datetime, utcnow

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from gkcrawl.quality import dedup
+from gkcrawl.quality import dedup, fingerprint
 
 
 def record_key(record_id: str | None, payload_digest: str | None = None) -> str:
@@ -161,7 +161,7 @@ class SourceRow:
     def lsh(self) -> list[str]:
         """The LSH band keys under which the copy is stored and looked up (gkcrawl.quality.dedup),
         computed once per row (set ``report`` and ``fingerprint`` before reading it)."""
-        return dedup.lsh_bands(self.report, self.fingerprint or [])
+        return fingerprint.lsh_bands(self.report, self.fingerprint)
 
     @classmethod
     def from_item(cls, item: Any, *, role: str = "copy", organ_key: str | None = None,

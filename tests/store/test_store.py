@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from gkcrawl.quality import dedup
-from gkcrawl.quality.dedup import fingerprint, similarity
+from gkcrawl.quality.fingerprint import MIN_VALUES, cell_tokens, lsh_bands, similarity
+from gkcrawl.quality.fingerprint import signature as fingerprint
 from gkcrawl.store import (
     MIGRATIONS,
     Migration,
@@ -542,7 +542,7 @@ def test_copies_are_looked_up_by_their_values_not_the_template_text(store: Store
         ids[name] = store.upsert_source(row)
         if name == "mine":
             mine_row = row
-    assert len(dedup.value_tokens(mine_row.report)) >= dedup.MIN_VALUES
+    assert len(cell_tokens(mine_row.report, nonzero=True)) >= MIN_VALUES
     found = store.similar_fingerprints(mine_row.lsh, year=2023)
     assert [i for i, _key, _print in found] == [ids["mine"], ids["mirror"]]
     assert store.similar_fingerprints(mine_row.lsh, year=2023, after_id=ids["mine"]) == found[1:]
@@ -566,7 +566,7 @@ def test_migration_3_drops_old_fingerprints_and_bands_by_values(
     assert [s.fingerprint for s in store.sources()] == [None, None]
     assert store._exec("SELECT count(*) AS n FROM source_bands WHERE source_id = :id",
                        {"id": ids[1]}).fetchall()[0]["n"] == 0  # too few values, no text left
-    found = store.similar_fingerprints(dedup.lsh_bands(full.report, []), year=2023)
+    found = store.similar_fingerprints(lsh_bands(full.report, []), year=2023)
     assert found == [(ids[0], full.organ_key, None)]
 
 
