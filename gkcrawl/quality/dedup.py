@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 
 from gkcrawl.parsing.normalize import to_simplified
 from gkcrawl.quality.fingerprint import TABLE_KEYS, cell_tokens
+from gkcrawl.store.schema import CHOSEN, COPY, SUPERSEDED
 
 #: Host suffixes of official government sites.
 OFFICIAL_SUFFIXES = ("gov.cn",)
-CHOSEN, COPY, SUPERSEDED = "chosen", "copy", "superseded"
 
 _STRIP = re.compile(r"[\s\W_]+", re.U)
 # organ spelling variants, most specific first: the key keeps what tells organs apart

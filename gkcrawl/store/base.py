@@ -251,8 +251,6 @@ class Store(abc.ABC):
                     continue
                 for statement in migration.for_dialect(self.dialect):
                     self._exec(statement)
-                if migration.run is not None:
-                    migration.run(self)
                 self._exec("INSERT INTO schema_migrations (version, name, applied_at) "
                            "VALUES (:version, :name, :applied_at)",
                            self._params({"version": migration.version, "name": migration.name,
@@ -355,21 +353,6 @@ class Store(abc.ABC):
         """The highest source id so far (0 for an empty store)."""
         return self._exec("SELECT max(id) AS id FROM sources").fetchall()[0]["id"] or 0
 
-    def rebuild_bands(self) -> int:
-        """Recompute every copy's LSH bands from its stored report and fingerprint (after the
-        banding changes); the number of copies that have bands."""
-        n = 0
-        with self.transaction():
-            rows = self._exec("SELECT id, report, fingerprint FROM sources").fetchall()
-            self._exec("DELETE FROM source_bands")
-            for r in rows:
-                found = lsh_bands(self._json_out(r["report"]),
-                                  self._json_out(r["fingerprint"]) if r["fingerprint"] else [])
-                if found:
-                    self._insert_bands(r["id"], found)
-                    n += 1
-        return n
-
     def _insert_bands(self, source_id: int, found: Sequence[str]) -> None:
         self._exec("INSERT INTO source_bands (band, source_id) VALUES "
                    + ", ".join(f"(:b{i}, :id)" for i in range(len(found)))
@@ -466,15 +449,6 @@ class Store(abc.ABC):
             page = self._reports(
                 f"WHERE r.organ_key > :k OR (r.organ_key = :k AND r.year > :y) {order}",
                 {"k": last.organ_key, "y": last.year, "n": self.page_size})
-
-    def split_cross_year(self) -> None:
-        """Migration 4: each report row's cross-year findings into their own column (before its
-        copies of the source's report and findings are dropped)."""
-        for r in self._exec("SELECT organ_key, year, validation FROM reports").fetchall():
-            own = [f for f in self._json_out(r["validation"]) or [] if f.get("check") == CROSS_YEAR]
-            self._exec("UPDATE reports SET cross_year = :cross_year "
-                       "WHERE organ_key = :k AND year = :y",
-                       self._params({"cross_year": own, "k": r["organ_key"], "y": r["year"]}))
 
     # --- quarantine ------------------------------------------------------------------------
     def upsert_quarantine(self, row: QuarantineRow) -> int:

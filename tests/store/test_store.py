@@ -548,28 +548,6 @@ def test_copies_are_looked_up_by_their_values_not_the_template_text(store: Store
     assert store.similar_fingerprints(mine_row.lsh, year=2023, after_id=ids["mine"]) == found[1:]
 
 
-def test_migration_3_drops_old_fingerprints_and_bands_by_values(
-        make_store: Callable[..., Store]) -> None:
-    """Copies stored before migration 3 have SHA-1 fingerprints and whole-text bands: afterwards
-    they have no fingerprint (a replay recomputes it) and are found by their values."""
-    store = make_store(migrate=False)
-    assert store.migrate(MIGRATIONS[:2]) == [1, 2]
-    full = SourceRow.from_item(_random_item(1, "五指山市人民政府办公室", "http://www.wzs.gov.cn/1.html", "<a>"))
-    sparse = SourceRow.from_item(report_item(url="http://www.wzs.gov.cn/2.html", record_id="<b>"))
-    ids = []
-    with store.transaction():  # as the code before migration 3 wrote them
-        for row in (full, sparse):
-            row.fingerprint = [7] * 64
-            ids.append(store.upsert_source(row))
-        store._exec("UPDATE source_bands SET band = substr(band, 2)")
-    assert store.migrate() == [3, 4, 5, 6]
-    assert [s.fingerprint for s in store.sources()] == [None, None]
-    assert store._exec("SELECT count(*) AS n FROM source_bands WHERE source_id = :id",
-                       {"id": ids[1]}).fetchall()[0]["n"] == 0  # too few values, no text left
-    found = store.similar_fingerprints(lsh_bands(full.report, []), year=2023)
-    assert found == [(ids[0], full.organ_key, None)]
-
-
 CROSS = {"check": "cross_year", "rule": "5", "status": "fail", "severity": "warning",
          "message": "carried_over 2023 [total] = 3, carried_forward 2022 = 4",
          "values": {"carried_over": 3, "carried_forward_previous": 4, "column": "total"}}
@@ -591,28 +569,6 @@ def test_a_report_is_its_source_with_its_own_cross_year_findings(store: Store) -
     stored = store._exec("SELECT * FROM reports").fetchall()[0]
     assert "report" not in stored and "validation" not in stored
     assert store._json_out(stored["cross_year"]) == [CROSS]
-
-
-def test_migrations_4_and_5_keep_a_reports_cross_year_findings(
-        make_store: Callable[..., Store]) -> None:
-    """Report rows written before migration 4 carried a copy of their source's report and
-    findings: afterwards they read the same, with their own cross-year findings kept."""
-    store = make_store(migrate=False)
-    assert store.migrate(MIGRATIONS[:3]) == [1, 2, 3]
-    row = source()
-    row.validation = [{"check": "domain", "rule": "non_negative_integers", "status": "pass"}]
-    store.upsert_source(row)
-    with store.transaction():  # as the code before migration 4 wrote it
-        store._exec("INSERT INTO reports (organ_key, year, organ, format, source_id, n_sources, "
-                    "report, validation, parser_version, updated_at) VALUES (:k, 2023, :o, "
-                    "'2021', :s, 2, :report, :validation, '1', :updated_at)", store._params({
-                        "k": WZS, "o": row.organ, "s": row.id, "report": row.report,
-                        "validation": [*row.validation, CROSS],
-                        "updated_at": datetime.now(timezone.utc)}))
-    assert store.migrate() == [4, 5, 6]
-    got = store.report(WZS, 2023)
-    assert got is not None and got.n_sources == 2 and got.source_id == row.id
-    assert got.report == row.report and got.validation == [*row.validation, CROSS]
 
 
 def test_json_safe_and_dumps_give_plain_json() -> None:
