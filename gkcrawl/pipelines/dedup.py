@@ -10,14 +10,17 @@ repeated inside only for copies stored in between.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.utils.asyncio import CallLaterResult, call_later
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
-from gkcrawl.quality.dedup import CHOSEN, Copy, choose, is_official
-from gkcrawl.quality.fingerprint import SAME_REPORT, similarity
+from gkcrawl.quality.dedup import CHOSEN, Copy, choose, completeness, is_official_copy, organ_key
+from gkcrawl.quality.fingerprint import SAME_REPORT, lsh_bands, similarity
 from gkcrawl.items import ReportItem
 from gkcrawl.pipelines.signals import items_exhausted
 from gkcrawl.store import ReportRow, SourceRow, Store, mark_stored, store_for
@@ -92,18 +95,11 @@ class DedupPipeline(Pipeline):
             else:
                 decided.callback(None)
 
-    def official(self, item: ReportItem) -> bool:
-        """From a registry portal's domains or a government domain, and no mirror signals."""
-        if any(f.startswith("mirror copy") for f in item.flags):
-            return False
-        return bool(item.in_portal) or is_official(
-            item.source_url, self.crawler.settings.getlist("OFFICIAL_DOMAINS"))
-
     def decide(self, item: ReportItem) -> ReportItem:
         """Store the copy and choose the report's copy (in a transaction of its own, or a
         savepoint of the batch's)."""
         store = store_for(self.crawler)
-        row = SourceRow.from_item(item, official=self.official(item))
+        row = source_row(item, self.crawler.settings.getlist("OFFICIAL_DOMAINS"))
         # the similarity search reads only: outside the write transaction, so that other
         # workers' writes do not wait for it; inside, only copies stored since are looked at
         # (in a batch's transaction, which already holds the lock, nothing can have come)
@@ -158,13 +154,24 @@ class DedupPipeline(Pipeline):
         if not row.fingerprint or row.year is None:
             return row.organ_key
         for _id, other_key, other_print in store.similar_fingerprints(
-                row.lsh, year=row.year, after_id=after_id):
+                row.bands, year=row.year, after_id=after_id):
             if other_key in (None, row.organ_key) or not other_print:
                 continue
             if similarity(row.fingerprint, other_print) >= SAME_REPORT:
                 self.stats.inc_value("dedup/grouped_by_content")
                 return other_key
         return row.organ_key
+
+
+def source_row(item: Any, official_domains: Iterable[str] = ()) -> SourceRow:
+    """The copy as stored, with what the dedup rules say of it: its organ's key (when
+    validation did not set it), whether it is official, how complete its tables are, and the
+    LSH band keys it is looked up by. ``item`` is a ``ReportItem`` or its dict."""
+    report = item if isinstance(item, dict) else vars(item)
+    return SourceRow.from_item(
+        item, organ_key=report.get("organ_key") or organ_key(report.get("organ")),
+        official=is_official_copy(report, official_domains), completeness=completeness(report),
+        bands=lsh_bands(report, report.get("fingerprint")))
 
 
 def _copy(row: SourceRow) -> Copy:

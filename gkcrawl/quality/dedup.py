@@ -52,7 +52,16 @@ def is_official(url: str | None, extra_domains: Iterable[str] = ()) -> bool:
 
 
 def is_mirror(report: dict[str, Any]) -> bool:
+    """The parser flagged mirror signals (a spam header, pinyin after characters, …)."""
     return any(f.startswith("mirror copy") for f in report.get("flags") or [])
+
+
+def is_official_copy(report: dict[str, Any], extra_domains: Iterable[str] = ()) -> bool:
+    """Fetched from its portal's registry domains (``in_portal``) or from a government domain,
+    and without mirror signals."""
+    if is_mirror(report):
+        return False
+    return bool(report.get("in_portal")) or is_official(report.get("source_url"), extra_domains)
 
 
 def completeness(report: dict[str, Any]) -> int:

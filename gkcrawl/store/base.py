@@ -14,7 +14,6 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any, ClassVar, Self
 
-from gkcrawl.quality.fingerprint import lsh_bands
 from gkcrawl.template.spec import TABLE_KEYS
 from gkcrawl.store import checks, findings
 from gkcrawl.store.rows import CROSS_YEAR, FetchRow, QuarantineRow, ReportRow, RunRow, SourceRow, json_safe, record_key, to_datetime, utcnow
@@ -313,8 +312,8 @@ class Store(abc.ABC):
             self._exec(RESOLVE_QUARANTINE, self._params(
                 {"now": now, "url": row.url, "key": row.record_key}))
             self._exec("DELETE FROM source_bands WHERE source_id = :id", {"id": source_id})
-            if row.fingerprint:
-                self._insert_bands(source_id, row.lsh)
+            if row.bands:
+                self._insert_bands(source_id, row.bands)
         row.id = source_id
         return source_id
 
@@ -331,20 +330,12 @@ class Store(abc.ABC):
             params["after"] = after_id
         return sql + " ORDER BY id", params
 
-    def similar_sources(self, fingerprint: Sequence[int], *, report: Mapping[str, Any] | None = None,
-                        year: int | None = None, exclude_id: int | None = None) -> list[SourceRow]:
-        """Copies sharing at least one LSH band (``gkcrawl.quality.dedup.lsh_bands`` of ``report`` and
-        ``fingerprint``): candidates to compare with ``gkcrawl.quality.dedup.similarity``; of ``year``
-        when given, oldest first."""
-        sql, params = self._band_query("*", lsh_bands(report or {}, fingerprint), year, None)
-        return [r for r in self._rows(SourceRow, sql, params) if r.id != exclude_id]
-
     def similar_fingerprints(self, bands: Sequence[str], *, year: int | None = None,
                              after_id: int | None = None
                              ) -> list[tuple[int, str | None, list[int] | None]]:
-        """(id, organ key, fingerprint) of the copies stored under one of ``bands`` (a row's
-        ``lsh``), with an id above ``after_id`` when given: what dedup compares, without
-        decoding whole reports."""
+        """(id, organ key, fingerprint) of the copies stored under one of ``bands`` (LSH band
+        keys), of ``year`` and with an id above ``after_id`` when given, oldest first: what
+        dedup compares, without decoding whole reports."""
         sql, params = self._band_query("id, organ_key, fingerprint", bands, year, after_id)
         return [(r["id"], r["organ_key"], self._json_out(r["fingerprint"]) if r["fingerprint"]
                  is not None else None) for r in self._exec(sql, params).fetchall()]

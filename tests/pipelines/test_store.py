@@ -72,7 +72,8 @@ def seed_item() -> ReportItem:
     report = {**result.to_dict(), "source_url": "http://www.gongbujiangda.gov.cn/1.html"}
     warc = {"filename": "crawl-a/x.warc.gz", "offset": 0, "length": 10, "record_id": "<seed>",
             "digest": "sha1:SEED"}
-    return ReportItem(**report, portal="xizang", crawl_id=CRAWL_ID, warc=warc)
+    return ReportItem(**report, portal="xizang", crawl_id=CRAWL_ID, warc=warc,
+                      organ_key="工布江达县政府办公室")
 
 
 def crawl_items() -> list[Any]:

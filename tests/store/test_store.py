@@ -13,8 +13,6 @@ from typing import Any
 
 import pytest
 
-from gkcrawl.quality.fingerprint import MIN_VALUES, cell_tokens, lsh_bands, similarity
-from gkcrawl.quality.fingerprint import signature as fingerprint
 from gkcrawl.store import (
     MIGRATIONS,
     Migration,
@@ -31,8 +29,7 @@ from gkcrawl.store.sqlite import SQLiteStore
 from tests.samples import WZS, quarantine_item, report_item
 
 
-def source(**kwargs: Any) -> SourceRow:
-    role = kwargs.pop("role", "copy")
+def source(role: str = "copy", **kwargs: Any) -> SourceRow:
     return SourceRow.from_item(report_item(**kwargs), role=role)
 
 
@@ -178,10 +175,10 @@ def test_concurrent_migrations(make_store: Callable[..., Store]) -> None:
 # --- sources -------------------------------------------------------------------------------
 
 def test_same_source_twice_is_one_row(store: Store) -> None:
-    first = source(role="chosen")
+    first = SourceRow.from_item(report_item(), role="chosen", official=True, completeness=10)
     first_id = store.upsert_source(first)
     time.sleep(0.01)
-    again = source()
+    again = SourceRow.from_item(report_item(), official=True, completeness=10)
     assert store.upsert_source(again) == first_id == again.id
     [row] = store.sources()
     assert row.id == first_id
@@ -199,16 +196,16 @@ def test_same_source_twice_is_one_row(store: Store) -> None:
 def test_reparse_updates_parsed_fields(store: Store) -> None:
     store.upsert_source(source())
     reparsed = SourceRow.from_item(
-        report_item(year=2022, new_received=40, parser_version="2", crawl_id="replay-b"),
-        fingerprint=[7, 1, 2**40], validation=[{"rule": "carry_over", "status": "fail"}],
-        official=False)
+        report_item(year=2022, new_received=40, parser_version="2", crawl_id="replay-b",
+                    fingerprint=[7, 1, 2**40],
+                    validation=[{"rule": "carry_over", "status": "fail"}]), completeness=9)
     store.upsert_source(reparsed)
     [row] = store.sources()
     assert row.year == 2022 and row.parser_version == "2"
     assert row.report["applications"]["new_received"]["total"] == 40
     assert row.fingerprint == [7, 1, 2**40]
     assert row.validation == [{"rule": "carry_over", "status": "fail"}]
-    assert row.official is False
+    assert row.official is False and row.completeness == 9
     assert row.crawl_id == "crawl-a"  # the capture is the first crawl's; a replay does not move it
     assert row.report["crawl_id"] == "replay-b"
 
@@ -247,7 +244,6 @@ def test_sources_filter_and_roles(store: Store) -> None:
     assert store.sources("nobody") == []
     store.set_source_role(b, "superseded")
     assert store.source(b).role == "superseded"  # type: ignore[union-attr]
-    assert store.sources()[1].official is False
     with pytest.raises(ValueError, match="role"):
         store.set_source_role(a, "best")
     with pytest.raises(LookupError):
@@ -480,72 +476,40 @@ def test_concurrent_upserts_do_not_duplicate(make_store: Callable[..., Store]) -
 # --- what the validate and dedup pipelines put on the item ----------------------------------
 
 def test_item_fields_from_the_pipelines(store: Store) -> None:
+    """The store writes what the pipelines computed: the item's organ key, signature and
+    findings, and what dedup says of the copy."""
     item = report_item(organ_key="custom-key", validation=[{"check": "identity", "status": "fail"}],
                        fingerprint=[1, 2, 3], dedup={"role": "copy"})
-    row = SourceRow.from_item(item)
+    row = SourceRow.from_item(item, official=True, completeness=7, bands=["v0:ab"])
     assert (row.organ_key, row.validation, row.fingerprint) == (
         "custom-key", [{"check": "identity", "status": "fail"}], [1, 2, 3])
+    assert (row.official, row.completeness, row.bands) == (True, 7, ["v0:ab"])
     assert not {"warc", "fingerprint", "dedup", "validation"} & set(row.report)
     store.upsert_source(row)
     [got] = store.sources("custom-key")
     assert got.validation == row.validation and got.fingerprint == [1, 2, 3]
-    override = SourceRow.from_item(item, organ_key="k2", validation=[], official=False)
-    assert (override.organ_key, override.validation, override.official) == ("k2", [], False)
+    assert got.official is True and got.completeness == 7
+    assert SourceRow.from_item(item, organ_key="k2").organ_key == "k2"
 
 
-def test_similar_sources_by_lsh_bands(store: Store) -> None:
-    text = "五指山市人民政府办公室2023年政府信息公开工作年度报告 本年新收政府信息公开申请12件" * 3
-    item = report_item()
-    sig = fingerprint(text, SourceRow.from_item(item).report)
-    near = fingerprint(text + "（转载）", SourceRow.from_item(item).report)
-    other = fingerprint("完全不同的一份文件，关于道路施工的通知" * 5, {})
-    a = store.upsert_source(SourceRow.from_item(item, fingerprint=sig))
-    b = store.upsert_source(SourceRow.from_item(
-        report_item(url="http://mirror.example.com/x.html", record_id="<m>", organ="五指山市政府办"),
-        fingerprint=near))
-    store.upsert_source(SourceRow.from_item(report_item(record_id="<o>", year=2022),
-                                            fingerprint=other))
-    store.upsert_source(source(record_id="<none>"))  # no fingerprint: no bands
-    assert [s.id for s in store.similar_sources(sig)] == [a, b]
-    assert [s.id for s in store.similar_sources(sig, exclude_id=a)] == [b]
-    assert store.similar_sources(sig, year=2022) == []
-    assert similarity(sig, store.similar_sources(sig, exclude_id=a)[0].fingerprint or []) > 0.8
-    # a re-parse with another fingerprint moves the bands
-    store.upsert_source(SourceRow.from_item(item, fingerprint=other))
-    assert [s.id for s in store.similar_sources(sig)] == [b]
+def test_copies_are_looked_up_by_their_bands(store: Store) -> None:
+    def stored(bands: list[str], **kwargs: Any) -> int:
+        return store.upsert_source(SourceRow.from_item(
+            report_item(fingerprint=[len(bands)], **kwargs), bands=bands))
 
-
-def _random_item(seed: int, organ: str, url: str, record_id: str) -> Any:
-    import random
-
-    from gkcrawl.demo.render.reports import random_report
-
-    report = random_report(random.Random(seed), "2021", year=2023, organ=organ)
-    item = report_item(url=url, record_id=record_id, organ=organ)
-    for table in ("active_disclosure", "applications", "review_litigation"):
-        setattr(item, table, report[table])
-    return item
-
-
-def test_copies_are_looked_up_by_their_values_not_the_template_text(store: Store) -> None:
-    """Unrelated reports of a year share most of their text (the template) but not their
-    numbers: only the copy with the same numbers is a candidate."""
-    text = "政府信息公开工作年度报告 一、总体情况 二、主动公开政府信息情况 三、收到和处理政府信息公开申请情况"
-    mine = _random_item(1, "五指山市人民政府办公室", "http://www.wzs.gov.cn/1.html", "<a>")
-    mirror = _random_item(1, "五指山市政府办", "http://mirror.example.com/1.html", "<b>")
-    others = [_random_item(seed, f"第{seed}街道办事处", f"http://www.wzs.gov.cn/{seed}.html",
-                           f"<o{seed}>") for seed in range(2, 12)]
-    ids = {}
-    for name, item in [("mine", mine), ("mirror", mirror)] + [(str(i), o) for i, o in enumerate(others)]:
-        row = SourceRow.from_item(item, fingerprint=fingerprint(text + (item.organ or ""),
-                                                                SourceRow.from_item(item).report))
-        ids[name] = store.upsert_source(row)
-        if name == "mine":
-            mine_row = row
-    assert len(cell_tokens(mine_row.report, nonzero=True)) >= MIN_VALUES
-    found = store.similar_fingerprints(mine_row.lsh, year=2023)
-    assert [i for i, _key, _print in found] == [ids["mine"], ids["mirror"]]
-    assert store.similar_fingerprints(mine_row.lsh, year=2023, after_id=ids["mine"]) == found[1:]
+    a = stored(["v0:aa", "v1:bb"])
+    b = stored(["v1:bb", "v2:cc"], url="http://mirror.example.com/x.html", record_id="<m>",
+               organ="五指山市政府办")
+    stored(["v0:aa"], record_id="<o>", year=2022)
+    stored([], record_id="<none>")  # no bands: never a candidate
+    found = store.similar_fingerprints(["v0:aa", "v2:cc"], year=2023)
+    assert found == [(a, WZS, [2]), (b, "五指山市政府办公室", [2])]
+    assert store.similar_fingerprints(["v0:aa", "v2:cc"], year=2023, after_id=a) == found[1:]
+    assert len(store.similar_fingerprints(["v0:aa"])) == 2  # of every year
+    assert store.similar_fingerprints(["t0:00"]) == []
+    # a re-parse with other bands moves the copy
+    stored(["v9:zz"])
+    assert [i for i, _, _ in store.similar_fingerprints(["v0:aa", "v1:bb"], year=2023)] == [b]
 
 
 CROSS = {"check": "cross_year", "rule": "5", "status": "fail", "severity": "warning",
