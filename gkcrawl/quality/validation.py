@@ -76,15 +76,11 @@ def validate(report: dict[str, Any], previous: dict[str, Any] | None = None) -> 
 
 def identity_finding(check: dict[str, Any]) -> Finding:
     """The finding of one of the parser's checks (``report["checks"]``) of an identity."""
-    return Finding("identity", check["rule"], check["status"], ERROR, identity_message(check),
-                   check["values"])
-
-
-def identity_message(check: dict[str, Any]) -> str:
-    """The message of :func:`identity_finding`."""
     if check["status"] == UNCERTAIN:
-        return f"{check['name']}: operands missing"
-    return f"{check['name']}: {check['lhs']} vs {check['rhs']}"
+        message = f"{check['name']}: operands missing"
+    else:
+        message = f"{check['name']}: {check['lhs']} vs {check['rhs']}"
+    return Finding("identity", check["rule"], check["status"], ERROR, message, check["values"])
 
 
 def _domain(template: Template, cells: dict[CellRef, Decimal | None]) -> list[Finding]:

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any, ClassVar, Self
 
 from gkcrawl.template.spec import TABLE_KEYS
-from gkcrawl.store import checks, findings
 from gkcrawl.store.rows import CROSS_YEAR, FetchRow, QuarantineRow, ReportRow, RunRow, SourceRow, json_safe, record_key, to_datetime, utcnow
 from gkcrawl.store.schema import MIGRATIONS, MIGRATIONS_TABLE, ROLES, TOKENS, Migration
 
@@ -207,7 +206,7 @@ class Store(abc.ABC):
         out = {}
         for name, value in values.items():
             if name in JSON_COLUMNS and value is not None:
-                value = self._json_in(checks.pack(value) if name == "report" else value)
+                value = self._json_in(value)
             elif name in TS_COLUMNS:
                 value = self._ts_in(to_datetime(value))
             elif name in BOOL_COLUMNS:
@@ -220,15 +219,11 @@ class Store(abc.ABC):
         for name, value in row.items():
             if name in JSON_COLUMNS and value is not None:
                 value = self._json_out(value)
-                if name == "report":
-                    value = checks.unpack(value)
             elif name in TS_COLUMNS:
                 value = self._ts_out(value)
             elif name in BOOL_COLUMNS:
                 value = bool(value)
             out[name] = value
-        if "validation" in out and "report" in out:  # a copy's: identity findings by reference
-            out["validation"] = findings.unpack(out["validation"], out["report"])
         return out
 
     def _rows(self, cls: type[Any], sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:
@@ -305,8 +300,7 @@ class Store(abc.ABC):
         now = utcnow()
         values = {c: getattr(row, c) for c in _SOURCE_COLUMNS
                   if c not in ("record_key", "first_seen", "last_seen")}
-        values |= {"record_key": row.record_key, "first_seen": now, "last_seen": now,
-                   "validation": findings.pack(row.validation or [], row.report)}
+        values |= {"record_key": row.record_key, "first_seen": now, "last_seen": now}
         with self.transaction():
             source_id = self._exec(UPSERT_SOURCE, self._params(values)).fetchall()[0]["id"]
             self._exec(RESOLVE_QUARANTINE, self._params(
