@@ -38,11 +38,7 @@ REPLAY_SETTINGS: dict[str, Any] = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
     # documents handed to the pipelines and not yet through them: enough to keep a PDF in the
     # extraction thread from stalling the HTML behind it, few enough to bound memory
-    # (twice a dedup batch: the next batch's documents are parsed while one waits to fill)
     "REPLAY_ITEMS_IN_FLIGHT": 32,
-    # reports decided in one store transaction (gkcrawl.pipelines.dedup): one commit for 16
-    # instead of 16, the write lock held only while the batch is written
-    "DEDUP_BATCH": 16,
     # with several processes (gkcrawl replay --jobs N), the share each claims at a time: ~60
     # report pages; claiming one costs ~0.1 ms, and the processes end within one part of each other
     "REPLAY_PART_BYTES": 256 * 1024,

@@ -36,7 +36,6 @@ from gkcrawl.archive.reader import ArchivedExchange, ReadError, ReadStats, iter_
 from gkcrawl.items import DocumentItem
 from gkcrawl.replay.responses import REPLAY_SETTINGS, ArchiveDecoder, older_version
 from gkcrawl.replay.jobs import DONE_PREFIX, PROGRESS_EVERY, PROGRESS_PREFIX, FileClaims
-from gkcrawl.pipelines.signals import items_exhausted
 from gkcrawl.store import store_for
 
 #: Roles of archived pages whose documents go to the pipelines (as in the live crawl).
@@ -106,8 +105,6 @@ class ReplaySpider(Spider):
             await self.in_flight.wait()
             self.in_flight.started()
             yield self.document(exchange, response, role)
-        # no more documents: what a pipeline holds back for a batch is decided at once
-        self.crawler.signals.send_catch_log(items_exhausted)
         # the engine looks for the end of a run when start() ends (else only at its 5 s
         # heartbeat): end once the last documents are through the pipelines, and the scraper
         # counts them as done (it does only once every item_scraped handler has returned)

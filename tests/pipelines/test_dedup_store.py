@@ -160,7 +160,7 @@ async def test_the_only_copy_parsed_again_stays_the_chosen_one(
     assert store.report(key, 2022).n_sources == 1
 
 
-def batch_items() -> list[DocumentItem]:
+def mixed_items() -> list[DocumentItem]:
     """Mirrors and official copies, two years of one organ (cross-year), a re-publication."""
     organ = "示例县自然资源局"
     later = random_report(random.Random(31), "2021", 2022, organ)
@@ -185,54 +185,28 @@ def snapshot(store: Store) -> dict[str, Any]:
 
 
 @deferred_f_from_coro_f
-async def test_batched_decisions_equal_one_at_a_time(
-        make_store: Any, target: str, tmp_path: Path) -> None:
-    """DEDUP_BATCH (a replay's): the same store as deciding each report in its own
-    transaction; 7 reports in batches of 3 (the last, partial one decided by the timer)."""
-    key = "STORE_URL" if is_postgres_url(target) else "STORE_PATH"
-    single = target if key == "STORE_URL" else str(tmp_path / "single.sqlite3")
-    results = []
-    for store_target, batch in ((single, 1), (target, 3)):
-        if key == "STORE_URL" and batch == 3:  # a schema of its own for the batched run
-            with make_store() as first:
-                first._exec("DELETE FROM reports"); first._exec("DELETE FROM sources")
-        crawler = get_crawler(ItemSpider, {key: store_target, "ARCHIVE_DIR": str(tmp_path / "a"),
-                                           "CRAWL_ID": "dedup-test", "ITEM_PIPELINES": ITEM_PIPELINES,
-                                           "DEDUP_BATCH": batch, "DEDUP_BATCH_SECONDS": 0.05})
-        await crawler.crawl_async(items=batch_items())
-        assert crawler.stats.get_value("item_scraped_count") == 7
-        assert crawler.stats.get_value("dedup/batches") == (None if batch == 1 else 3)
-        from gkcrawl.store import open_store
-        with open_store(store_target) as store:
-            results.append(snapshot(store))
-    assert results[0] == results[1]
-    organ = organ_key("示例县自然资源局")
-    (later,) = [r for r in results[1]["reports"] if r[:2] == (organ, 2022)]
-    assert later[2].endswith("2022-fix.html") and later[3] == 2
-    assert {f["status"] for f in later[5] if f["check"] == "cross_year"} == {"pass"}
-
-
-@deferred_f_from_coro_f
-async def test_an_error_in_a_batch_fails_that_report_alone(
+async def test_an_error_deciding_one_report_fails_that_report_alone(
         store: Store, target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from gkcrawl.pipelines.dedup import DedupPipeline
+    """Each report is decided in its own transaction: one that fails half-way leaves nothing
+    of itself in the store (its copy is rolled back) and is quarantined; the others go on."""
+    from gkcrawl.store.base import Store as BaseStore
 
-    decide = DedupPipeline.decide
+    upsert_report = BaseStore.upsert_report
 
-    def failing(self: DedupPipeline, item: Any) -> Any:
-        if item.source_url.endswith("2021.html"):
+    def failing(self: BaseStore, row: Any) -> None:
+        if row.year == 2021 and row.organ == "示例县自然资源局":
             raise RuntimeError("disk full")
-        return decide(self, item)
+        upsert_report(self, row)
 
-    monkeypatch.setattr(DedupPipeline, "decide", failing)
+    monkeypatch.setattr(BaseStore, "upsert_report", failing)
     key = "STORE_URL" if is_postgres_url(target) else "STORE_PATH"
-    crawler = get_crawler(ItemSpider, {key: target, "ARCHIVE_DIR": str(tmp_path / "a"),
-                                       "CRAWL_ID": "dedup-test", "ITEM_PIPELINES": ITEM_PIPELINES,
-                                       "DEDUP_BATCH": 4, "DEDUP_BATCH_SECONDS": 0.05,
-                                       "EXTENSIONS": {"gkcrawl.pipelines.quarantine.PipelineErrorQuarantine": 25}})
-    await crawler.crawl_async(items=batch_items())
+    crawler = get_crawler(ItemSpider, {
+        key: target, "ARCHIVE_DIR": str(tmp_path / "a"), "CRAWL_ID": "dedup-test",
+        "ITEM_PIPELINES": ITEM_PIPELINES,
+        "EXTENSIONS": {"gkcrawl.pipelines.quarantine.PipelineErrorQuarantine": 25}})
+    await crawler.crawl_async(items=mixed_items())
     assert crawler.stats.get_value("item_scraped_count") == 6
     assert crawler.stats.get_value("quarantine/pipeline_errors") == 1
     assert [q.url for q in store.quarantine()] == ["http://www.shixian.gov.cn/zrzyj/2021.html"]
     assert "disk full" in store.quarantine()[0].reason
-    assert len(store.sources()) == 6
+    assert len(store.sources()) == 6 and len(list(store.reports())) == 3

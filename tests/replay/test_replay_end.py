@@ -84,16 +84,3 @@ async def test_replay_ends_without_waiting_for_the_heartbeat(tmp_path: Path) -> 
     assert stats["finish_reason"] == "finished"
     assert stored == REPORTS
     assert stats["elapsed_time_seconds"] < PROMPT_S, "the run waited for the engine's heartbeat"
-
-
-@deferred_f_from_coro_f
-async def test_the_last_partial_batch_is_decided_when_the_archive_ends(tmp_path: Path) -> None:
-    """Dedup decides DEDUP_BATCH reports together, and waits DEDUP_BATCH_SECONDS for a batch to
-    fill. At the end of the archive nothing more comes: the replay says so (``items_exhausted``)
-    and the partial batch is decided at once, not after the wait (0.2 s in every replay)."""
-    stats, stored = await replay(tmp_path, {"DEDUP_BATCH": 16,
-                                            "DEDUP_BATCH_SECONDS": 2 * PROMPT_S})
-    assert stats["finish_reason"] == "finished"
-    assert stats["dedup/batches"] == 1  # all three reports, in the batch the end decided
-    assert stored == REPORTS
-    assert stats["elapsed_time_seconds"] < PROMPT_S, "the last batch waited DEDUP_BATCH_SECONDS"
