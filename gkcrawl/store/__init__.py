@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FetchRow", "MIGRATIONS", "ROLES", "STORE_FILENAME", "Migration", "QuarantineRow", "ReportRow", "RunRow",
     "SourceRow", "Store", "StoreError", "close_store_for", "is_postgres_url", "json_safe",
-    "mark_stored", "open_store", "record_key", "store_for", "store_target", "stored_source_id",
+    "open_store", "record_key", "store_for", "store_target",
 ]
 
 logger = logging.getLogger(__name__)
@@ -104,20 +104,3 @@ def close_store_for(crawler: Crawler) -> None:
     store = _stores.pop(crawler, None)
     if store is not None:
         store.close()
-
-
-def mark_stored(item: Any, source_id: int, *, role: str | None = None,
-                copies: int | None = None, chosen_url: str | None = None) -> None:
-    """Record on ``item.dedup`` that the item is stored as source ``source_id`` (the dedup
-    pipeline does this; StorePipeline then leaves the item alone)."""
-    info = {"source_id": source_id, "role": role, "copies": copies, "chosen_url": chosen_url}
-    if isinstance(item, dict):
-        item["dedup"] = {**(item.get("dedup") or {}), **info}
-    else:
-        item.dedup = {**(getattr(item, "dedup", None) or {}), **info}
-
-
-def stored_source_id(item: Any) -> int | None:
-    """The source id a pipeline stored ``item`` as (``item.dedup["source_id"]``), or None."""
-    info = item.get("dedup") if isinstance(item, dict) else getattr(item, "dedup", None)
-    return info.get("source_id") if isinstance(info, dict) else None
