@@ -21,16 +21,19 @@ from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddlewa
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
+from scrapy.settings import BaseSettings
+from scrapy.utils.misc import load_object
 
+from gkcrawl.archive import ARCHIVE_DOWNLOADER_MIDDLEWARES, ARCHIVE_EXTENSIONS
 from gkcrawl.archive.reader import ArchivedExchange
 
 EXCHANGE_KEY = "gk_exchange"
 
 REPLAY_SETTINGS: dict[str, Any] = {
-    # nothing touches the network (so nothing is retried), nothing is archived again
+    # nothing touches the network (so nothing is retried); nothing is archived again
+    # (``leave_out_archiving``)
     "ROBOTSTXT_OBEY": False,
     "RETRY_ENABLED": False,
-    "WARC_ENABLED": False,
     "COOKIES_ENABLED": False,
     "DOWNLOAD_DELAY": 0,
     "AUTOTHROTTLE_ENABLED": False,
@@ -43,13 +46,25 @@ REPLAY_SETTINGS: dict[str, Any] = {
     # report pages; claiming one costs ~0.1 ms, and the processes end within one part of each other
     "REPLAY_PART_BYTES": 256 * 1024,
     "DOWNLOADER_MIDDLEWARES": {"gkcrawl.replay.responses.ArchiveResponseMiddleware": 950},
-    # a report stored per record: the store's index pages are met again and again (SQLite's
-    # default page cache, not the crawl's smaller one)
-    "STORE_CACHE_KIB": 2000,
     # no network handlers at all: a request that got past the archive middleware could not be
     # sent, and not loading them spares the TLS set-up (a tenth of a replay's start-up)
     "DOWNLOAD_HANDLERS": {scheme: None for scheme in ("http", "https", "ftp", "s3", "data")},
 }
+
+
+def leave_out_archiving(settings: BaseSettings) -> None:
+    """Leave the archive's extensions and middlewares out of a replay: it archives nothing again.
+
+    They are set to None in EXTENSIONS and DOWNLOADER_MIDDLEWARES (the crawl's other extensions
+    stay), at the spider's priority like ``custom_settings``: ``scrapy crawl`` merges the
+    project's settings into the crawler's, and a value of the project's priority would be
+    replaced. WARC_ENABLED = False would have the components disable themselves, which Scrapy
+    reports as a warning on every run; it stays the setting of a crawl that does not archive."""
+    for setting, components in (("EXTENSIONS", ARCHIVE_EXTENSIONS),
+                                ("DOWNLOADER_MIDDLEWARES", ARCHIVE_DOWNLOADER_MIDDLEWARES)):
+        settings.set(setting, settings.getdict(setting), priority="spider")
+        for name in components:
+            settings.set_in_component_priority_dict(setting, load_object(name), None)
 
 
 def archived_response(exchange: ArchivedExchange, request: Request, *,

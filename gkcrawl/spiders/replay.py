@@ -26,6 +26,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
@@ -34,7 +35,12 @@ from gkcrawl import PARSER_VERSION
 from gkcrawl.archive.paths import OPEN_SUFFIX, expand_warc_paths
 from gkcrawl.archive.reader import ArchivedExchange, ReadError, ReadStats, iter_archive
 from gkcrawl.items import DocumentItem
-from gkcrawl.replay.responses import REPLAY_SETTINGS, ArchiveDecoder, older_version
+from gkcrawl.replay.responses import (
+    REPLAY_SETTINGS,
+    ArchiveDecoder,
+    leave_out_archiving,
+    older_version,
+)
 from gkcrawl.replay.jobs import DONE_PREFIX, PROGRESS_EVERY, PROGRESS_PREFIX, FileClaims
 from gkcrawl.store import store_for
 
@@ -64,6 +70,11 @@ class ReplaySpider(Spider):
         self.read_stats = ReadStats()
         self.records = 0  #: records read so far (``replay/records``)
         self._filenames: dict[str, str] = {}  #: WARC path -> its name under ARCHIVE_DIR
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        leave_out_archiving(settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReplaySpider:

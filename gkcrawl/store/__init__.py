@@ -44,10 +44,10 @@ def is_postgres_url(target: str | Path) -> bool:
     return isinstance(target, str) and target.lower().startswith(_PG_SCHEMES)
 
 
-def open_store(target: str | Path, *, migrate: bool = True, cache_kib: int | None = None) -> Store:
+def open_store(target: str | Path, *, migrate: bool = True) -> Store:
     """A ``postgresql://``/``postgres://`` URL opens PostgreSQL, anything else is a SQLite file
-    (its parent directories are created; ``cache_kib``: its page cache, else SQLite's default).
-    Missing migrations are applied unless ``migrate`` is false."""
+    (its parent directories are created). Missing migrations are applied unless ``migrate`` is
+    false."""
     if is_postgres_url(target):
         from gkcrawl.store.postgres import PostgresStore
 
@@ -55,7 +55,7 @@ def open_store(target: str | Path, *, migrate: bool = True, cache_kib: int | Non
     else:
         from gkcrawl.store.sqlite import SQLiteStore
 
-        store = SQLiteStore(target, cache_kib=cache_kib)
+        store = SQLiteStore(target)
     if migrate:
         try:
             applied = store.migrate()
@@ -83,8 +83,7 @@ def store_for(crawler: Crawler) -> Store:
     of the crawl, closed when the engine stops."""
     store = _stores.get(crawler)
     if store is None or store.closed:
-        store = open_store(store_target(crawler.settings),
-                           cache_kib=crawler.settings.getint("STORE_CACHE_KIB") or None)
+        store = open_store(store_target(crawler.settings))
         _stores[crawler] = store
         logger.info("store: %s", store.target)
         from scrapy import signals

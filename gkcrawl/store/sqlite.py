@@ -34,8 +34,7 @@ class SQLiteStore(Store):
 
     dialect = SQLITE
 
-    def __init__(self, path: str | Path, *, timeout: float = BUSY_TIMEOUT,
-                 cache_kib: int | None = None) -> None:
+    def __init__(self, path: str | Path, *, timeout: float = BUSY_TIMEOUT) -> None:
         super().__init__(str(path))
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -55,8 +54,6 @@ class SQLiteStore(Store):
         self._exec("PRAGMA foreign_keys = ON")
         # statement journals in memory: a file was created and deleted for every stored report
         self._exec("PRAGMA temp_store = MEMORY")
-        if cache_kib:  # the page cache (SQLite's default: 2,000 KiB); see STORE_CACHE_KIB
-            self._exec(f"PRAGMA cache_size = -{int(cache_kib)}")
 
     def _exec(self, sql: str, params: Mapping[str, Any] | None = None) -> sqlite3.Cursor:
         try:

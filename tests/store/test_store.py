@@ -77,23 +77,6 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
         assert store._exec("PRAGMA busy_timeout").fetchall()[0]["timeout"] == 0
 
 
-def test_sqlite_page_cache(tmp_path: Path) -> None:
-    """SQLite's default page cache unless told (a replay); the crawl's settings ask for less."""
-    from scrapy.settings import Settings
-
-    from gkcrawl import settings as project
-    from gkcrawl.replay.responses import REPLAY_SETTINGS
-
-    with open_store(tmp_path / "default.sqlite3") as store:
-        assert store._exec("PRAGMA cache_size").fetchall()[0]["cache_size"] == -2000
-    crawl = Settings(); crawl.setmodule(project, priority="project")
-    assert crawl.getint("STORE_CACHE_KIB") == 256
-    with open_store(tmp_path / "crawl.sqlite3", cache_kib=crawl.getint("STORE_CACHE_KIB")) as store:
-        assert store._exec("PRAGMA cache_size").fetchall()[0]["cache_size"] == -256
-    crawl.setdict(REPLAY_SETTINGS, priority="spider")
-    assert crawl.getint("STORE_CACHE_KIB") == 2000
-
-
 def _hold_lock(path: Path, seconds: float, held: threading.Event) -> None:
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
