@@ -1,8 +1,8 @@
 """Extract cells: a fetched document's bytes -> rows of cells (gkcrawl.parsing extractors).
 
 PDF and DOCX extraction is slow, pure-Python work; it runs in a thread so downloads go on. HTML
-and plain text take a millisecond or two: they are extracted in place, since handing them to a
-thread and back cost more than that (docs/benchmarks.md, Replay).
+and plain text take a millisecond or two: they are extracted in place, where handing them to a
+thread and back would take longer than extracting them.
 """
 
 from __future__ import annotations

@@ -6,11 +6,10 @@ Every process is given every file and a claims directory. The files are cut into
 exclusive create), and it skips a part another process claimed first. The processes go through
 the parts in the same order, so each takes the next free part when it is done with one: they
 finish within one part's time of each other, whatever the files hold, and one large file is
-shared too (a split by files fixed in advance left one process 8% longer on the bench, where
-gzip-encoded pages made some files hold more pages per byte).
+shared too.
 
 The parent only starts, follows and sums up the processes: it imports neither Scrapy nor the
-parser, so that the workers start at once (importing Scrapy first delayed them by 0.3 s).
+parser, so that the workers start at once.
 """
 
 from __future__ import annotations

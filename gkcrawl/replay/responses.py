@@ -3,10 +3,9 @@
 ``archived_response`` turns an archived exchange (raw header bytes, body still content-encoded)
 into the Response the downloader would have produced; ``ArchiveDecoder`` passes it through
 Scrapy's own HttpCompressionMiddleware, which decodes it exactly as in a live crawl. The replay
-spider does both itself and yields the items from ``start()``: sending every record through the
-scheduler, the downloader and the spider middlewares cost more than parsing it
-(docs/benchmarks.md, Replay). ``ArchiveResponseMiddleware`` still answers any request a replay
-makes from the archive, and refuses the network.
+spider does both itself and yields the items from ``start()``: nothing is downloaded, so
+nothing needs the scheduler, the downloader or the spider middlewares. ``ArchiveResponseMiddleware``
+still answers any request a replay makes from the archive, and refuses the network.
 
 The processes of ``gkcrawl replay --jobs N`` are started by :mod:`gkcrawl.replay.jobs`.
 """
@@ -42,12 +41,11 @@ REPLAY_SETTINGS: dict[str, Any] = {
     # documents handed to the pipelines and not yet through them: enough to keep a PDF in the
     # extraction thread from stalling the HTML behind it, few enough to bound memory
     "REPLAY_ITEMS_IN_FLIGHT": 32,
-    # with several processes (gkcrawl replay --jobs N), the share each claims at a time: ~60
-    # report pages; claiming one costs ~0.1 ms, and the processes end within one part of each other
+    # with several processes (gkcrawl replay --jobs N), the share each claims at a time (~60
+    # report pages): the processes end within one part's time of each other
     "REPLAY_PART_BYTES": 256 * 1024,
     "DOWNLOADER_MIDDLEWARES": {"gkcrawl.replay.responses.ArchiveResponseMiddleware": 950},
-    # no network handlers at all: a request that got past the archive middleware could not be
-    # sent, and not loading them spares the TLS set-up (a tenth of a replay's start-up)
+    # no network handlers at all: a request that got past the archive middleware cannot be sent
     "DOWNLOAD_HANDLERS": {scheme: None for scheme in ("http", "https", "ftp", "s3", "data")},
 }
 
@@ -73,8 +71,7 @@ def archived_response(exchange: ArchivedExchange, request: Request, *,
     as archived (raw bytes, repeats kept), the body still content-encoded.
 
     With ``encoded_as_bytes``, a content-encoded body makes a plain Response: it is not text
-    until HttpCompressionMiddleware decodes it (and picks the class then), and a TextResponse
-    would guess the charset of the gzip bytes when the middleware copies it (2 ms a page)."""
+    until HttpCompressionMiddleware decodes it (and picks the class then)."""
     headers = Headers(exchange.headers)
     if encoded_as_bytes and b"Content-Encoding" in headers:
         cls: type[Response] = Response

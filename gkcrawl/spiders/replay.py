@@ -69,7 +69,6 @@ class ReplaySpider(Spider):
         self.claims = FileClaims(claims, self.paths) if claims else None
         self.read_stats = ReadStats()
         self.records = 0  #: records read so far (``replay/records``)
-        self._filenames: dict[str, str] = {}  #: WARC path -> its name under ARCHIVE_DIR
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -97,7 +96,7 @@ class ReplaySpider(Spider):
                                                   on_error=self._on_error, context=crawl_dirs,
                                                   claim=claim, part_bytes=part_bytes),
                                      start=1):
-            self.records = n  # the stat is set at close: inc_value for every record cost more
+            self.records = n  # the replay/records stat, set at close
             if progress and n % PROGRESS_EVERY == 0:
                 _tell_parent(f"{PROGRESS_PREFIX}{n}")
             role = exchange.metadata.get("role")
@@ -173,10 +172,7 @@ class ReplaySpider(Spider):
         name = str(location.path)
         if name.endswith(OPEN_SUFFIX):
             name = name[: -len(OPEN_SUFFIX)]
-        filename = self._filenames.get(name)
-        if filename is None:  # once a file: relpath asks the OS for the working directory
-            filename = self._filenames[name] = os.path.relpath(name, self.archive_root)
-        return {"filename": filename, "offset": location.offset,
+        return {"filename": os.path.relpath(name, self.archive_root), "offset": location.offset,
                 "length": location.length, "record_id": exchange.record_id,
                 "digest": exchange.payload_digest or "", "is_revisit": exchange.is_revisit,
                 "date": exchange.warc_date, "parser_version": PARSER_VERSION}
@@ -211,9 +207,8 @@ class InFlight:
 
 async def _scraper_done(crawler: Crawler) -> None:
     """Until the scraper holds no item. :class:`InFlight` hears of an item's end from
-    ``item_scraped``, while the scraper still counts the item, so a ``start()`` that ended then
-    had the engine find the run not idle and wait for its next heartbeat, 5 s (in a third of
-    the two-process runs of bench/replay.py)."""
+    ``item_scraped``, while the scraper still counts the item: a ``start()`` that ended then
+    would have the engine find the run not idle and wait for its next heartbeat, 5 s."""
     slot = getattr(getattr(crawler.engine, "scraper", None), "slot", None)
     deadline = time.monotonic() + IDLE_WAIT_S
     delay = 0.0

@@ -190,8 +190,8 @@ class Store(abc.ABC):
     @contextmanager
     def _statement(self) -> Iterator[None]:
         """Around a method that runs one write statement: a transaction of its own when none is
-        open, else nothing. One statement is atomic by itself, so a savepoint around it (two
-        more statements) bought nothing; a failure still propagates to the open transaction."""
+        open, else nothing (one statement is atomic by itself, and its failure propagates to the
+        open transaction)."""
         if self.in_transaction:
             yield
         else:

@@ -77,8 +77,8 @@ def json_safe(value: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON text, non-ASCII kept (orjson: the report and its checks are tens of KB, and
-    the standard library's encoder was a tenth of a replay)."""
+    """Compact JSON text, non-ASCII kept (orjson: a copy's report and findings are tens of KB;
+    the standard library's encoder takes what orjson cannot, such as integers beyond 64 bits)."""
     try:
         return orjson.dumps(value, default=_json_default, option=_ORJSON).decode()
     except TypeError:

@@ -52,7 +52,7 @@ class SQLiteStore(Store):
         self._exec("PRAGMA synchronous = NORMAL")
         self._exec(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
         self._exec("PRAGMA foreign_keys = ON")
-        # statement journals in memory: a file was created and deleted for every stored report
+        # statement journals in memory, not in a file created and deleted for every report
         self._exec("PRAGMA temp_store = MEMORY")
 
     def _exec(self, sql: str, params: Mapping[str, Any] | None = None) -> sqlite3.Cursor:

@@ -2,8 +2,8 @@
 
 ``start()`` learns that an item is done from ``item_scraped``, while the scraper still counts
 it; the engine looks for the end of a run once, when ``start()`` ends, and then only every 5 s.
-An ``item_scraped`` handler that takes a few event-loop turns (any async one) made a replay that
-had finished wait those 5 s (a third of bench/replay.py's two-process runs did).
+An ``item_scraped`` handler that takes a few event-loop turns (any async one) must not make a
+replay that has finished wait those 5 s.
 """
 
 from __future__ import annotations
