@@ -6,11 +6,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from gkcrawl.quality.dedup import organ_key
-from gkcrawl.items import QuarantineItem, ReportItem
-from gkcrawl.parsing import parse_document
 from gkcrawl.demo.render.html import render_html
 from gkcrawl.demo.render.reports import random_report
+from gkcrawl.items import QuarantineItem, ReportItem
+from gkcrawl.parsing import parse_document
+from gkcrawl.quality.dedup import organ_key
 
 #: the organ key of the sample reports' organ (五指山市人民政府办公室)
 WZS = organ_key("五指山市人民政府办公室")

@@ -21,9 +21,10 @@ import subprocess
 import sys
 import tempfile
 import threading
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Sequence
+from typing import IO, TYPE_CHECKING, Any
 
 from gkcrawl.archive.paths import expand_warc_paths
 
@@ -69,7 +70,7 @@ def main_replay(paths: Sequence[str], *, jobs: int | None = None, store: str | N
     workers = max(1, min(jobs or os.cpu_count() or 1, len(files)))
     claims = tempfile.mkdtemp(prefix="gkcrawl-replay-claims-")
     archive = os.pathsep.join(map(str, files))
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "gkcrawl.settings"}
     procs = []
     for n in range(workers):

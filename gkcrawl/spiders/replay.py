@@ -20,7 +20,8 @@ import json
 import os
 import sys
 import time
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -35,13 +36,13 @@ from gkcrawl import PARSER_VERSION
 from gkcrawl.archive.paths import OPEN_SUFFIX, expand_warc_paths
 from gkcrawl.archive.reader import ArchivedExchange, ReadError, ReadStats, iter_archive
 from gkcrawl.items import DocumentItem
+from gkcrawl.replay.jobs import DONE_PREFIX, PROGRESS_EVERY, PROGRESS_PREFIX, FileClaims
 from gkcrawl.replay.responses import (
     REPLAY_SETTINGS,
     ArchiveDecoder,
     leave_out_archiving,
     older_version,
 )
-from gkcrawl.replay.jobs import DONE_PREFIX, PROGRESS_EVERY, PROGRESS_PREFIX, FileClaims
 from gkcrawl.store import store_for
 
 #: Roles of archived pages whose documents go to the pipelines (as in the live crawl).

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 from gkcrawl.archive.config import ARCHIVE_DIR
 from gkcrawl.store.base import Store, StoreError
-from gkcrawl.store.rows import FetchRow, QuarantineRow, ReportRow, RunRow, SourceRow, json_safe, record_key
+from gkcrawl.store.rows import (
+    FetchRow,
+    QuarantineRow,
+    ReportRow,
+    RunRow,
+    SourceRow,
+    json_safe,
+    record_key,
+)
 from gkcrawl.store.schema import MIGRATIONS, ROLES, Migration
 
 if TYPE_CHECKING:
@@ -27,9 +35,9 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 __all__ = [
-    "FetchRow", "MIGRATIONS", "ROLES", "STORE_FILENAME", "Migration", "QuarantineRow", "ReportRow", "RunRow",
-    "SourceRow", "Store", "StoreError", "close_store_for", "is_postgres_url", "json_safe",
-    "open_store", "record_key", "store_for", "store_target",
+    "FetchRow", "MIGRATIONS", "ROLES", "STORE_FILENAME", "Migration", "QuarantineRow",
+    "ReportRow", "RunRow", "SourceRow", "Store", "StoreError", "close_store_for",
+    "is_postgres_url", "json_safe", "open_store", "record_key", "store_for", "store_target",
 ]
 
 logger = logging.getLogger(__name__)

@@ -14,9 +14,19 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any, ClassVar, Self
 
-from gkcrawl.template.spec import TABLE_KEYS
-from gkcrawl.store.rows import CROSS_YEAR, FetchRow, QuarantineRow, ReportRow, RunRow, SourceRow, json_safe, record_key, to_datetime, utcnow
+from gkcrawl.store.rows import (
+    FetchRow,
+    QuarantineRow,
+    ReportRow,
+    RunRow,
+    SourceRow,
+    json_safe,
+    record_key,
+    to_datetime,
+    utcnow,
+)
 from gkcrawl.store.schema import MIGRATIONS, MIGRATIONS_TABLE, ROLES, TOKENS, Migration
+from gkcrawl.template.spec import TABLE_KEYS
 
 JSON_COLUMNS = frozenset({"stats", "fingerprint", "report", "validation", "cross_year"})
 TS_COLUMNS = frozenset({"started_at", "finished_at", "fetched_at", "first_seen", "last_seen",
@@ -383,8 +393,8 @@ class Store(abc.ABC):
         A report is the parse of its source (``row.source_id``): only what is its own is
         written, the source's report and findings are read back with it. Its own findings are
         the cross-year ones (identity 5 depends on the neighbouring years in the store)."""
-        values = {c: getattr(row, c) for c in _REPORT_COLUMNS if c not in ("updated_at", "cross_year")}
-        values |= {"updated_at": utcnow(), "cross_year": row.cross_year()}
+        own = {"updated_at": utcnow(), "cross_year": row.cross_year()}
+        values = {c: own[c] if c in own else getattr(row, c) for c in _REPORT_COLUMNS}
         with self._statement():
             self._exec(UPSERT_REPORT, self._params(values))
 

@@ -14,14 +14,13 @@ from scrapy import Spider
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
-from gkcrawl.quality.dedup import organ_key
-from gkcrawl.items import DocumentItem
-from gkcrawl.settings import ITEM_PIPELINES
-from gkcrawl.store import Store, is_postgres_url
 from gkcrawl.demo.render.html import render_html
 from gkcrawl.demo.render.pdf import render_pdf
 from gkcrawl.demo.render.reports import random_report
-
+from gkcrawl.items import DocumentItem
+from gkcrawl.quality.dedup import organ_key
+from gkcrawl.settings import ITEM_PIPELINES
+from gkcrawl.store import Store, is_postgres_url
 from tests.quality.test_dedup import official_copy, seed_text
 
 pytestmark = pytest.mark.usefixtures("fast_engine")
@@ -46,6 +45,17 @@ def document(url: str, body: bytes, ctype: str, n: int) -> DocumentItem:
                               "record_id": f"<urn:uuid:{n:032x}>", "digest": f"sha1:{n}"})
 
 
+def html_document(path: str, report: dict[str, Any], n: int) -> DocumentItem:
+    """A report rendered as a page of www.shixian.gov.cn."""
+    return document(f"http://www.shixian.gov.cn/{path}", render_html(report), "text/html", n)
+
+
+def seed_copies(prefix: str, n: int) -> list[DocumentItem]:
+    """A seed as its mirror printed it and as the government site did (records n and n + 1)."""
+    return [document(SEEDS_MIRROR[prefix], seed_text(prefix).encode(), "text/plain", n),
+            document(SEEDS_OFFICIAL[prefix], official_copy(prefix).encode(), "text/plain", n + 1)]
+
+
 async def run(target: str, tmp_path: Path, items: list[DocumentItem]) -> None:
     key = "STORE_URL" if is_postgres_url(target) else "STORE_PATH"
     crawler = get_crawler(ItemSpider, {key: target, "ARCHIVE_DIR": str(tmp_path / "archive"),
@@ -59,24 +69,27 @@ def roles(store: Store, key: str, year: int) -> dict[str, str]:
 
 
 @deferred_f_from_coro_f
-async def test_seed_mirrors_lose_to_official_copies(store: Store, target: str, tmp_path: Path) -> None:
+async def test_seed_mirrors_lose_to_official_copies(store: Store, target: str,
+                                                    tmp_path: Path) -> None:
     items = []
     for n, prefix in enumerate(("000", "002")):
-        items.append(document(SEEDS_MIRROR[prefix], seed_text(prefix).encode(), "text/plain", 2 * n))
-        items.append(document(SEEDS_OFFICIAL[prefix], official_copy(prefix).encode(), "text/plain", 2 * n + 1))
+        items += seed_copies(prefix, 2 * n)
     await run(target, tmp_path, items)
-    for prefix, year, organ in (("000", 2021, "西藏自治区人民政府办公厅"), ("002", 2022, "新疆维吾尔自治区人民政府办公厅")):
+    for prefix, year, organ in (("000", 2021, "西藏自治区人民政府办公厅"),
+                                ("002", 2022, "新疆维吾尔自治区人民政府办公厅")):
         key = organ_key(organ)
         report = store.report(key, year)
         assert report is not None and report.n_sources == 2
         chosen = store.source(report.source_id)
         assert chosen.url == SEEDS_OFFICIAL[prefix] and chosen.official
-        assert roles(store, key, year) == {SEEDS_OFFICIAL[prefix]: "chosen", SEEDS_MIRROR[prefix]: "copy"}
+        assert roles(store, key, year) == {SEEDS_OFFICIAL[prefix]: "chosen",
+                                           SEEDS_MIRROR[prefix]: "copy"}
     assert len(list(store.reports())) == 2
 
 
 @deferred_f_from_coro_f
-async def test_page_and_its_pdf_attachment_are_one_report(store: Store, target: str, tmp_path: Path) -> None:
+async def test_page_and_its_pdf_attachment_are_one_report(store: Store, target: str,
+                                                           tmp_path: Path) -> None:
     report = random_report(random.Random(11), "2021", 2022, "示例县教育局")
     page = "http://www.shixian.gov.cn/bm/jyj/t20230120_1.html"
     pdf = "http://www.shixian.gov.cn/bm/jyj/P020230120.pdf"
@@ -90,7 +103,8 @@ async def test_page_and_its_pdf_attachment_are_one_report(store: Store, target: 
 
 
 @deferred_f_from_coro_f
-async def test_corrected_republication_newer_wins_older_kept(store: Store, target: str, tmp_path: Path) -> None:
+async def test_corrected_republication_newer_wins_older_kept(store: Store, target: str,
+                                                              tmp_path: Path) -> None:
     first = random_report(random.Random(5), "2021", 2021, "示例县财政局")
     first["published"] = "2022-01-20"
     corrected = copy.deepcopy(first)
@@ -123,20 +137,23 @@ async def test_organ_written_differently_meets_by_content_and_reruns_add_nothing
 
 
 @deferred_f_from_coro_f
-async def test_cross_year_checked_whichever_year_arrives_first(store: Store, target: str, tmp_path: Path) -> None:
+async def test_cross_year_checked_whichever_year_arrives_first(store: Store, target: str,
+                                                                tmp_path: Path) -> None:
     organ = "示例县自然资源局"
     later = random_report(random.Random(21), "2021", 2022, organ)
     earlier = random_report(random.Random(22), "2021", 2021, organ)
-    earlier["applications"]["carried_forward"] = copy.deepcopy(later["applications"]["carried_over"])
-    earlier["applications"]["carried_forward"]["natural_person"] += 1  # one column disagrees
+    carried = earlier["applications"]["carried_forward"] = copy.deepcopy(
+        later["applications"]["carried_over"])
+    carried["natural_person"] += 1  # one column disagrees
     # keep 2021 internally consistent: the extra case was also received
     earlier["applications"]["carried_forward"]["total"] += 1
     earlier["applications"]["new_received"]["natural_person"] += 1
     earlier["applications"]["new_received"]["total"] += 1
-    await run(target, tmp_path, [document("http://www.shixian.gov.cn/zrzyj/2022.html", render_html(later), "text/html", 1)])
-    await run(target, tmp_path, [document("http://www.shixian.gov.cn/zrzyj/2021.html", render_html(earlier), "text/html", 2)])
+    await run(target, tmp_path, [html_document("zrzyj/2022.html", later, 1)])
+    await run(target, tmp_path, [html_document("zrzyj/2021.html", earlier, 2)])
     stored = store.report(organ_key(organ), 2022)
-    cross: dict[str, Any] = {f["values"]["column"]: f["status"] for f in stored.validation if f["check"] == "cross_year"}
+    cross: dict[str, Any] = {f["values"]["column"]: f["status"] for f in stored.validation
+                             if f["check"] == "cross_year"}
     assert cross["natural_person"] == "fail" and cross["total"] == "fail"
     assert cross["commercial_enterprise"] == "pass"
 
@@ -165,16 +182,16 @@ def mixed_items() -> list[DocumentItem]:
     organ = "示例县自然资源局"
     later = random_report(random.Random(31), "2021", 2022, organ)
     earlier = random_report(random.Random(32), "2021", 2021, organ)
-    earlier["applications"]["carried_forward"] = copy.deepcopy(later["applications"]["carried_over"])
+    earlier["applications"]["carried_forward"] = copy.deepcopy(
+        later["applications"]["carried_over"])
     corrected = copy.deepcopy(later)
     corrected["published"] = "2023-03-02"
     corrected["active_disclosure"]["normative_documents"]["in_force"] += 2
-    items = [document("http://www.shixian.gov.cn/zrzyj/2022.html", render_html(later), "text/html", 1),
-             document("http://www.shixian.gov.cn/zrzyj/2021.html", render_html(earlier), "text/html", 2),
-             document("http://www.shixian.gov.cn/zrzyj/2022-fix.html", render_html(corrected), "text/html", 3)]
+    items = [html_document("zrzyj/2022.html", later, 1),
+             html_document("zrzyj/2021.html", earlier, 2),
+             html_document("zrzyj/2022-fix.html", corrected, 3)]
     for n, prefix in enumerate(("000", "002")):
-        items.append(document(SEEDS_MIRROR[prefix], seed_text(prefix).encode(), "text/plain", 10 + 2 * n))
-        items.append(document(SEEDS_OFFICIAL[prefix], official_copy(prefix).encode(), "text/plain", 11 + 2 * n))
+        items += seed_copies(prefix, 10 + 2 * n)
     return items
 
 

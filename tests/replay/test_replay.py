@@ -25,8 +25,9 @@ def snapshot(store_path: Path) -> dict[str, Any]:
     with open_store(store_path) as store:
         reports = [(r.organ_key, r.year, r.n_sources, r.format, r.report, r.validation,
                     store.source(r.source_id).url) for r in store.reports()]
-        sources = sorted((s.url, s.record_id, s.role, s.official, s.crawl_id, s.organ_key, s.year,
-                          s.warc_file, s.warc_offset, s.report == s.report) for s in store.sources())
+        sources = sorted((s.url, s.record_id, s.role, s.official, s.crawl_id, s.organ_key,
+                          s.year, s.warc_file, s.warc_offset, s.report == s.report)
+                         for s in store.sources())
     return {"reports": reports, "sources": sources}
 
 

@@ -21,9 +21,9 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
 from gkcrawl.archive.writer import WarcWriter
-from gkcrawl.spiders.replay import ReplaySpider
 from gkcrawl.demo.render.html import render_html
 from gkcrawl.demo.render.reports import random_report
+from gkcrawl.spiders.replay import ReplaySpider
 
 REPORTS = 3
 #: what the slow handler takes per item; the run itself takes well under a second

@@ -7,7 +7,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,6 @@ from gkcrawl.store import (
 )
 from gkcrawl.store.schema import POSTGRES, SQLITE
 from gkcrawl.store.sqlite import SQLiteStore
-
 from tests.samples import WZS, quarantine_item, report_item
 
 
@@ -135,7 +134,8 @@ def test_migrate_applies_once(make_store: Callable[..., Store]) -> None:
 def test_failed_migration_rolls_back_entirely(make_store: Callable[..., Store]) -> None:
     store = make_store()
     good = Migration(NEXT, "good", statements=("CREATE TABLE extra_a (x INTEGER)",))
-    bad = Migration(NEXT + 1, "bad", statements=("CREATE TABLE extra_b (x INTEGER)", "NOT SQL AT ALL"))
+    bad = Migration(NEXT + 1, "bad",
+                    statements=("CREATE TABLE extra_b (x INTEGER)", "NOT SQL AT ALL"))
     with pytest.raises(Exception):  # noqa: B017 - sqlite3 / psycopg errors differ
         store.migrate([*MIGRATIONS, good, bad])
     assert [v for v, _, _ in store.migrations()] == VERSIONS
@@ -171,7 +171,7 @@ def test_same_source_twice_is_one_row(store: Store) -> None:
     assert row.record_id == "<urn:uuid:00000000-0000-4000-8000-000000000001>"
     assert (row.warc_file, row.warc_offset, row.warc_length) == (
         "crawl-a/gkcrawl-20240101000000000-00000-host.warc.gz", 1234, 5678)
-    assert row.fetched_at == datetime(2024, 2, 1, 8, tzinfo=timezone.utc)
+    assert row.fetched_at == datetime(2024, 2, 1, 8, tzinfo=UTC)
     assert row.organ_key == WZS and row.year == 2023 and row.official is True
     assert row.completeness == 10
 
@@ -338,7 +338,7 @@ def test_runs_start_finish_resume(store: Store) -> None:
     [run] = store.runs()
     assert run.spider == "portals" and run.started_at and run.finished_at is None
     assert run.starts == 1
-    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
     store.finish_run("crawl-a", finish_reason="shutdown",
                      stats={"start_time": start, "item_scraped_count": 3, "elapsed": 1.5})
     run = store.run("crawl-a")
@@ -371,7 +371,7 @@ def test_transaction_rolls_back_on_error(store: Store) -> None:
         store.upsert_report(ReportRow.from_source(row))
         store.upsert_quarantine(QuarantineRow.from_item(quarantine_item()))
         raise RuntimeError("boom")
-    assert (count(store, "sources"), count(store, "reports"), count(store, "quarantine")) == (0, 0, 0)
+    assert [count(store, t) for t in ("sources", "reports", "quarantine")] == [0, 0, 0]
     assert not store.in_transaction
     store.upsert_source(source())  # the connection is usable afterwards
     assert count(store, "sources") == 1
@@ -524,10 +524,10 @@ def test_json_safe_and_dumps_give_plain_json() -> None:
     from gkcrawl.store.rows import dumps, json_safe
 
     value = {"nan": float("nan"), "inf": float("inf"), 3: Decimal("1.5"), "set": {"组织"},
-             "when": datetime(2024, 2, 1, 8, tzinfo=timezone.utc), "big": 2**70}
+             "when": datetime(2024, 2, 1, 8, tzinfo=UTC), "big": 2**70}
     assert json_safe(value) == {"nan": None, "inf": None, "3": 1.5, "set": ["组织"],
                                 "when": "2024-02-01T08:00:00+00:00", "big": 2**70}
-    assert dumps({"组织": 12.5, "when": datetime(2024, 2, 1, 8, tzinfo=timezone.utc)}) == (
+    assert dumps({"组织": 12.5, "when": datetime(2024, 2, 1, 8, tzinfo=UTC)}) == (
         '{"组织":12.5,"when":"2024-02-01T08:00:00+00:00"}')
     with pytest.raises(ValueError):
         dumps({"big": 2**70, "nan": float("nan")})  # what the store writes has no NaN left
