@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gkcrawl.items import DocumentItem, ReportItem
 from gkcrawl.parsing import parse_extracted, safely
+from gkcrawl.parsing.report import NotAReport
 from gkcrawl.pipelines.base import Pipeline
 from gkcrawl.pipelines.extract import quarantine
 from gkcrawl.quality.fingerprint import signature
@@ -16,7 +17,7 @@ class ParsePipeline(Pipeline):
         document = item.document
         result = safely(lambda: parse_extracted(document, item.url), item.url)
         item.document = None  # the rows are not needed past this point; free them
-        if not result.ok:
+        if isinstance(result, NotAReport):
             self.stats.inc_value(f"parse/rejected/{result.code}")
             return quarantine(item, result.code, result.reason, result.title)
         report = result.to_dict()

@@ -77,7 +77,8 @@ def archived_response(exchange: ArchivedExchange, request: Request, *,
         cls: type[Response] = Response
     else:
         cls = responsetypes.from_args(headers=headers, url=exchange.url, body=exchange.body)
-    return cls(url=exchange.url, status=exchange.status, headers=headers, body=exchange.body,
+    return cls(url=exchange.url, status=exchange.status, headers=headers,
+               body=exchange.body or b"",
                request=request, protocol=exchange.protocol, flags=["replay"], ip_address=None)
 
 
@@ -94,9 +95,11 @@ class ArchiveDecoder:
         request = Request(exchange.url, dont_filter=True, meta={EXCHANGE_KEY: exchange})
         response = archived_response(exchange, request,
                                      encoded_as_bytes=self.compression is not None)
-        if self.compression is not None:
-            response = self.compression.process_response(request, response)
-        return response
+        if self.compression is None:
+            return response
+        decoded = self.compression.process_response(request, response)
+        assert isinstance(decoded, Response)  # the middleware returns a Response, never a Request
+        return decoded
 
 
 class ArchiveResponseMiddleware:

@@ -57,6 +57,9 @@ IDLE_POLL_S, IDLE_WAIT_S = 0.001, 5.0
 class ReplaySpider(Spider):
     name = "replay"
     custom_settings = REPLAY_SETTINGS
+    #: ARCHIVE_DIR, which the WARC pointers' file names are relative to (set by from_crawler)
+    archive_root: str
+    in_flight: InFlight
 
     def __init__(self, archive: str = "", reparse_older_than: str | None = None,
                  claims: str | None = None, **kwargs: Any) -> None:
