@@ -43,9 +43,10 @@ VALUE_BANDS, TEXT_BANDS = "v", "t"
 TABLE_KEYS = ("active_disclosure", "applications", "review_litigation")
 
 _STRIP = re.compile(r"[\s\W_]+")
-#: an empty MinHash (datasketch's default scheme and seed): copied, its permutations are drawn
-#: once, not for every signature
-_EMPTY = MinHash(num_perm=NUM_PERM)
+#: an empty MinHash, copied for every signature (its permutations are drawn once). The scheme
+#: and seed are named: stored signatures compare only with signatures of the same ones, whatever
+#: datasketch's defaults become.
+_EMPTY = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
 
 
 def shingles(text: str) -> set[str]:
