@@ -1,4 +1,4 @@
-"""CPU time per report of the dedup signature (``fingerprint`` + ``lsh_bands``) and of ``validate``.
+"""CPU time per report of the dedup signature (``signature`` + ``lsh_bands``) and of ``validate``.
 
     .venv/bin/python bench/fingerprint.py                      # --reports 500 --repeat 7
     .venv/bin/python bench/fingerprint.py --against c4a60e3    # and the code of that commit
@@ -13,9 +13,10 @@ as the store does. Parsing is not timed.
 Each step runs over all reports ``--loops`` times per repeat, timed with ``time.process_time``
 (CPU time: other work on the machine counts less than in wall time, though a busy machine still
 slows every step); the **median** of ``--repeat`` repeats is reported in µs per report, with the
-fastest and the slowest repeat. ``--against REV`` loads gkcrawl/quality/dedup.py and gkcrawl/quality/validation.py
-as they were at git revision REV (``git show``, nothing in the work tree changes) and times them
-in the same rounds, interleaved with the current code, so that both see the same load.
+fastest and the slowest repeat. ``--against REV`` loads gkcrawl/quality/fingerprint.py and
+gkcrawl/quality/validation.py as they were at git revision REV (``git show``, nothing in the work
+tree changes) and times them in the same rounds, interleaved with the current code, so that both
+see the same load.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -39,8 +41,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import _replay_archive  # noqa: E402
 
-from gkcrawl.quality import dedup, validation  # noqa: E402
 from gkcrawl.parsing import extract_document, parse_extracted  # noqa: E402
+from gkcrawl.quality import fingerprint, validation  # noqa: E402
 
 #: the targets (µs per report) given for the two steps
 TARGET_US = {"fingerprint+lsh_bands": 100.0, "validate": 100.0}
@@ -64,7 +66,7 @@ def load_revision(rev: str, name: str) -> ModuleType:
     """gkcrawl/<name>.py as of git revision ``rev``, as module gkcrawl._at_<rev>_<name>."""
     source = subprocess.run(["git", "show", f"{rev}:gkcrawl/{name}.py"], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout
-    module_name = f"gkcrawl._at_{rev.replace('-', '_')}_{name}"
+    module_name = f"gkcrawl._at_{rev.replace('-', '_')}_{name.replace('/', '_')}"
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False, encoding="utf-8") as fh:
         fh.write(source)
     spec = importlib.util.spec_from_file_location(module_name, fh.name)
@@ -80,8 +82,8 @@ def load_revision(rev: str, name: str) -> ModuleType:
 def steps(dd: Any, vv: Any, suffix: str = "") -> dict[str, Callable[[str, dict[str, Any]], Any]]:
     return {
         f"fingerprint+lsh_bands{suffix}":
-            lambda text, report: dd.lsh_bands(report, dd.fingerprint(text, report)),
-        f"  fingerprint{suffix}": lambda text, report: dd.fingerprint(text, report),
+            lambda text, report: dd.lsh_bands(report, dd.signature(text, report)),
+        f"  signature{suffix}": lambda text, report: dd.signature(text, report),
         f"validate{suffix}": lambda text, report: vv.validate(report),
         f"  validate+to_dict{suffix}":
             lambda text, report: [f.to_dict() for f in vv.validate(report)],
@@ -117,16 +119,15 @@ def main() -> None:
     args = parser.parse_args()
 
     docs = corpus(args.reports)
-    all_steps = steps(dedup, validation)
+    all_steps = steps(fingerprint, validation)
     if args.against:
-        all_steps |= steps(load_revision(args.against, "dedup"),
-                           load_revision(args.against, "validation"), f" @{args.against}")
+        all_steps |= steps(load_revision(args.against, "quality/fingerprint"),
+                           load_revision(args.against, "quality/validation"), f" @{args.against}")
     results = run(all_steps, docs, args.loops, args.repeat)
     if args.json:
-        print(json.dumps({"reports": len(docs), "scheme": dedup.SCHEME, **results}))
+        print(json.dumps({"reports": len(docs), **results}))
         return
-    print(f"{len(docs)} reports, {args.repeat} repeats x {args.loops} loops, CPU µs per report "
-          f"(signature scheme {dedup.SCHEME})")
+    print(f"{len(docs)} reports, {args.repeat} repeats x {args.loops} loops, CPU µs per report")
     for name, r in results.items():
         target = TARGET_US.get(name)
         verdict = "" if target is None else (f"  target {target:.0f}: "

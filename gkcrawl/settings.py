@@ -109,11 +109,6 @@ if REDIS_URL:
 # STORE_URL makes several crawl workers share one database.
 STORE_URL = os.getenv("GKCRAWL_STORE_URL", "")
 STORE_PATH = os.getenv("GKCRAWL_STORE_PATH", "")
-# SQLite's page cache for the store, in KiB (SQLite's default: 2,000). A crawl stores about one
-# report in twenty pages, so a small cache costs it nothing measurable, and the default one
-# filling up was a sixth of a crawl's memory growth from 2,000 to 20,000 pages; a replay, which
-# stores a report per record, keeps SQLite's default (gkcrawl.replay.responses.REPLAY_SETTINGS).
-STORE_CACHE_KIB = 256
 # Hosts whose copies count as official besides *.gov.cn (the registry's portal domains count too).
 OFFICIAL_DOMAINS: list[str] = []
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from gkcrawl.quality.dedup import organ_key
-from gkcrawl.items import QuarantineItem, ReportItem
-from gkcrawl.parsing import parse_document
 from gkcrawl.demo.render.html import render_html
 from gkcrawl.demo.render.reports import random_report
+from gkcrawl.items import QuarantineItem, ReportItem
+from gkcrawl.parsing import parse_document
+from gkcrawl.quality.dedup import organ_key
 
 #: the organ key of the sample reports' organ (五指山市人民政府办公室)
 WZS = organ_key("五指山市人民政府办公室")
@@ -22,7 +22,9 @@ def report_item(url: str = "http://www.wzs.gov.cn/zwgk/ndbg/2023.html", *,
                 digest: str | None = "sha1:AAAA", new_received: int | None = 12,
                 parser_version: str = "1", crawl_id: str = "crawl-a",
                 **extra: Any) -> ReportItem:
-    """A small parsed report in the keys of docs/report-schema.md."""
+    """A small parsed report in the keys of docs/report-schema.md, with its organ's key (as the
+    validate pipeline sets it)."""
+    extra.setdefault("organ_key", organ_key(organ))
     warc = None
     if record_id or digest:
         warc = {"filename": f"{crawl_id}/gkcrawl-20240101000000000-00000-host.warc.gz",

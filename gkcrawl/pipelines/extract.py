@@ -1,17 +1,17 @@
 """Extract cells: a fetched document's bytes -> rows of cells (gkcrawl.parsing extractors).
 
 PDF and DOCX extraction is slow, pure-Python work; it runs in a thread so downloads go on. HTML
-and plain text take a millisecond or two: they are extracted in place, since handing them to a
-thread and back cost more than that (docs/benchmarks.md, Replay).
+and plain text take a millisecond or two: they are extracted in place, where handing them to a
+thread and back would take longer than extracting them.
 """
 
 from __future__ import annotations
 
-from twisted.internet.threads import deferToThread
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
 
-from gkcrawl.items import DocumentItem, QuarantineItem
 from gkcrawl import PARSER_VERSION
+from gkcrawl.items import DocumentItem, QuarantineItem
 from gkcrawl.parsing import Unreadable, extract_document
 from gkcrawl.parsing.extract import decode
 from gkcrawl.pipelines.base import Pipeline
@@ -29,7 +29,8 @@ class ExtractCellsPipeline(Pipeline):
             if decode.sniff(*args) in IN_PLACE:
                 item.document = extract_document(*args)
             else:
-                item.document = await maybe_deferred_to_future(deferToThread(extract_document, *args))
+                item.document = await maybe_deferred_to_future(
+                    deferToThread(extract_document, *args))
         except Unreadable as exc:
             self.stats.inc_value(f"extract/unreadable/{exc.code}")
             return quarantine(item, exc.code, exc.reason)
@@ -37,7 +38,9 @@ class ExtractCellsPipeline(Pipeline):
         return item
 
 
-def quarantine(item: DocumentItem, code: str, reason: str, title: str | None = None) -> QuarantineItem:
-    return QuarantineItem(url=item.url, code=code, reason=reason, portal=item.portal, role=item.role,
-                          title=title, crawl_id=item.crawl_id, fetched_at=item.fetched_at,
-                          warc=item.warc, parser_version=PARSER_VERSION)
+def quarantine(item: DocumentItem, code: str, reason: str,
+               title: str | None = None) -> QuarantineItem:
+    return QuarantineItem(url=item.url, code=code, reason=reason, portal=item.portal,
+                          role=item.role, title=title, crawl_id=item.crawl_id,
+                          fetched_at=item.fetched_at, warc=item.warc,
+                          parser_version=PARSER_VERSION)

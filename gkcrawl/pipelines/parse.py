@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from gkcrawl.quality.dedup import fingerprint
 from gkcrawl.items import DocumentItem, ReportItem
 from gkcrawl.parsing import parse_extracted, safely
+from gkcrawl.parsing.report import NotAReport
 from gkcrawl.pipelines.base import Pipeline
 from gkcrawl.pipelines.extract import quarantine
+from gkcrawl.quality.fingerprint import signature
 
 
 class ParsePipeline(Pipeline):
@@ -16,7 +17,7 @@ class ParsePipeline(Pipeline):
         document = item.document
         result = safely(lambda: parse_extracted(document, item.url), item.url)
         item.document = None  # the rows are not needed past this point; free them
-        if not result.ok:
+        if isinstance(result, NotAReport):
             self.stats.inc_value(f"parse/rejected/{result.code}")
             return quarantine(item, result.code, result.reason, result.title)
         report = result.to_dict()
@@ -26,4 +27,4 @@ class ParsePipeline(Pipeline):
         return ReportItem(**report, portal=item.portal, crawl_id=item.crawl_id,
                           fetched_at=item.fetched_at, referrer=item.referrer, warc=item.warc,
                           in_portal=item.in_portal,
-                          fingerprint=fingerprint(document.text, report))
+                          fingerprint=signature(document.text, report))

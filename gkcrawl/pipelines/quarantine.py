@@ -52,9 +52,9 @@ REASON_CHARS = 300
 class PipelineErrorQuarantine:
     """Quarantine a document or report on which a pipeline raised, with the error as the reason.
 
-    A page that does not parse is quarantined by the pipelines themselves; an exception (a
-    parser bug past ``safely``, a store that could not open) made Scrapy log the item and drop
-    it, so nothing in the store said that the archived record was never stored. Now the record
+    A page that does not parse is quarantined by the pipelines themselves; on an exception (a
+    parser bug past ``safely``, a store that could not open) Scrapy logs the item and drops it,
+    and nothing in the store would say that the archived record was never stored. So the record
     goes into the quarantine table (``code`` ``pipeline_error``), where a later replay resolves
     it, and ``quarantine/pipeline_errors`` counts it. If even that write fails, the URL and the
     WARC pointer are logged as an ERROR (``quarantine/unstored``).

@@ -3,10 +3,9 @@
 ``archived_response`` turns an archived exchange (raw header bytes, body still content-encoded)
 into the Response the downloader would have produced; ``ArchiveDecoder`` passes it through
 Scrapy's own HttpCompressionMiddleware, which decodes it exactly as in a live crawl. The replay
-spider does both itself and yields the items from ``start()``: sending every record through the
-scheduler, the downloader and the spider middlewares cost more than parsing it
-(docs/benchmarks.md, Replay). ``ArchiveResponseMiddleware`` still answers any request a replay
-makes from the archive, and refuses the network.
+spider does both itself and yields the items from ``start()``: nothing is downloaded, so
+nothing needs the scheduler, the downloader or the spider middlewares. ``ArchiveResponseMiddleware``
+still answers any request a replay makes from the archive, and refuses the network.
 
 The processes of ``gkcrawl replay --jobs N`` are started by :mod:`gkcrawl.replay.jobs`.
 """
@@ -21,16 +20,19 @@ from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddlewa
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
+from scrapy.settings import BaseSettings
+from scrapy.utils.misc import load_object
 
+from gkcrawl.archive import ARCHIVE_DOWNLOADER_MIDDLEWARES, ARCHIVE_EXTENSIONS
 from gkcrawl.archive.reader import ArchivedExchange
 
 EXCHANGE_KEY = "gk_exchange"
 
 REPLAY_SETTINGS: dict[str, Any] = {
-    # nothing touches the network (so nothing is retried), nothing is archived again
+    # nothing touches the network (so nothing is retried); nothing is archived again
+    # (``leave_out_archiving``)
     "ROBOTSTXT_OBEY": False,
     "RETRY_ENABLED": False,
-    "WARC_ENABLED": False,
     "COOKIES_ENABLED": False,
     "DOWNLOAD_DELAY": 0,
     "AUTOTHROTTLE_ENABLED": False,
@@ -38,22 +40,29 @@ REPLAY_SETTINGS: dict[str, Any] = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
     # documents handed to the pipelines and not yet through them: enough to keep a PDF in the
     # extraction thread from stalling the HTML behind it, few enough to bound memory
-    # (twice a dedup batch: the next batch's documents are parsed while one waits to fill)
     "REPLAY_ITEMS_IN_FLIGHT": 32,
-    # reports decided in one store transaction (gkcrawl.pipelines.dedup): one commit for 16
-    # instead of 16, the write lock held only while the batch is written
-    "DEDUP_BATCH": 16,
-    # with several processes (gkcrawl replay --jobs N), the share each claims at a time: ~60
-    # report pages; claiming one costs ~0.1 ms, and the processes end within one part of each other
+    # with several processes (gkcrawl replay --jobs N), the share each claims at a time (~60
+    # report pages): the processes end within one part's time of each other
     "REPLAY_PART_BYTES": 256 * 1024,
     "DOWNLOADER_MIDDLEWARES": {"gkcrawl.replay.responses.ArchiveResponseMiddleware": 950},
-    # a report stored per record: the store's index pages are met again and again (SQLite's
-    # default page cache, not the crawl's smaller one)
-    "STORE_CACHE_KIB": 2000,
-    # no network handlers at all: a request that got past the archive middleware could not be
-    # sent, and not loading them spares the TLS set-up (a tenth of a replay's start-up)
+    # no network handlers at all: a request that got past the archive middleware cannot be sent
     "DOWNLOAD_HANDLERS": {scheme: None for scheme in ("http", "https", "ftp", "s3", "data")},
 }
+
+
+def leave_out_archiving(settings: BaseSettings) -> None:
+    """Leave the archive's extensions and middlewares out of a replay: it archives nothing again.
+
+    They are set to None in EXTENSIONS and DOWNLOADER_MIDDLEWARES (the crawl's other extensions
+    stay), at the spider's priority like ``custom_settings``: ``scrapy crawl`` merges the
+    project's settings into the crawler's, and a value of the project's priority would be
+    replaced. WARC_ENABLED = False would have the components disable themselves, which Scrapy
+    reports as a warning on every run; it stays the setting of a crawl that does not archive."""
+    for setting, components in (("EXTENSIONS", ARCHIVE_EXTENSIONS),
+                                ("DOWNLOADER_MIDDLEWARES", ARCHIVE_DOWNLOADER_MIDDLEWARES)):
+        settings.set(setting, settings.getdict(setting), priority="spider")
+        for name in components:
+            settings.set_in_component_priority_dict(setting, load_object(name), None)
 
 
 def archived_response(exchange: ArchivedExchange, request: Request, *,
@@ -62,14 +71,14 @@ def archived_response(exchange: ArchivedExchange, request: Request, *,
     as archived (raw bytes, repeats kept), the body still content-encoded.
 
     With ``encoded_as_bytes``, a content-encoded body makes a plain Response: it is not text
-    until HttpCompressionMiddleware decodes it (and picks the class then), and a TextResponse
-    would guess the charset of the gzip bytes when the middleware copies it (2 ms a page)."""
+    until HttpCompressionMiddleware decodes it (and picks the class then)."""
     headers = Headers(exchange.headers)
     if encoded_as_bytes and b"Content-Encoding" in headers:
         cls: type[Response] = Response
     else:
         cls = responsetypes.from_args(headers=headers, url=exchange.url, body=exchange.body)
-    return cls(url=exchange.url, status=exchange.status, headers=headers, body=exchange.body,
+    return cls(url=exchange.url, status=exchange.status, headers=headers,
+               body=exchange.body or b"",
                request=request, protocol=exchange.protocol, flags=["replay"], ip_address=None)
 
 
@@ -86,9 +95,11 @@ class ArchiveDecoder:
         request = Request(exchange.url, dont_filter=True, meta={EXCHANGE_KEY: exchange})
         response = archived_response(exchange, request,
                                      encoded_as_bytes=self.compression is not None)
-        if self.compression is not None:
-            response = self.compression.process_response(request, response)
-        return response
+        if self.compression is None:
+            return response
+        decoded = self.compression.process_response(request, response)
+        assert isinstance(decoded, Response)  # the middleware returns a Response, never a Request
+        return decoded
 
 
 class ArchiveResponseMiddleware:

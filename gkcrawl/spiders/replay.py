@@ -20,12 +20,14 @@ import json
 import os
 import sys
 import time
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
@@ -34,9 +36,13 @@ from gkcrawl import PARSER_VERSION
 from gkcrawl.archive.paths import OPEN_SUFFIX, expand_warc_paths
 from gkcrawl.archive.reader import ArchivedExchange, ReadError, ReadStats, iter_archive
 from gkcrawl.items import DocumentItem
-from gkcrawl.replay.responses import REPLAY_SETTINGS, ArchiveDecoder, older_version
 from gkcrawl.replay.jobs import DONE_PREFIX, PROGRESS_EVERY, PROGRESS_PREFIX, FileClaims
-from gkcrawl.pipelines.signals import items_exhausted
+from gkcrawl.replay.responses import (
+    REPLAY_SETTINGS,
+    ArchiveDecoder,
+    leave_out_archiving,
+    older_version,
+)
 from gkcrawl.store import store_for
 
 #: Roles of archived pages whose documents go to the pipelines (as in the live crawl).
@@ -51,6 +57,9 @@ IDLE_POLL_S, IDLE_WAIT_S = 0.001, 5.0
 class ReplaySpider(Spider):
     name = "replay"
     custom_settings = REPLAY_SETTINGS
+    #: ARCHIVE_DIR, which the WARC pointers' file names are relative to (set by from_crawler)
+    archive_root: str
+    in_flight: InFlight
 
     def __init__(self, archive: str = "", reparse_older_than: str | None = None,
                  claims: str | None = None, **kwargs: Any) -> None:
@@ -64,7 +73,11 @@ class ReplaySpider(Spider):
         self.claims = FileClaims(claims, self.paths) if claims else None
         self.read_stats = ReadStats()
         self.records = 0  #: records read so far (``replay/records``)
-        self._filenames: dict[str, str] = {}  #: WARC path -> its name under ARCHIVE_DIR
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        leave_out_archiving(settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReplaySpider:
@@ -87,7 +100,7 @@ class ReplaySpider(Spider):
                                                   on_error=self._on_error, context=crawl_dirs,
                                                   claim=claim, part_bytes=part_bytes),
                                      start=1):
-            self.records = n  # the stat is set at close: inc_value for every record cost more
+            self.records = n  # the replay/records stat, set at close
             if progress and n % PROGRESS_EVERY == 0:
                 _tell_parent(f"{PROGRESS_PREFIX}{n}")
             role = exchange.metadata.get("role")
@@ -106,8 +119,6 @@ class ReplaySpider(Spider):
             await self.in_flight.wait()
             self.in_flight.started()
             yield self.document(exchange, response, role)
-        # no more documents: what a pipeline holds back for a batch is decided at once
-        self.crawler.signals.send_catch_log(items_exhausted)
         # the engine looks for the end of a run when start() ends (else only at its 5 s
         # heartbeat): end once the last documents are through the pipelines, and the scraper
         # counts them as done (it does only once every item_scraped handler has returned)
@@ -165,10 +176,7 @@ class ReplaySpider(Spider):
         name = str(location.path)
         if name.endswith(OPEN_SUFFIX):
             name = name[: -len(OPEN_SUFFIX)]
-        filename = self._filenames.get(name)
-        if filename is None:  # once a file: relpath asks the OS for the working directory
-            filename = self._filenames[name] = os.path.relpath(name, self.archive_root)
-        return {"filename": filename, "offset": location.offset,
+        return {"filename": os.path.relpath(name, self.archive_root), "offset": location.offset,
                 "length": location.length, "record_id": exchange.record_id,
                 "digest": exchange.payload_digest or "", "is_revisit": exchange.is_revisit,
                 "date": exchange.warc_date, "parser_version": PARSER_VERSION}
@@ -203,9 +211,8 @@ class InFlight:
 
 async def _scraper_done(crawler: Crawler) -> None:
     """Until the scraper holds no item. :class:`InFlight` hears of an item's end from
-    ``item_scraped``, while the scraper still counts the item, so a ``start()`` that ended then
-    had the engine find the run not idle and wait for its next heartbeat, 5 s (in a third of
-    the two-process runs of bench/replay.py)."""
+    ``item_scraped``, while the scraper still counts the item: a ``start()`` that ended then
+    would have the engine find the run not idle and wait for its next heartbeat, 5 s."""
     slot = getattr(getattr(crawler.engine, "scraper", None), "slot", None)
     deadline = time.monotonic() + IDLE_WAIT_S
     delay = 0.0

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 from gkcrawl.archive.config import ARCHIVE_DIR
 from gkcrawl.store.base import Store, StoreError
-from gkcrawl.store.rows import FetchRow, QuarantineRow, ReportRow, RunRow, SourceRow, json_safe, record_key
+from gkcrawl.store.rows import (
+    FetchRow,
+    QuarantineRow,
+    ReportRow,
+    RunRow,
+    SourceRow,
+    json_safe,
+    record_key,
+)
 from gkcrawl.store.schema import MIGRATIONS, ROLES, Migration
 
 if TYPE_CHECKING:
@@ -27,9 +35,9 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 __all__ = [
-    "FetchRow", "MIGRATIONS", "ROLES", "STORE_FILENAME", "Migration", "QuarantineRow", "ReportRow", "RunRow",
-    "SourceRow", "Store", "StoreError", "close_store_for", "is_postgres_url", "json_safe",
-    "mark_stored", "open_store", "record_key", "store_for", "store_target", "stored_source_id",
+    "FetchRow", "MIGRATIONS", "ROLES", "STORE_FILENAME", "Migration", "QuarantineRow",
+    "ReportRow", "RunRow", "SourceRow", "Store", "StoreError", "close_store_for",
+    "is_postgres_url", "json_safe", "open_store", "record_key", "store_for", "store_target",
 ]
 
 logger = logging.getLogger(__name__)
@@ -44,10 +52,10 @@ def is_postgres_url(target: str | Path) -> bool:
     return isinstance(target, str) and target.lower().startswith(_PG_SCHEMES)
 
 
-def open_store(target: str | Path, *, migrate: bool = True, cache_kib: int | None = None) -> Store:
+def open_store(target: str | Path, *, migrate: bool = True) -> Store:
     """A ``postgresql://``/``postgres://`` URL opens PostgreSQL, anything else is a SQLite file
-    (its parent directories are created; ``cache_kib``: its page cache, else SQLite's default).
-    Missing migrations are applied unless ``migrate`` is false."""
+    (its parent directories are created). Missing migrations are applied unless ``migrate`` is
+    false."""
     if is_postgres_url(target):
         from gkcrawl.store.postgres import PostgresStore
 
@@ -55,7 +63,7 @@ def open_store(target: str | Path, *, migrate: bool = True, cache_kib: int | Non
     else:
         from gkcrawl.store.sqlite import SQLiteStore
 
-        store = SQLiteStore(target, cache_kib=cache_kib)
+        store = SQLiteStore(target)
     if migrate:
         try:
             applied = store.migrate()
@@ -83,8 +91,7 @@ def store_for(crawler: Crawler) -> Store:
     of the crawl, closed when the engine stops."""
     store = _stores.get(crawler)
     if store is None or store.closed:
-        store = open_store(store_target(crawler.settings),
-                           cache_kib=crawler.settings.getint("STORE_CACHE_KIB") or None)
+        store = open_store(store_target(crawler.settings))
         _stores[crawler] = store
         logger.info("store: %s", store.target)
         from scrapy import signals
@@ -104,20 +111,3 @@ def close_store_for(crawler: Crawler) -> None:
     store = _stores.pop(crawler, None)
     if store is not None:
         store.close()
-
-
-def mark_stored(item: Any, source_id: int, *, role: str | None = None,
-                copies: int | None = None, chosen_url: str | None = None) -> None:
-    """Record on ``item.dedup`` that the item is stored as source ``source_id`` (the dedup
-    pipeline does this; StorePipeline then leaves the item alone)."""
-    info = {"source_id": source_id, "role": role, "copies": copies, "chosen_url": chosen_url}
-    if isinstance(item, dict):
-        item["dedup"] = {**(item.get("dedup") or {}), **info}
-    else:
-        item.dedup = {**(getattr(item, "dedup", None) or {}), **info}
-
-
-def stored_source_id(item: Any) -> int | None:
-    """The source id a pipeline stored ``item`` as (``item.dedup["source_id"]``), or None."""
-    info = item.get("dedup") if isinstance(item, dict) else getattr(item, "dedup", None)
-    return info.get("source_id") if isinstance(info, dict) else None

@@ -14,11 +14,19 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any, ClassVar, Self
 
-from gkcrawl.quality.dedup import lsh_bands
-from gkcrawl.template.spec import TABLE_KEYS
-from gkcrawl.store import checks, findings
-from gkcrawl.store.rows import CROSS_YEAR, FetchRow, QuarantineRow, ReportRow, RunRow, SourceRow, json_safe, record_key, to_datetime, utcnow
+from gkcrawl.store.rows import (
+    FetchRow,
+    QuarantineRow,
+    ReportRow,
+    RunRow,
+    SourceRow,
+    json_safe,
+    record_key,
+    to_datetime,
+    utcnow,
+)
 from gkcrawl.store.schema import MIGRATIONS, MIGRATIONS_TABLE, ROLES, TOKENS, Migration
+from gkcrawl.template.spec import TABLE_KEYS
 
 JSON_COLUMNS = frozenset({"stats", "fingerprint", "report", "validation", "cross_year"})
 TS_COLUMNS = frozenset({"started_at", "finished_at", "fetched_at", "first_seen", "last_seen",
@@ -192,8 +200,8 @@ class Store(abc.ABC):
     @contextmanager
     def _statement(self) -> Iterator[None]:
         """Around a method that runs one write statement: a transaction of its own when none is
-        open, else nothing. One statement is atomic by itself, so a savepoint around it (two
-        more statements) bought nothing; a failure still propagates to the open transaction."""
+        open, else nothing (one statement is atomic by itself, and its failure propagates to the
+        open transaction)."""
         if self.in_transaction:
             yield
         else:
@@ -208,7 +216,7 @@ class Store(abc.ABC):
         out = {}
         for name, value in values.items():
             if name in JSON_COLUMNS and value is not None:
-                value = self._json_in(checks.pack(value) if name == "report" else value)
+                value = self._json_in(value)
             elif name in TS_COLUMNS:
                 value = self._ts_in(to_datetime(value))
             elif name in BOOL_COLUMNS:
@@ -221,15 +229,11 @@ class Store(abc.ABC):
         for name, value in row.items():
             if name in JSON_COLUMNS and value is not None:
                 value = self._json_out(value)
-                if name == "report":
-                    value = checks.unpack(value)
             elif name in TS_COLUMNS:
                 value = self._ts_out(value)
             elif name in BOOL_COLUMNS:
                 value = bool(value)
             out[name] = value
-        if "validation" in out and "report" in out:  # a copy's: identity findings by reference
-            out["validation"] = findings.unpack(out["validation"], out["report"])
         return out
 
     def _rows(self, cls: type[Any], sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:
@@ -251,8 +255,6 @@ class Store(abc.ABC):
                     continue
                 for statement in migration.for_dialect(self.dialect):
                     self._exec(statement)
-                if migration.run is not None:
-                    migration.run(self)
                 self._exec("INSERT INTO schema_migrations (version, name, applied_at) "
                            "VALUES (:version, :name, :applied_at)",
                            self._params({"version": migration.version, "name": migration.name,
@@ -308,15 +310,14 @@ class Store(abc.ABC):
         now = utcnow()
         values = {c: getattr(row, c) for c in _SOURCE_COLUMNS
                   if c not in ("record_key", "first_seen", "last_seen")}
-        values |= {"record_key": row.record_key, "first_seen": now, "last_seen": now,
-                   "validation": findings.pack(row.validation or [], row.report)}
+        values |= {"record_key": row.record_key, "first_seen": now, "last_seen": now}
         with self.transaction():
             source_id = self._exec(UPSERT_SOURCE, self._params(values)).fetchall()[0]["id"]
             self._exec(RESOLVE_QUARANTINE, self._params(
                 {"now": now, "url": row.url, "key": row.record_key}))
             self._exec("DELETE FROM source_bands WHERE source_id = :id", {"id": source_id})
-            if row.fingerprint:
-                self._insert_bands(source_id, row.lsh)
+            if row.bands:
+                self._insert_bands(source_id, row.bands)
         row.id = source_id
         return source_id
 
@@ -333,20 +334,12 @@ class Store(abc.ABC):
             params["after"] = after_id
         return sql + " ORDER BY id", params
 
-    def similar_sources(self, fingerprint: Sequence[int], *, report: Mapping[str, Any] | None = None,
-                        year: int | None = None, exclude_id: int | None = None) -> list[SourceRow]:
-        """Copies sharing at least one LSH band (``gkcrawl.quality.dedup.lsh_bands`` of ``report`` and
-        ``fingerprint``): candidates to compare with ``gkcrawl.quality.dedup.similarity``; of ``year``
-        when given, oldest first."""
-        sql, params = self._band_query("*", lsh_bands(report or {}, fingerprint), year, None)
-        return [r for r in self._rows(SourceRow, sql, params) if r.id != exclude_id]
-
     def similar_fingerprints(self, bands: Sequence[str], *, year: int | None = None,
                              after_id: int | None = None
                              ) -> list[tuple[int, str | None, list[int] | None]]:
-        """(id, organ key, fingerprint) of the copies stored under one of ``bands`` (a row's
-        ``lsh``), with an id above ``after_id`` when given: what dedup compares, without
-        decoding whole reports."""
+        """(id, organ key, fingerprint) of the copies stored under one of ``bands`` (LSH band
+        keys), of ``year`` and with an id above ``after_id`` when given, oldest first: what
+        dedup compares, without decoding whole reports."""
         sql, params = self._band_query("id, organ_key, fingerprint", bands, year, after_id)
         return [(r["id"], r["organ_key"], self._json_out(r["fingerprint"]) if r["fingerprint"]
                  is not None else None) for r in self._exec(sql, params).fetchall()]
@@ -354,21 +347,6 @@ class Store(abc.ABC):
     def last_source_id(self) -> int:
         """The highest source id so far (0 for an empty store)."""
         return self._exec("SELECT max(id) AS id FROM sources").fetchall()[0]["id"] or 0
-
-    def rebuild_bands(self) -> int:
-        """Recompute every copy's LSH bands from its stored report and fingerprint (after the
-        banding changes); the number of copies that have bands."""
-        n = 0
-        with self.transaction():
-            rows = self._exec("SELECT id, report, fingerprint FROM sources").fetchall()
-            self._exec("DELETE FROM source_bands")
-            for r in rows:
-                found = lsh_bands(self._json_out(r["report"]),
-                                  self._json_out(r["fingerprint"]) if r["fingerprint"] else [])
-                if found:
-                    self._insert_bands(r["id"], found)
-                    n += 1
-        return n
 
     def _insert_bands(self, source_id: int, found: Sequence[str]) -> None:
         self._exec("INSERT INTO source_bands (band, source_id) VALUES "
@@ -415,8 +393,8 @@ class Store(abc.ABC):
         A report is the parse of its source (``row.source_id``): only what is its own is
         written, the source's report and findings are read back with it. Its own findings are
         the cross-year ones (identity 5 depends on the neighbouring years in the store)."""
-        values = {c: getattr(row, c) for c in _REPORT_COLUMNS if c not in ("updated_at", "cross_year")}
-        values |= {"updated_at": utcnow(), "cross_year": row.cross_year()}
+        own = {"updated_at": utcnow(), "cross_year": row.cross_year()}
+        values = {c: own[c] if c in own else getattr(row, c) for c in _REPORT_COLUMNS}
         with self._statement():
             self._exec(UPSERT_REPORT, self._params(values))
 
@@ -466,15 +444,6 @@ class Store(abc.ABC):
             page = self._reports(
                 f"WHERE r.organ_key > :k OR (r.organ_key = :k AND r.year > :y) {order}",
                 {"k": last.organ_key, "y": last.year, "n": self.page_size})
-
-    def split_cross_year(self) -> None:
-        """Migration 4: each report row's cross-year findings into their own column (before its
-        copies of the source's report and findings are dropped)."""
-        for r in self._exec("SELECT organ_key, year, validation FROM reports").fetchall():
-            own = [f for f in self._json_out(r["validation"]) or [] if f.get("check") == CROSS_YEAR]
-            self._exec("UPDATE reports SET cross_year = :cross_year "
-                       "WHERE organ_key = :k AND year = :y",
-                       self._params({"cross_year": own, "k": r["organ_key"], "y": r["year"]}))
 
     # --- quarantine ------------------------------------------------------------------------
     def upsert_quarantine(self, row: QuarantineRow) -> int:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import cached_property
 from typing import Any
 
 import orjson
 
-from gkcrawl.quality import dedup
+from gkcrawl.store.schema import COPY
 
 
 def record_key(record_id: str | None, payload_digest: str | None = None) -> str:
@@ -31,12 +30,12 @@ def to_datetime(value: datetime | str | None) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _json_default(value: Any) -> Any:
@@ -78,8 +77,8 @@ def json_safe(value: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON text, non-ASCII kept (orjson: the report and its checks are tens of KB, and
-    the standard library's encoder was a tenth of a replay)."""
+    """Compact JSON text, non-ASCII kept (orjson: a copy's report and findings are tens of KB;
+    the standard library's encoder takes what orjson cannot, such as integers beyond 64 bits)."""
     try:
         return orjson.dumps(value, default=_json_default, option=_ORJSON).decode()
     except TypeError:
@@ -148,7 +147,9 @@ class SourceRow:
     fingerprint: list[int] | None = None
     parser_version: str | None = None
     validation: list[Any] = field(default_factory=list)
-    role: str = "copy"
+    role: str = COPY
+    #: the LSH band keys the copy is looked up by (written to ``source_bands``, not read back)
+    bands: list[str] = field(default_factory=list)
     id: int | None = None
     first_seen: datetime | None = None
     last_seen: datetime | None = None
@@ -157,45 +158,32 @@ class SourceRow:
     def record_key(self) -> str:
         return record_key(self.record_id, self.payload_digest)
 
-    @cached_property
-    def lsh(self) -> list[str]:
-        """The LSH band keys under which the copy is stored and looked up (gkcrawl.quality.dedup),
-        computed once per row (set ``report`` and ``fingerprint`` before reading it)."""
-        return dedup.lsh_bands(self.report, self.fingerprint or [])
-
     @classmethod
-    def from_item(cls, item: Any, *, role: str = "copy", organ_key: str | None = None,
-                  official: bool | None = None, fingerprint: list[int] | None = None,
-                  validation: list[Any] | None = None) -> SourceRow:
-        """A row from a ``ReportItem`` (or its dict). Unset keyword arguments come from the item
-        (organ_key, fingerprint, validation set by the parse/validate pipelines) or from
-        ``gkcrawl.quality.dedup`` (organ key of the organ, official = a ``*.gov.cn`` host)."""
+    def from_item(cls, item: Any, *, role: str = COPY, organ_key: str | None = None,
+                  official: bool = False, completeness: int = 0,
+                  bands: list[str] | None = None) -> SourceRow:
+        """A row from a ``ReportItem`` (or its dict): the report, its WARC pointer and capture,
+        and what the pipelines set on the item (organ_key unless given, fingerprint,
+        validation). What dedup says of the copy is given too: the store computes nothing."""
         data = _item_dict(item)
         url = data.get("source_url") or ""
         if not url:
             raise ValueError("a report item without source_url cannot be stored")
-        # not made JSON-safe here (a round trip through JSON was a tenth of storing a report):
-        # the store writes it with ``dumps``, and what is read back is plain JSON
+        # written with ``dumps`` as it is; what is read back is plain JSON
         report = {k: v for k, v in data.items() if k not in NOT_IN_REPORT}
-        if organ_key is None:
-            organ_key = data.get("organ_key") or dedup.organ_key(data.get("organ"))
-        if validation is None:
-            validation = data.get("validation") or []
         return cls(
             url=url, report=report, **_warc(data.get("warc")), portal=data.get("portal"),
             crawl_id=data.get("crawl_id"), fetched_at=to_datetime(data.get("fetched_at")),
-            organ=data.get("organ"), organ_key=organ_key, year=data.get("year"),
-            format=data.get("format"), source_kind=data.get("source_kind"),
-            published=data.get("published"),
-            official=dedup.is_official(url) if official is None else official,
-            completeness=dedup.completeness(report),
-            fingerprint=fingerprint if fingerprint is not None else data.get("fingerprint"),
-            parser_version=data.get("parser_version"), validation=list(validation),
-            role=role)
+            organ=data.get("organ"), organ_key=organ_key or data.get("organ_key"),
+            year=data.get("year"), format=data.get("format"),
+            source_kind=data.get("source_kind"), published=data.get("published"),
+            official=official, completeness=completeness, fingerprint=data.get("fingerprint"),
+            parser_version=data.get("parser_version"),
+            validation=list(data.get("validation") or []), role=role, bands=list(bands or []))
 
 
-#: the findings of identity 5 (gkcrawl.quality.validation.cross_year): a report's own, the rest of its
-#: findings are its chosen copy's
+#: the check of the findings of identity 5 (carried over = last year's carried forward): a
+#: report's own, the rest of its findings are its chosen copy's
 CROSS_YEAR = "cross_year"
 
 

@@ -20,9 +20,6 @@ be written once, give it ``sqlite=``/``postgres=`` statements instead of ``state
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
-
-from gkcrawl.quality import dedup
 
 SQLITE, POSTGRES = "sqlite", "postgres"
 
@@ -33,9 +30,10 @@ TOKENS: dict[str, dict[str, str]] = {
                "json": "JSONB", "ts": "TIMESTAMPTZ", "bool": "BOOLEAN"},
 }
 
-#: the values of ``sources.role``: the copy a report row is built from, an equivalent copy, a copy
-#: replaced by a better one (e.g. a corrected re-publication)
-ROLES = (dedup.CHOSEN, dedup.COPY, dedup.SUPERSEDED)
+#: the values of ``sources.role`` (its CHECK constraint below): the copy a report row is built
+#: from, an equivalent copy, a copy replaced by a better one (e.g. a corrected re-publication)
+CHOSEN, COPY, SUPERSEDED = "chosen", "copy", "superseded"
+ROLES = (CHOSEN, COPY, SUPERSEDED)
 
 
 @dataclass(frozen=True)
@@ -45,8 +43,6 @@ class Migration:
     statements: tuple[str, ...] = ()
     sqlite: tuple[str, ...] | None = None
     postgres: tuple[str, ...] | None = None
-    #: a step in Python after the statements, given the store (data that SQL cannot recompute)
-    run: Callable[[Any], object] | None = None
 
     def for_dialect(self, dialect: str) -> list[str]:
         own = self.sqlite if dialect == SQLITE else self.postgres
@@ -61,7 +57,7 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 )"""
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "runs, sources, reports, quarantine", statements=(
+    Migration(1, "runs, sources, reports, quarantine, fetches", statements=(
         """CREATE TABLE runs (
             crawl_id        TEXT PRIMARY KEY,
             spider          TEXT,
@@ -106,6 +102,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
         "CREATE INDEX sources_organ_year ON sources (organ_key, year)",
         "CREATE INDEX sources_payload_digest ON sources (payload_digest)",
+        # one row per organ and year: the parse of its chosen copy (source_id), with the findings
+        # that are its own, identity 5 against the neighbouring years (cross_year)
         """CREATE TABLE reports (
             organ_key       TEXT NOT NULL,
             year            INTEGER NOT NULL,
@@ -113,10 +111,9 @@ MIGRATIONS: tuple[Migration, ...] = (
             format          TEXT,
             source_id       {int8} NOT NULL REFERENCES sources (id),
             n_sources       INTEGER NOT NULL DEFAULT 1,
-            report          {json} NOT NULL,
-            validation      {json} NOT NULL,
             parser_version  TEXT,
             updated_at      {ts} NOT NULL,
+            cross_year      {json},
             PRIMARY KEY (organ_key, year)
         )""",
         "CREATE INDEX reports_source ON reports (source_id)",
@@ -143,18 +140,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             UNIQUE (url, record_key)
         )""",
         "CREATE INDEX quarantine_code ON quarantine (code)",
-        # LSH bands of each source's MinHash fingerprint (gkcrawl.quality.dedup.bands): copies sharing a
-        # band are candidates for the same report when their organ names do not meet
+        # the LSH band keys each copy is looked up by (the dedup pipeline computes them): copies
+        # sharing a band are candidates for the same report when their organ names do not meet
         """CREATE TABLE source_bands (
             band            TEXT NOT NULL,
             source_id       {int8} NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
             PRIMARY KEY (band, source_id)
         )""",
         "CREATE INDEX source_bands_source ON source_bands (source_id)",
-    )),
-    # the last good fetch of every URL, for incremental crawls: the validators a conditional
-    # request sends back (ETag, Last-Modified) and where the bytes are archived
-    Migration(2, "fetches", statements=(
+        # the last good fetch of every URL, for incremental crawls: the validators a conditional
+        # request sends back (ETag, Last-Modified) and where the bytes are archived
         """CREATE TABLE fetches (
             url             TEXT PRIMARY KEY,
             status          INTEGER NOT NULL,
@@ -169,24 +164,4 @@ MIGRATIONS: tuple[Migration, ...] = (
             fetched_at      {ts} NOT NULL
         )""",
     )),
-    # copies are looked up by the LSH bands of their non-zero table values (gkcrawl.quality.dedup.lsh_bands),
-    # no longer of their whole text, and fingerprints hash shingles on their code points instead of
-    # with SHA-1: the old fingerprints cannot be compared with new ones (the text they came from is
-    # not stored; a replay recomputes them), so they are dropped and the copies re-banded
-    Migration(3, "value bands", statements=("UPDATE sources SET fingerprint = NULL",),
-              run=lambda store: store.rebuild_bands()),
-    # a report is its chosen copy's parse: the report row no longer repeats the copy's report and
-    # findings (half of what a stored report wrote), only the findings that are its own, identity
-    # 5 against the neighbouring years (``cross_year``); reading a report joins its source
-    Migration(4, "reports reference their source", statements=(
-        "ALTER TABLE reports ADD COLUMN cross_year {json}",),
-        run=lambda store: store.split_cross_year()),
-    Migration(5, "reports without copies of their source",
-              statements=("ALTER TABLE reports DROP COLUMN report",
-                          "ALTER TABLE reports DROP COLUMN validation")),
-    # fingerprints are a MinHash of a 1-in-8 sample of the text's shingles and of the cells hashed
-    # by value (gkcrawl.quality.dedup.SCHEME "affine32/units-cells/sample8"), band keys are hashed in numpy:
-    # old fingerprints cannot be compared with new ones, so they are dropped and copies re-banded
-    Migration(6, "signature sample8", statements=("UPDATE sources SET fingerprint = NULL",),
-              run=lambda store: store.rebuild_bands()),
 )

@@ -6,7 +6,7 @@ import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ WAL_CHECKPOINT_PAGES = 10_000
 
 
 def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
-    return {d[0]: v for d, v in zip(cursor.description, row)}
+    return {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
 
 
 class SQLiteStore(Store):
@@ -34,8 +34,7 @@ class SQLiteStore(Store):
 
     dialect = SQLITE
 
-    def __init__(self, path: str | Path, *, timeout: float = BUSY_TIMEOUT,
-                 cache_kib: int | None = None) -> None:
+    def __init__(self, path: str | Path, *, timeout: float = BUSY_TIMEOUT) -> None:
         super().__init__(str(path))
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -53,10 +52,8 @@ class SQLiteStore(Store):
         self._exec("PRAGMA synchronous = NORMAL")
         self._exec(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
         self._exec("PRAGMA foreign_keys = ON")
-        # statement journals in memory: a file was created and deleted for every stored report
+        # statement journals in memory, not in a file created and deleted for every report
         self._exec("PRAGMA temp_store = MEMORY")
-        if cache_kib:  # the page cache (SQLite's default: 2,000 KiB); see STORE_CACHE_KIB
-            self._exec(f"PRAGMA cache_size = -{int(cache_kib)}")
 
     def _exec(self, sql: str, params: Mapping[str, Any] | None = None) -> sqlite3.Cursor:
         try:
@@ -120,13 +117,13 @@ class SQLiteStore(Store):
     def _ts_in(self, value: datetime | None) -> str | None:
         if value is None:
             return None
-        return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
 
     def _ts_out(self, value: Any) -> datetime | None:
         if value is None:
             return None
         parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
     def _bool_in(self, value: bool) -> int:
         return int(value)

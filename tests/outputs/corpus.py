@@ -19,6 +19,7 @@ from typing import Any
 
 from gkcrawl.items import QuarantineItem
 from gkcrawl.parsing import parse_document
+from gkcrawl.pipelines.dedup import source_row
 from gkcrawl.store import QuarantineRow, ReportRow, SourceRow, Store
 from gkcrawl.demo.render.html import render_html
 from gkcrawl.demo.render.reports import random_report
@@ -137,7 +138,7 @@ def fill(store: Store) -> None:
     groups: dict[tuple[str | None, int | None], list[SourceRow]] = defaultdict(list)
     for item in items():
         findings = [f.to_dict() for f in validate(item)]
-        source = SourceRow.from_item(item, validation=findings)
+        source = source_row({**item, "validation": findings})
         store.upsert_source(source)
         groups[(source.organ_key, source.year)].append(source)
     for sources in groups.values():

@@ -14,14 +14,13 @@ from scrapy import Spider
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
-from gkcrawl.quality.dedup import organ_key
-from gkcrawl.items import DocumentItem
-from gkcrawl.settings import ITEM_PIPELINES
-from gkcrawl.store import Store, is_postgres_url
 from gkcrawl.demo.render.html import render_html
 from gkcrawl.demo.render.pdf import render_pdf
 from gkcrawl.demo.render.reports import random_report
-
+from gkcrawl.items import DocumentItem
+from gkcrawl.quality.dedup import organ_key
+from gkcrawl.settings import ITEM_PIPELINES
+from gkcrawl.store import Store, is_postgres_url
 from tests.quality.test_dedup import official_copy, seed_text
 
 pytestmark = pytest.mark.usefixtures("fast_engine")
@@ -46,6 +45,17 @@ def document(url: str, body: bytes, ctype: str, n: int) -> DocumentItem:
                               "record_id": f"<urn:uuid:{n:032x}>", "digest": f"sha1:{n}"})
 
 
+def html_document(path: str, report: dict[str, Any], n: int) -> DocumentItem:
+    """A report rendered as a page of www.shixian.gov.cn."""
+    return document(f"http://www.shixian.gov.cn/{path}", render_html(report), "text/html", n)
+
+
+def seed_copies(prefix: str, n: int) -> list[DocumentItem]:
+    """A seed as its mirror printed it and as the government site did (records n and n + 1)."""
+    return [document(SEEDS_MIRROR[prefix], seed_text(prefix).encode(), "text/plain", n),
+            document(SEEDS_OFFICIAL[prefix], official_copy(prefix).encode(), "text/plain", n + 1)]
+
+
 async def run(target: str, tmp_path: Path, items: list[DocumentItem]) -> None:
     key = "STORE_URL" if is_postgres_url(target) else "STORE_PATH"
     crawler = get_crawler(ItemSpider, {key: target, "ARCHIVE_DIR": str(tmp_path / "archive"),
@@ -59,24 +69,27 @@ def roles(store: Store, key: str, year: int) -> dict[str, str]:
 
 
 @deferred_f_from_coro_f
-async def test_seed_mirrors_lose_to_official_copies(store: Store, target: str, tmp_path: Path) -> None:
+async def test_seed_mirrors_lose_to_official_copies(store: Store, target: str,
+                                                    tmp_path: Path) -> None:
     items = []
     for n, prefix in enumerate(("000", "002")):
-        items.append(document(SEEDS_MIRROR[prefix], seed_text(prefix).encode(), "text/plain", 2 * n))
-        items.append(document(SEEDS_OFFICIAL[prefix], official_copy(prefix).encode(), "text/plain", 2 * n + 1))
+        items += seed_copies(prefix, 2 * n)
     await run(target, tmp_path, items)
-    for prefix, year, organ in (("000", 2021, "西藏自治区人民政府办公厅"), ("002", 2022, "新疆维吾尔自治区人民政府办公厅")):
+    for prefix, year, organ in (("000", 2021, "西藏自治区人民政府办公厅"),
+                                ("002", 2022, "新疆维吾尔自治区人民政府办公厅")):
         key = organ_key(organ)
         report = store.report(key, year)
         assert report is not None and report.n_sources == 2
         chosen = store.source(report.source_id)
         assert chosen.url == SEEDS_OFFICIAL[prefix] and chosen.official
-        assert roles(store, key, year) == {SEEDS_OFFICIAL[prefix]: "chosen", SEEDS_MIRROR[prefix]: "copy"}
+        assert roles(store, key, year) == {SEEDS_OFFICIAL[prefix]: "chosen",
+                                           SEEDS_MIRROR[prefix]: "copy"}
     assert len(list(store.reports())) == 2
 
 
 @deferred_f_from_coro_f
-async def test_page_and_its_pdf_attachment_are_one_report(store: Store, target: str, tmp_path: Path) -> None:
+async def test_page_and_its_pdf_attachment_are_one_report(store: Store, target: str,
+                                                           tmp_path: Path) -> None:
     report = random_report(random.Random(11), "2021", 2022, "示例县教育局")
     page = "http://www.shixian.gov.cn/bm/jyj/t20230120_1.html"
     pdf = "http://www.shixian.gov.cn/bm/jyj/P020230120.pdf"
@@ -90,7 +103,8 @@ async def test_page_and_its_pdf_attachment_are_one_report(store: Store, target: 
 
 
 @deferred_f_from_coro_f
-async def test_corrected_republication_newer_wins_older_kept(store: Store, target: str, tmp_path: Path) -> None:
+async def test_corrected_republication_newer_wins_older_kept(store: Store, target: str,
+                                                              tmp_path: Path) -> None:
     first = random_report(random.Random(5), "2021", 2021, "示例县财政局")
     first["published"] = "2022-01-20"
     corrected = copy.deepcopy(first)
@@ -123,20 +137,23 @@ async def test_organ_written_differently_meets_by_content_and_reruns_add_nothing
 
 
 @deferred_f_from_coro_f
-async def test_cross_year_checked_whichever_year_arrives_first(store: Store, target: str, tmp_path: Path) -> None:
+async def test_cross_year_checked_whichever_year_arrives_first(store: Store, target: str,
+                                                                tmp_path: Path) -> None:
     organ = "示例县自然资源局"
     later = random_report(random.Random(21), "2021", 2022, organ)
     earlier = random_report(random.Random(22), "2021", 2021, organ)
-    earlier["applications"]["carried_forward"] = copy.deepcopy(later["applications"]["carried_over"])
-    earlier["applications"]["carried_forward"]["natural_person"] += 1  # one column disagrees
+    carried = earlier["applications"]["carried_forward"] = copy.deepcopy(
+        later["applications"]["carried_over"])
+    carried["natural_person"] += 1  # one column disagrees
     # keep 2021 internally consistent: the extra case was also received
     earlier["applications"]["carried_forward"]["total"] += 1
     earlier["applications"]["new_received"]["natural_person"] += 1
     earlier["applications"]["new_received"]["total"] += 1
-    await run(target, tmp_path, [document("http://www.shixian.gov.cn/zrzyj/2022.html", render_html(later), "text/html", 1)])
-    await run(target, tmp_path, [document("http://www.shixian.gov.cn/zrzyj/2021.html", render_html(earlier), "text/html", 2)])
+    await run(target, tmp_path, [html_document("zrzyj/2022.html", later, 1)])
+    await run(target, tmp_path, [html_document("zrzyj/2021.html", earlier, 2)])
     stored = store.report(organ_key(organ), 2022)
-    cross: dict[str, Any] = {f["values"]["column"]: f["status"] for f in stored.validation if f["check"] == "cross_year"}
+    cross: dict[str, Any] = {f["values"]["column"]: f["status"] for f in stored.validation
+                             if f["check"] == "cross_year"}
     assert cross["natural_person"] == "fail" and cross["total"] == "fail"
     assert cross["commercial_enterprise"] == "pass"
 
@@ -160,21 +177,21 @@ async def test_the_only_copy_parsed_again_stays_the_chosen_one(
     assert store.report(key, 2022).n_sources == 1
 
 
-def batch_items() -> list[DocumentItem]:
+def mixed_items() -> list[DocumentItem]:
     """Mirrors and official copies, two years of one organ (cross-year), a re-publication."""
     organ = "示例县自然资源局"
     later = random_report(random.Random(31), "2021", 2022, organ)
     earlier = random_report(random.Random(32), "2021", 2021, organ)
-    earlier["applications"]["carried_forward"] = copy.deepcopy(later["applications"]["carried_over"])
+    earlier["applications"]["carried_forward"] = copy.deepcopy(
+        later["applications"]["carried_over"])
     corrected = copy.deepcopy(later)
     corrected["published"] = "2023-03-02"
     corrected["active_disclosure"]["normative_documents"]["in_force"] += 2
-    items = [document("http://www.shixian.gov.cn/zrzyj/2022.html", render_html(later), "text/html", 1),
-             document("http://www.shixian.gov.cn/zrzyj/2021.html", render_html(earlier), "text/html", 2),
-             document("http://www.shixian.gov.cn/zrzyj/2022-fix.html", render_html(corrected), "text/html", 3)]
+    items = [html_document("zrzyj/2022.html", later, 1),
+             html_document("zrzyj/2021.html", earlier, 2),
+             html_document("zrzyj/2022-fix.html", corrected, 3)]
     for n, prefix in enumerate(("000", "002")):
-        items.append(document(SEEDS_MIRROR[prefix], seed_text(prefix).encode(), "text/plain", 10 + 2 * n))
-        items.append(document(SEEDS_OFFICIAL[prefix], official_copy(prefix).encode(), "text/plain", 11 + 2 * n))
+        items += seed_copies(prefix, 10 + 2 * n)
     return items
 
 
@@ -185,54 +202,28 @@ def snapshot(store: Store) -> dict[str, Any]:
 
 
 @deferred_f_from_coro_f
-async def test_batched_decisions_equal_one_at_a_time(
-        make_store: Any, target: str, tmp_path: Path) -> None:
-    """DEDUP_BATCH (a replay's): the same store as deciding each report in its own
-    transaction; 7 reports in batches of 3 (the last, partial one decided by the timer)."""
-    key = "STORE_URL" if is_postgres_url(target) else "STORE_PATH"
-    single = target if key == "STORE_URL" else str(tmp_path / "single.sqlite3")
-    results = []
-    for store_target, batch in ((single, 1), (target, 3)):
-        if key == "STORE_URL" and batch == 3:  # a schema of its own for the batched run
-            with make_store() as first:
-                first._exec("DELETE FROM reports"); first._exec("DELETE FROM sources")
-        crawler = get_crawler(ItemSpider, {key: store_target, "ARCHIVE_DIR": str(tmp_path / "a"),
-                                           "CRAWL_ID": "dedup-test", "ITEM_PIPELINES": ITEM_PIPELINES,
-                                           "DEDUP_BATCH": batch, "DEDUP_BATCH_SECONDS": 0.05})
-        await crawler.crawl_async(items=batch_items())
-        assert crawler.stats.get_value("item_scraped_count") == 7
-        assert crawler.stats.get_value("dedup/batches") == (None if batch == 1 else 3)
-        from gkcrawl.store import open_store
-        with open_store(store_target) as store:
-            results.append(snapshot(store))
-    assert results[0] == results[1]
-    organ = organ_key("示例县自然资源局")
-    (later,) = [r for r in results[1]["reports"] if r[:2] == (organ, 2022)]
-    assert later[2].endswith("2022-fix.html") and later[3] == 2
-    assert {f["status"] for f in later[5] if f["check"] == "cross_year"} == {"pass"}
-
-
-@deferred_f_from_coro_f
-async def test_an_error_in_a_batch_fails_that_report_alone(
+async def test_an_error_deciding_one_report_fails_that_report_alone(
         store: Store, target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from gkcrawl.pipelines.dedup import DedupPipeline
+    """Each report is decided in its own transaction: one that fails half-way leaves nothing
+    of itself in the store (its copy is rolled back) and is quarantined; the others go on."""
+    from gkcrawl.store.base import Store as BaseStore
 
-    decide = DedupPipeline.decide
+    upsert_report = BaseStore.upsert_report
 
-    def failing(self: DedupPipeline, item: Any) -> Any:
-        if item.source_url.endswith("2021.html"):
+    def failing(self: BaseStore, row: Any) -> None:
+        if row.year == 2021 and row.organ == "示例县自然资源局":
             raise RuntimeError("disk full")
-        return decide(self, item)
+        upsert_report(self, row)
 
-    monkeypatch.setattr(DedupPipeline, "decide", failing)
+    monkeypatch.setattr(BaseStore, "upsert_report", failing)
     key = "STORE_URL" if is_postgres_url(target) else "STORE_PATH"
-    crawler = get_crawler(ItemSpider, {key: target, "ARCHIVE_DIR": str(tmp_path / "a"),
-                                       "CRAWL_ID": "dedup-test", "ITEM_PIPELINES": ITEM_PIPELINES,
-                                       "DEDUP_BATCH": 4, "DEDUP_BATCH_SECONDS": 0.05,
-                                       "EXTENSIONS": {"gkcrawl.pipelines.quarantine.PipelineErrorQuarantine": 25}})
-    await crawler.crawl_async(items=batch_items())
+    crawler = get_crawler(ItemSpider, {
+        key: target, "ARCHIVE_DIR": str(tmp_path / "a"), "CRAWL_ID": "dedup-test",
+        "ITEM_PIPELINES": ITEM_PIPELINES,
+        "EXTENSIONS": {"gkcrawl.pipelines.quarantine.PipelineErrorQuarantine": 25}})
+    await crawler.crawl_async(items=mixed_items())
     assert crawler.stats.get_value("item_scraped_count") == 6
     assert crawler.stats.get_value("quarantine/pipeline_errors") == 1
     assert [q.url for q in store.quarantine()] == ["http://www.shixian.gov.cn/zrzyj/2021.html"]
     assert "disk full" in store.quarantine()[0].reason
-    assert len(store.sources()) == 6
+    assert len(store.sources()) == 6 and len(list(store.reports())) == 3

@@ -1,5 +1,5 @@
-"""StorePipeline: runs, reports and quarantine entries written during a crawl, a replay of the
-same items adding nothing, and the connection shared with the other pipelines."""
+"""StorePipeline and DedupPipeline write runs, report copies, reports and quarantine entries
+during a crawl; a replay of the same items adds nothing; the pipelines share one connection."""
 
 from __future__ import annotations
 
@@ -17,19 +17,10 @@ from gkcrawl import PARSER_VERSION
 from gkcrawl.items import DocumentItem, ReportItem
 from gkcrawl.parsing import parse_document
 from gkcrawl.pipelines.base import Pipeline
+from gkcrawl.pipelines.dedup import DedupPipeline
 from gkcrawl.pipelines.store import StorePipeline
-from gkcrawl.store import (
-    SourceRow,
-    close_store_for,
-    is_postgres_url,
-    mark_stored,
-    open_store,
-    store_for,
-    store_target,
-    stored_source_id,
-)
+from gkcrawl.store import close_store_for, is_postgres_url, open_store, store_for, store_target
 from gkcrawl.store.__init__ import _stores
-
 from tests.shared import seed_path
 from tests.samples import WZS, quarantine_item, report_item
 
@@ -52,16 +43,13 @@ class ItemSpider(Spider):
             yield item
 
 
-class FakeDedupPipeline(Pipeline):
-    """Stores mirror copies itself as role 'copy' and marks them, as the real dedup will."""
+class StoreProbe(Pipeline):
+    """Notes the store the pipelines of a crawl use."""
 
     stores: list[Any] = []  # noqa: RUF012 - test probe
 
     def process_item(self, item: object) -> object:
-        if isinstance(item, ReportItem) and "mirror" in (item.source_url or ""):
-            store = store_for(self.crawler)
-            self.stores.append(store)
-            mark_stored(item, store.upsert_source(SourceRow.from_item(item, role="copy")))
+        self.stores.append(store_for(self.crawler))
         return item
 
 
@@ -89,7 +77,7 @@ def crawl_items() -> list[Any]:
 async def crawl(target: str, tmp_path: Path) -> Any:
     crawler = get_crawler(ItemSpider, {
         **store_settings(target, tmp_path),
-        "ITEM_PIPELINES": {FakeDedupPipeline: 700, StorePipeline: 800,
+        "ITEM_PIPELINES": {DedupPipeline: 400, StoreProbe: 500, StorePipeline: 800,
                            "gkcrawl.pipelines.quarantine.QuarantinePipeline": 900},
     })
     await crawler.crawl_async(items=crawl_items())
@@ -98,12 +86,13 @@ async def crawl(target: str, tmp_path: Path) -> Any:
 
 @deferred_f_from_coro_f
 async def test_crawl_then_replay(target: str, tmp_path: Path) -> None:
-    FakeDedupPipeline.stores.clear()
+    StoreProbe.stores.clear()
     first = await crawl(target, tmp_path)
-    assert first.stats.get_value("store/sources") == 4
+    assert first.stats.get_value("dedup/chosen") == 3
+    assert first.stats.get_value("dedup/without_organ_or_year") == 1
     assert first.stats.get_value("store/quarantine") == 1
     assert first.stats.get_value("quarantine/items") == 1  # passed on to QuarantinePipeline
-    assert first not in _stores and all(s.closed for s in FakeDedupPipeline.stores)
+    assert first not in _stores and all(s.closed for s in StoreProbe.stores)
     second = await crawl(target, tmp_path)  # a replay of the same records
     assert second.stats.get_value("item_scraped_count") == 5
 
@@ -122,6 +111,8 @@ async def test_crawl_then_replay(target: str, tmp_path: Path) -> None:
         assert copies == {"http://www.wzs.gov.cn/zwgk/ndbg/2023.html": "copy",
                           "http://www.wzs.gov.cn/zwgk/ndbg/2023-copy.html": "chosen",
                           "http://mirror.example.com/2023.html": "copy"}
+        assert {s.url: s.official for s in store.sources(organ, 2023)}[
+            "http://mirror.example.com/2023.html"] is False
         report = store.report(organ, 2023)
         assert report is not None and report.n_sources == 3
         assert report.source_id == next(s.id for s in sources if s.record_id == "<second>")
@@ -133,36 +124,26 @@ async def test_crawl_then_replay(target: str, tmp_path: Path) -> None:
             == 2359.4197
         [entry] = store.quarantine()
         assert entry.code == "scanned_pdf" and entry.warc_offset == 99
-    # the dedup stand-in and StorePipeline shared one connection per crawl
-    assert len({id(s) for s in FakeDedupPipeline.stores}) == 2
+    # every pipeline of a crawl used its one connection
+    assert len({id(s) for s in StoreProbe.stores}) == 2
 
 
 def test_process_item_by_hand(target: str, tmp_path: Path) -> None:
+    """StorePipeline stores quarantine entries and passes report items on untouched."""
     crawler = get_crawler(Spider, store_settings(target, tmp_path))
     crawler.stats = MemoryStatsCollector(crawler)
     pipeline = StorePipeline.from_crawler(crawler)
     spider = SimpleNamespace(name="manual")
     pipeline.spider_opened(spider)
     item = report_item()
-    assert pipeline.process_item(item) is item
-    assert stored_source_id(item) is not None
-    assert item.dedup == {"source_id": stored_source_id(item), "role": "chosen", "copies": 1,
-                          "chosen_url": item.source_url}
-    assert pipeline.process_item(item) is item  # marked: not stored again
-    assert crawler.stats.get_value("store/sources") == 1
-    already = report_item(record_id="<dedup-did-it>")
-    mark_stored(already, 1)
-    pipeline.process_item(already)
+    assert pipeline.process_item(item) is item and item.dedup is None
     q = quarantine_item()
     assert pipeline.process_item(q) is q
     pipeline.spider_closed(spider, "finished")
     store = store_for(crawler)
-    assert [s.record_id for s in store.sources()] == [item.warc["record_id"]]  # type: ignore[index]
-    assert len(store.quarantine()) == 1
+    assert store.sources() == [] and len(store.quarantine()) == 1
     [run] = store.runs()
-    assert run.finish_reason == "finished" and run.stats == {"store/sources": 1,
-                                                             "store/quarantine": 1,
-                                                             "store/reports": 1}
+    assert run.finish_reason == "finished" and run.stats == {"store/quarantine": 1}
     close_store_for(crawler)
     assert store.closed
 
@@ -196,7 +177,7 @@ async def test_an_item_a_pipeline_raised_on_is_quarantined_not_lost(target: str,
     crawler = get_crawler(ItemSpider, {
         **store_settings(target, tmp_path),
         "EXTENSIONS": {"gkcrawl.pipelines.quarantine.PipelineErrorQuarantine": 25},
-        "ITEM_PIPELINES": {FailingPipeline: 100, StorePipeline: 800},
+        "ITEM_PIPELINES": {FailingPipeline: 100, DedupPipeline: 400, StorePipeline: 800},
     })
     await crawler.crawl_async(items=[broken, report_item()])
     assert crawler.stats.get_value("quarantine/pipeline_errors") == 1

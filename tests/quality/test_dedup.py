@@ -1,13 +1,23 @@
-"""Dedup rules without a store: organ keys, official domains, fingerprints, the choice."""
+"""Dedup rules without a store: organ keys, official domains, signatures, the choice."""
 
 from __future__ import annotations
 
 import copy
 import re
 
-from gkcrawl.quality.dedup import CHOSEN, COPY, SUPERSEDED, Copy, choose, fingerprint, is_official, organ_key, similarity
 from gkcrawl.parsing import parse_document
 from gkcrawl.parsing.normalize import strip_pinyin, to_simplified
+from gkcrawl.quality.dedup import (
+    CHOSEN,
+    COPY,
+    SUPERSEDED,
+    Copy,
+    choose,
+    completeness,
+    is_official,
+    organ_key,
+)
+from gkcrawl.quality.fingerprint import signature, similarity
 
 from tests.parsing.test_seeds import parse_seed
 from tests.shared import seed_path
@@ -24,8 +34,8 @@ def official_copy(prefix: str) -> str:
 
 
 def test_organ_spellings_meet() -> None:
-    keys = {organ_key(o) for o in ("工布江达县人民政府办公室", "工布江达县政府办公室", "工布江达县政府办",
-                                   "工布江达县 人民政府办公室")}
+    keys = {organ_key(o) for o in ("工布江达县人民政府办公室", "工布江达县政府办公室",
+                                   "工布江达县政府办", "工布江达县 人民政府办公室")}
     assert len(keys) == 1
     assert organ_key("工布江达县人民政府") != organ_key("工布江达县人民政府办公室")
     assert organ_key("西藏自治區人民政府辦公廳") == organ_key("西藏自治区人民政府办公厅")
@@ -37,17 +47,17 @@ def test_official_domains() -> None:
     assert is_official("http://127.0.0.1:8000/x", extra_domains=["127.0.0.1"])
 
 
-def test_mirror_and_official_copies_have_near_identical_fingerprints() -> None:
+def test_mirror_and_official_copies_have_near_identical_signatures() -> None:
     for prefix in ("000", "002"):
         mirror = parse_seed(prefix)
         official = parse_document(official_copy(prefix).encode(), "text/plain").to_dict()
         assert official["applications"] == mirror["applications"]
-        a = fingerprint(to_simplified(strip_pinyin(seed_text(prefix))), mirror)
-        b = fingerprint(official_copy(prefix), official)
+        a = signature(to_simplified(strip_pinyin(seed_text(prefix))), mirror)
+        b = signature(official_copy(prefix), official)
         assert similarity(a, b) > 0.8
     other = parse_seed("001")
-    assert similarity(fingerprint(seed_text("001"), other),
-                      fingerprint(official_copy("000"), parse_seed("000"))) < 0.3
+    assert similarity(signature(seed_text("001"), other),
+                      signature(official_copy("000"), parse_seed("000"))) < 0.3
 
 
 def test_official_complete_copy_wins_over_mirror() -> None:
@@ -63,7 +73,8 @@ def test_republication_with_corrected_cell_newer_wins() -> None:
     new = copy.deepcopy(old)
     new["published"] = "2022-03-01"
     new["active_disclosure"]["normative_documents"]["in_force"] = 167
-    winner, roles = choose([Copy(1, "http://a.gov.cn/1.html", True, old), Copy(2, "http://a.gov.cn/2.html", True, new)])
+    winner, roles = choose([Copy(1, "http://a.gov.cn/1.html", True, old),
+                            Copy(2, "http://a.gov.cn/2.html", True, new)])
     assert winner.id == 2 and roles == {2: CHOSEN, 1: SUPERSEDED}
 
 
@@ -79,24 +90,8 @@ def test_complete_table_beats_broken_one() -> None:
     assert re.match(r"^白济汛乡", fixed["organ"])
 
 
-def test_fingerprint_estimates_the_jaccard_of_the_shingles() -> None:
-    """The shingles are hashed on their code points in numpy: each distinct shingle gets its own
-    hash, and the MinHash estimate follows the true Jaccard similarity of the shingle sets."""
-    import numpy as np
-
-    from gkcrawl.quality.dedup import SHINGLE, _STRIP, _code_units, _unit_shingles
-
-    def shingles(text: str) -> set[str]:
-        flat = _STRIP.sub("", text)
-        return {flat[i:i + SHINGLE] for i in range(len(flat) - SHINGLE + 1)}
-
-    for prefix in ("000", "001", "004"):
-        flat = _STRIP.sub("", seed_text(prefix))
-        assert len(np.unique(_unit_shingles(_code_units(flat)))) == len(shingles(flat))
-    a = seed_text("001")
-    lines = a.splitlines()
-    for cut in (0.9, 0.6, 0.3):  # keep the first part of the report, replace the rest
-        b = "\n".join(lines[:int(len(lines) * cut)]) + seed_text("004")[:len(a) // 3]
-        true = len(shingles(a) & shingles(b)) / len(shingles(a) | shingles(b))
-        assert abs(similarity(fingerprint(a, {}), fingerprint(b, {})) - true) < 0.15, cut
-    assert fingerprint("短", {}) == fingerprint("短", {}) and len(fingerprint("", {})) == 64
+def test_completeness_counts_the_cells_with_a_value() -> None:
+    report = {"applications": {"new_received": {"total": 3, "natural_person": 0,
+                                                "other_org": None}},
+              "review_litigation": {"admin_review": {"total": None}}, "title": "not a table"}
+    assert completeness(report) == 2 and completeness({}) == 0

@@ -25,8 +25,9 @@ def snapshot(store_path: Path) -> dict[str, Any]:
     with open_store(store_path) as store:
         reports = [(r.organ_key, r.year, r.n_sources, r.format, r.report, r.validation,
                     store.source(r.source_id).url) for r in store.reports()]
-        sources = sorted((s.url, s.record_id, s.role, s.official, s.crawl_id, s.organ_key, s.year,
-                          s.warc_file, s.warc_offset, s.report == s.report) for s in store.sources())
+        sources = sorted((s.url, s.record_id, s.role, s.official, s.crawl_id, s.organ_key,
+                          s.year, s.warc_file, s.warc_offset, s.report == s.report)
+                         for s in store.sources())
     return {"reports": reports, "sources": sources}
 
 
@@ -51,6 +52,7 @@ def test_replay_gives_what_the_crawl_gave(crawl: Crawl, tmp_path: Path) -> None:
     proc = replay(archive, "--jobs", "2", "-s", "REPLAY_PART_BYTES=4096")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "in 2 process(es)" in proc.stderr and "records/s" in proc.stderr
+    assert "Disabled" not in proc.stderr  # no component of the crawl disables itself
     exchanges = sum(1 for _ in iter_archive(sorted((archive / "test-crawl").glob("*.warc.gz"))))
     assert f": {exchanges} records, " in proc.stderr  # each read once, by one of the processes
     live, replayed = snapshot(crawl.archive / STORE), snapshot(archive / STORE)

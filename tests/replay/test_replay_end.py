@@ -2,8 +2,8 @@
 
 ``start()`` learns that an item is done from ``item_scraped``, while the scraper still counts
 it; the engine looks for the end of a run once, when ``start()`` ends, and then only every 5 s.
-An ``item_scraped`` handler that takes a few event-loop turns (any async one) made a replay that
-had finished wait those 5 s (a third of bench/replay.py's two-process runs did).
+An ``item_scraped`` handler that takes a few event-loop turns (any async one) must not make a
+replay that has finished wait those 5 s.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
 from gkcrawl.archive.writer import WarcWriter
-from gkcrawl.spiders.replay import ReplaySpider
 from gkcrawl.demo.render.html import render_html
 from gkcrawl.demo.render.reports import random_report
+from gkcrawl.spiders.replay import ReplaySpider
 
 REPORTS = 3
 #: what the slow handler takes per item; the run itself takes well under a second
@@ -84,16 +84,3 @@ async def test_replay_ends_without_waiting_for_the_heartbeat(tmp_path: Path) -> 
     assert stats["finish_reason"] == "finished"
     assert stored == REPORTS
     assert stats["elapsed_time_seconds"] < PROMPT_S, "the run waited for the engine's heartbeat"
-
-
-@deferred_f_from_coro_f
-async def test_the_last_partial_batch_is_decided_when_the_archive_ends(tmp_path: Path) -> None:
-    """Dedup decides DEDUP_BATCH reports together, and waits DEDUP_BATCH_SECONDS for a batch to
-    fill. At the end of the archive nothing more comes: the replay says so (``items_exhausted``)
-    and the partial batch is decided at once, not after the wait (0.2 s in every replay)."""
-    stats, stored = await replay(tmp_path, {"DEDUP_BATCH": 16,
-                                            "DEDUP_BATCH_SECONDS": 2 * PROMPT_S})
-    assert stats["finish_reason"] == "finished"
-    assert stats["dedup/batches"] == 1  # all three reports, in the batch the end decided
-    assert stored == REPORTS
-    assert stats["elapsed_time_seconds"] < PROMPT_S, "the last batch waited DEDUP_BATCH_SECONDS"

@@ -7,14 +7,12 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gkcrawl.quality import dedup
-from gkcrawl.quality.dedup import fingerprint, similarity
 from gkcrawl.store import (
     MIGRATIONS,
     Migration,
@@ -27,12 +25,10 @@ from gkcrawl.store import (
 )
 from gkcrawl.store.schema import POSTGRES, SQLITE
 from gkcrawl.store.sqlite import SQLiteStore
-
 from tests.samples import WZS, quarantine_item, report_item
 
 
-def source(**kwargs: Any) -> SourceRow:
-    role = kwargs.pop("role", "copy")
+def source(role: str = "copy", **kwargs: Any) -> SourceRow:
     return SourceRow.from_item(report_item(**kwargs), role=role)
 
 
@@ -78,23 +74,6 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
         assert store._exec("PRAGMA foreign_keys").fetchall()[0]["foreign_keys"] == 1
         # no SQLite busy handler (its first sleep is 1 ms): the store waits for the lock itself
         assert store._exec("PRAGMA busy_timeout").fetchall()[0]["timeout"] == 0
-
-
-def test_sqlite_page_cache(tmp_path: Path) -> None:
-    """SQLite's default page cache unless told (a replay); the crawl's settings ask for less."""
-    from scrapy.settings import Settings
-
-    from gkcrawl import settings as project
-    from gkcrawl.replay.responses import REPLAY_SETTINGS
-
-    with open_store(tmp_path / "default.sqlite3") as store:
-        assert store._exec("PRAGMA cache_size").fetchall()[0]["cache_size"] == -2000
-    crawl = Settings(); crawl.setmodule(project, priority="project")
-    assert crawl.getint("STORE_CACHE_KIB") == 256
-    with open_store(tmp_path / "crawl.sqlite3", cache_kib=crawl.getint("STORE_CACHE_KIB")) as store:
-        assert store._exec("PRAGMA cache_size").fetchall()[0]["cache_size"] == -256
-    crawl.setdict(REPLAY_SETTINGS, priority="spider")
-    assert crawl.getint("STORE_CACHE_KIB") == 2000
 
 
 def _hold_lock(path: Path, seconds: float, held: threading.Event) -> None:
@@ -155,7 +134,8 @@ def test_migrate_applies_once(make_store: Callable[..., Store]) -> None:
 def test_failed_migration_rolls_back_entirely(make_store: Callable[..., Store]) -> None:
     store = make_store()
     good = Migration(NEXT, "good", statements=("CREATE TABLE extra_a (x INTEGER)",))
-    bad = Migration(NEXT + 1, "bad", statements=("CREATE TABLE extra_b (x INTEGER)", "NOT SQL AT ALL"))
+    bad = Migration(NEXT + 1, "bad",
+                    statements=("CREATE TABLE extra_b (x INTEGER)", "NOT SQL AT ALL"))
     with pytest.raises(Exception):  # noqa: B017 - sqlite3 / psycopg errors differ
         store.migrate([*MIGRATIONS, good, bad])
     assert [v for v, _, _ in store.migrations()] == VERSIONS
@@ -178,10 +158,10 @@ def test_concurrent_migrations(make_store: Callable[..., Store]) -> None:
 # --- sources -------------------------------------------------------------------------------
 
 def test_same_source_twice_is_one_row(store: Store) -> None:
-    first = source(role="chosen")
+    first = SourceRow.from_item(report_item(), role="chosen", official=True, completeness=10)
     first_id = store.upsert_source(first)
     time.sleep(0.01)
-    again = source()
+    again = SourceRow.from_item(report_item(), official=True, completeness=10)
     assert store.upsert_source(again) == first_id == again.id
     [row] = store.sources()
     assert row.id == first_id
@@ -191,7 +171,7 @@ def test_same_source_twice_is_one_row(store: Store) -> None:
     assert row.record_id == "<urn:uuid:00000000-0000-4000-8000-000000000001>"
     assert (row.warc_file, row.warc_offset, row.warc_length) == (
         "crawl-a/gkcrawl-20240101000000000-00000-host.warc.gz", 1234, 5678)
-    assert row.fetched_at == datetime(2024, 2, 1, 8, tzinfo=timezone.utc)
+    assert row.fetched_at == datetime(2024, 2, 1, 8, tzinfo=UTC)
     assert row.organ_key == WZS and row.year == 2023 and row.official is True
     assert row.completeness == 10
 
@@ -199,16 +179,16 @@ def test_same_source_twice_is_one_row(store: Store) -> None:
 def test_reparse_updates_parsed_fields(store: Store) -> None:
     store.upsert_source(source())
     reparsed = SourceRow.from_item(
-        report_item(year=2022, new_received=40, parser_version="2", crawl_id="replay-b"),
-        fingerprint=[7, 1, 2**40], validation=[{"rule": "carry_over", "status": "fail"}],
-        official=False)
+        report_item(year=2022, new_received=40, parser_version="2", crawl_id="replay-b",
+                    fingerprint=[7, 1, 2**40],
+                    validation=[{"rule": "carry_over", "status": "fail"}]), completeness=9)
     store.upsert_source(reparsed)
     [row] = store.sources()
     assert row.year == 2022 and row.parser_version == "2"
     assert row.report["applications"]["new_received"]["total"] == 40
     assert row.fingerprint == [7, 1, 2**40]
     assert row.validation == [{"rule": "carry_over", "status": "fail"}]
-    assert row.official is False
+    assert row.official is False and row.completeness == 9
     assert row.crawl_id == "crawl-a"  # the capture is the first crawl's; a replay does not move it
     assert row.report["crawl_id"] == "replay-b"
 
@@ -247,7 +227,6 @@ def test_sources_filter_and_roles(store: Store) -> None:
     assert store.sources("nobody") == []
     store.set_source_role(b, "superseded")
     assert store.source(b).role == "superseded"  # type: ignore[union-attr]
-    assert store.sources()[1].official is False
     with pytest.raises(ValueError, match="role"):
         store.set_source_role(a, "best")
     with pytest.raises(LookupError):
@@ -359,7 +338,7 @@ def test_runs_start_finish_resume(store: Store) -> None:
     [run] = store.runs()
     assert run.spider == "portals" and run.started_at and run.finished_at is None
     assert run.starts == 1
-    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
     store.finish_run("crawl-a", finish_reason="shutdown",
                      stats={"start_time": start, "item_scraped_count": 3, "elapsed": 1.5})
     run = store.run("crawl-a")
@@ -392,7 +371,7 @@ def test_transaction_rolls_back_on_error(store: Store) -> None:
         store.upsert_report(ReportRow.from_source(row))
         store.upsert_quarantine(QuarantineRow.from_item(quarantine_item()))
         raise RuntimeError("boom")
-    assert (count(store, "sources"), count(store, "reports"), count(store, "quarantine")) == (0, 0, 0)
+    assert [count(store, t) for t in ("sources", "reports", "quarantine")] == [0, 0, 0]
     assert not store.in_transaction
     store.upsert_source(source())  # the connection is usable afterwards
     assert count(store, "sources") == 1
@@ -480,94 +459,40 @@ def test_concurrent_upserts_do_not_duplicate(make_store: Callable[..., Store]) -
 # --- what the validate and dedup pipelines put on the item ----------------------------------
 
 def test_item_fields_from_the_pipelines(store: Store) -> None:
+    """The store writes what the pipelines computed: the item's organ key, signature and
+    findings, and what dedup says of the copy."""
     item = report_item(organ_key="custom-key", validation=[{"check": "identity", "status": "fail"}],
                        fingerprint=[1, 2, 3], dedup={"role": "copy"})
-    row = SourceRow.from_item(item)
+    row = SourceRow.from_item(item, official=True, completeness=7, bands=["v0:ab"])
     assert (row.organ_key, row.validation, row.fingerprint) == (
         "custom-key", [{"check": "identity", "status": "fail"}], [1, 2, 3])
+    assert (row.official, row.completeness, row.bands) == (True, 7, ["v0:ab"])
     assert not {"warc", "fingerprint", "dedup", "validation"} & set(row.report)
     store.upsert_source(row)
     [got] = store.sources("custom-key")
     assert got.validation == row.validation and got.fingerprint == [1, 2, 3]
-    override = SourceRow.from_item(item, organ_key="k2", validation=[], official=False)
-    assert (override.organ_key, override.validation, override.official) == ("k2", [], False)
+    assert got.official is True and got.completeness == 7
+    assert SourceRow.from_item(item, organ_key="k2").organ_key == "k2"
 
 
-def test_similar_sources_by_lsh_bands(store: Store) -> None:
-    text = "五指山市人民政府办公室2023年政府信息公开工作年度报告 本年新收政府信息公开申请12件" * 3
-    item = report_item()
-    sig = fingerprint(text, SourceRow.from_item(item).report)
-    near = fingerprint(text + "（转载）", SourceRow.from_item(item).report)
-    other = fingerprint("完全不同的一份文件，关于道路施工的通知" * 5, {})
-    a = store.upsert_source(SourceRow.from_item(item, fingerprint=sig))
-    b = store.upsert_source(SourceRow.from_item(
-        report_item(url="http://mirror.example.com/x.html", record_id="<m>", organ="五指山市政府办"),
-        fingerprint=near))
-    store.upsert_source(SourceRow.from_item(report_item(record_id="<o>", year=2022),
-                                            fingerprint=other))
-    store.upsert_source(source(record_id="<none>"))  # no fingerprint: no bands
-    assert [s.id for s in store.similar_sources(sig)] == [a, b]
-    assert [s.id for s in store.similar_sources(sig, exclude_id=a)] == [b]
-    assert store.similar_sources(sig, year=2022) == []
-    assert similarity(sig, store.similar_sources(sig, exclude_id=a)[0].fingerprint or []) > 0.8
-    # a re-parse with another fingerprint moves the bands
-    store.upsert_source(SourceRow.from_item(item, fingerprint=other))
-    assert [s.id for s in store.similar_sources(sig)] == [b]
+def test_copies_are_looked_up_by_their_bands(store: Store) -> None:
+    def stored(bands: list[str], **kwargs: Any) -> int:
+        return store.upsert_source(SourceRow.from_item(
+            report_item(fingerprint=[len(bands)], **kwargs), bands=bands))
 
-
-def _random_item(seed: int, organ: str, url: str, record_id: str) -> Any:
-    import random
-
-    from gkcrawl.demo.render.reports import random_report
-
-    report = random_report(random.Random(seed), "2021", year=2023, organ=organ)
-    item = report_item(url=url, record_id=record_id, organ=organ)
-    for table in ("active_disclosure", "applications", "review_litigation"):
-        setattr(item, table, report[table])
-    return item
-
-
-def test_copies_are_looked_up_by_their_values_not_the_template_text(store: Store) -> None:
-    """Unrelated reports of a year share most of their text (the template) but not their
-    numbers: only the copy with the same numbers is a candidate."""
-    text = "政府信息公开工作年度报告 一、总体情况 二、主动公开政府信息情况 三、收到和处理政府信息公开申请情况"
-    mine = _random_item(1, "五指山市人民政府办公室", "http://www.wzs.gov.cn/1.html", "<a>")
-    mirror = _random_item(1, "五指山市政府办", "http://mirror.example.com/1.html", "<b>")
-    others = [_random_item(seed, f"第{seed}街道办事处", f"http://www.wzs.gov.cn/{seed}.html",
-                           f"<o{seed}>") for seed in range(2, 12)]
-    ids = {}
-    for name, item in [("mine", mine), ("mirror", mirror)] + [(str(i), o) for i, o in enumerate(others)]:
-        row = SourceRow.from_item(item, fingerprint=fingerprint(text + (item.organ or ""),
-                                                                SourceRow.from_item(item).report))
-        ids[name] = store.upsert_source(row)
-        if name == "mine":
-            mine_row = row
-    assert len(dedup.value_tokens(mine_row.report)) >= dedup.MIN_VALUES
-    found = store.similar_fingerprints(mine_row.lsh, year=2023)
-    assert [i for i, _key, _print in found] == [ids["mine"], ids["mirror"]]
-    assert store.similar_fingerprints(mine_row.lsh, year=2023, after_id=ids["mine"]) == found[1:]
-
-
-def test_migration_3_drops_old_fingerprints_and_bands_by_values(
-        make_store: Callable[..., Store]) -> None:
-    """Copies stored before migration 3 have SHA-1 fingerprints and whole-text bands: afterwards
-    they have no fingerprint (a replay recomputes it) and are found by their values."""
-    store = make_store(migrate=False)
-    assert store.migrate(MIGRATIONS[:2]) == [1, 2]
-    full = SourceRow.from_item(_random_item(1, "五指山市人民政府办公室", "http://www.wzs.gov.cn/1.html", "<a>"))
-    sparse = SourceRow.from_item(report_item(url="http://www.wzs.gov.cn/2.html", record_id="<b>"))
-    ids = []
-    with store.transaction():  # as the code before migration 3 wrote them
-        for row in (full, sparse):
-            row.fingerprint = [7] * 64
-            ids.append(store.upsert_source(row))
-        store._exec("UPDATE source_bands SET band = substr(band, 2)")
-    assert store.migrate() == [3, 4, 5, 6]
-    assert [s.fingerprint for s in store.sources()] == [None, None]
-    assert store._exec("SELECT count(*) AS n FROM source_bands WHERE source_id = :id",
-                       {"id": ids[1]}).fetchall()[0]["n"] == 0  # too few values, no text left
-    found = store.similar_fingerprints(dedup.lsh_bands(full.report, []), year=2023)
-    assert found == [(ids[0], full.organ_key, None)]
+    a = stored(["v0:aa", "v1:bb"])
+    b = stored(["v1:bb", "v2:cc"], url="http://mirror.example.com/x.html", record_id="<m>",
+               organ="五指山市政府办")
+    stored(["v0:aa"], record_id="<o>", year=2022)
+    stored([], record_id="<none>")  # no bands: never a candidate
+    found = store.similar_fingerprints(["v0:aa", "v2:cc"], year=2023)
+    assert found == [(a, WZS, [2]), (b, "五指山市政府办公室", [2])]
+    assert store.similar_fingerprints(["v0:aa", "v2:cc"], year=2023, after_id=a) == found[1:]
+    assert len(store.similar_fingerprints(["v0:aa"])) == 2  # of every year
+    assert store.similar_fingerprints(["t0:00"]) == []
+    # a re-parse with other bands moves the copy
+    stored(["v9:zz"])
+    assert [i for i, _, _ in store.similar_fingerprints(["v0:aa", "v1:bb"], year=2023)] == [b]
 
 
 CROSS = {"check": "cross_year", "rule": "5", "status": "fail", "severity": "warning",
@@ -593,38 +518,16 @@ def test_a_report_is_its_source_with_its_own_cross_year_findings(store: Store) -
     assert store._json_out(stored["cross_year"]) == [CROSS]
 
 
-def test_migrations_4_and_5_keep_a_reports_cross_year_findings(
-        make_store: Callable[..., Store]) -> None:
-    """Report rows written before migration 4 carried a copy of their source's report and
-    findings: afterwards they read the same, with their own cross-year findings kept."""
-    store = make_store(migrate=False)
-    assert store.migrate(MIGRATIONS[:3]) == [1, 2, 3]
-    row = source()
-    row.validation = [{"check": "domain", "rule": "non_negative_integers", "status": "pass"}]
-    store.upsert_source(row)
-    with store.transaction():  # as the code before migration 4 wrote it
-        store._exec("INSERT INTO reports (organ_key, year, organ, format, source_id, n_sources, "
-                    "report, validation, parser_version, updated_at) VALUES (:k, 2023, :o, "
-                    "'2021', :s, 2, :report, :validation, '1', :updated_at)", store._params({
-                        "k": WZS, "o": row.organ, "s": row.id, "report": row.report,
-                        "validation": [*row.validation, CROSS],
-                        "updated_at": datetime.now(timezone.utc)}))
-    assert store.migrate() == [4, 5, 6]
-    got = store.report(WZS, 2023)
-    assert got is not None and got.n_sources == 2 and got.source_id == row.id
-    assert got.report == row.report and got.validation == [*row.validation, CROSS]
-
-
 def test_json_safe_and_dumps_give_plain_json() -> None:
     from decimal import Decimal
 
     from gkcrawl.store.rows import dumps, json_safe
 
     value = {"nan": float("nan"), "inf": float("inf"), 3: Decimal("1.5"), "set": {"组织"},
-             "when": datetime(2024, 2, 1, 8, tzinfo=timezone.utc), "big": 2**70}
+             "when": datetime(2024, 2, 1, 8, tzinfo=UTC), "big": 2**70}
     assert json_safe(value) == {"nan": None, "inf": None, "3": 1.5, "set": ["组织"],
                                 "when": "2024-02-01T08:00:00+00:00", "big": 2**70}
-    assert dumps({"组织": 12.5, "when": datetime(2024, 2, 1, 8, tzinfo=timezone.utc)}) == (
+    assert dumps({"组织": 12.5, "when": datetime(2024, 2, 1, 8, tzinfo=UTC)}) == (
         '{"组织":12.5,"when":"2024-02-01T08:00:00+00:00"}')
     with pytest.raises(ValueError):
         dumps({"big": 2**70, "nan": float("nan")})  # what the store writes has no NaN left

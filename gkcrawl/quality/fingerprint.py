@@ -1,0 +1,111 @@
+"""Signatures of report copies: which documents are near-identical, and the keys to find them by.
+
+A signature is datasketch's MinHash of the document's set of tokens:
+
+* the character shingles (``SHINGLE`` characters) of its text, stripped of spaces and
+  punctuation, so that line breaks, padding and a spam header's layout change little;
+* every table cell as ``table.row.column=value``, so that copies of one report agree on their
+  numbers whatever their text looks like.
+
+Two signatures estimate the Jaccard similarity of the two sets (``similarity``): copies of one
+report (a page and its PDF, a mirror) come out near 1, different reports of one template at
+about one half (the template's labels are most of a report's text).
+
+The store looks copies up by LSH band keys (``lsh_bands``). Most of a report's text is the
+template's, so bands of the whole signature would make nearly every report of a year a
+candidate of every other; a report with at least ``MIN_VALUES`` non-zero cells is banded by a
+MinHash of those cells instead (which unrelated reports hardly share), one with fewer by its
+text's signature. Band keys are hashed with BLAKE2b, never ``hash()``: workers on other machines
+and Python versions must compute the same keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from datasketch import MinHash
+
+#: Permutations of a signature: 16 bands of 4 rows for the store's look-up.
+NUM_PERM = 64
+BANDS, ROWS = 16, 4
+#: Characters per shingle of the text.
+SHINGLE = 4
+#: Estimated Jaccard similarity from which two copies of one year are the same report.
+SAME_REPORT = 0.8
+#: A report with at least this many non-zero table cells is looked up by its values.
+MIN_VALUES = 8
+#: Prefixes of the two kinds of band keys (values, text).
+VALUE_BANDS, TEXT_BANDS = "v", "t"
+#: The three statistical tables of docs/report-schema.md.
+TABLE_KEYS = ("active_disclosure", "applications", "review_litigation")
+
+_STRIP = re.compile(r"[\s\W_]+")
+#: an empty MinHash, copied for every signature (its permutations are drawn once). The scheme
+#: and seed are named: stored signatures compare only with signatures of the same ones, whatever
+#: datasketch's defaults become.
+_EMPTY = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
+
+
+def shingles(text: str) -> set[str]:
+    """The text's ``SHINGLE``-character shingles, spaces and punctuation removed first (a text
+    shorter than a shingle is one)."""
+    flat = _STRIP.sub("", text)
+    return {flat[i:i + SHINGLE] for i in range(max(1, len(flat) - SHINGLE + 1))}
+
+
+def cell_tokens(report: dict[str, Any], *, nonzero: bool = False) -> list[str]:
+    """Every table cell as ``table.row.column=value`` (only the non-zero ones with ``nonzero``).
+
+    A number is written by value (3 and 3.0 are one token), a blank cell as None."""
+    tokens = []
+    for key in TABLE_KEYS:
+        for row, cells in (report.get(key) or {}).items():
+            for column, value in cells.items():
+                if nonzero and not value:
+                    continue
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                tokens.append(f"{key}.{row}.{column}={value}")
+    return tokens
+
+
+def minhash(tokens: Iterable[str]) -> MinHash:
+    """datasketch's MinHash of a set of tokens (repeats do not count)."""
+    sketch = _EMPTY.copy()
+    sketch.update_batch([token.encode("utf-8") for token in tokens])
+    return sketch
+
+
+def signature(text: str, report: dict[str, Any]) -> list[int]:
+    """The MinHash signature of the text's shingles and the report's table cells."""
+    return minhash(shingles(text).union(cell_tokens(report))).hashvalues.tolist()
+
+
+def similarity(a: Sequence[int], b: Sequence[int]) -> float:
+    """Estimated Jaccard similarity of two signatures: the share of equal positions (what
+    datasketch's ``MinHash.jaccard`` computes)."""
+    if len(a) != len(b):
+        raise ValueError("signatures of different lengths cannot be compared")
+    return sum(x == y for x, y in zip(a, b, strict=True)) / len(a) if a else 0.0
+
+
+def bands(signature: Sequence[int], prefix: str = "") -> list[str]:
+    """LSH band keys of a signature: ``<prefix><band>:<BLAKE2b of the band's rows>``. Copies
+    sharing a key are candidates for a similarity check."""
+    keys = []
+    for band in range(BANDS):
+        rows = ",".join(map(str, signature[band * ROWS:(band + 1) * ROWS]))
+        keys.append(f"{prefix}{band}:{hashlib.blake2b(rows.encode(), digest_size=8).hexdigest()}")
+    return keys
+
+
+def lsh_bands(report: dict[str, Any], signature: Sequence[int] | None) -> list[str]:
+    """The band keys a copy is stored and looked up under: of its non-zero cells when it has at
+    least ``MIN_VALUES``, else of its signature (none without one)."""
+    values = cell_tokens(report, nonzero=True)
+    if len(values) >= MIN_VALUES:
+        return bands(minhash(values).hashvalues.tolist(), VALUE_BANDS)
+    return bands(signature, TEXT_BANDS) if signature else []
