@@ -24,6 +24,7 @@ from gkcrawl.store import QuarantineRow, ReportRow, SourceRow, Store
 from gkcrawl.demo.render.html import render_html
 from gkcrawl.demo.render.reports import random_report
 from gkcrawl.quality.validation import validate
+from tests.shared import seed_path
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 EVIL_ORGAN = '=HYPERLINK("http://evil")'
@@ -107,7 +108,7 @@ def _items() -> list[dict[str, Any]]:
     """Parsed once per session: parsing is most of the time a test takes to fill its store."""
     out: list[dict[str, Any]] = []
     for prefix, (portal, url) in SEEDS.items():
-        path = next((FIXTURES / "seeds").glob(f"{prefix}_*.txt"))
+        path = seed_path(prefix)
         out.append({**_parse(path.read_bytes(), "text/plain", url), "portal": portal})
     for name, (portal, url) in PAGES.items():
         out.append({**_parse((FIXTURES / "html" / name).read_bytes(), "text/html", url),
