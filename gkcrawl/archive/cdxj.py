@@ -78,7 +78,7 @@ def cdxj_line(
 
 
 class IndexJournal:
-    """Unsorted index lines of one writer session, flushed with each record pair."""
+    """Unsorted index lines of one writer, flushed with each record pair."""
 
     def __init__(self, path: Path) -> None:
         self.path = path

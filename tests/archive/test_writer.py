@@ -327,11 +327,11 @@ def test_index_equals_cdxj_indexer_sort(
     assert len(ours.splitlines()) == 6 and '"mime": "warc/revisit"' in ours
 
 
-def test_index_merges_a_resumed_session(
+def test_index_merges_a_resumed_crawl(
     make_writer: Factory, sample_exchange: Callable[..., dict[str, Any]],
     tool: Callable[..., Any],
 ) -> None:
-    for n in range(2):  # two sessions of one crawl (stop, then resume)
+    for n in range(2):  # two runs of one crawl (stop, then resume)
         with make_writer() as writer:
             writer.write_exchange(**sample_exchange(url=f"http://x.gov.cn/{n}"))
     files = sorted(writer.crawl_dir.glob("*.warc.gz"))
