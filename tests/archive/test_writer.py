@@ -179,6 +179,8 @@ def test_metadata_record(make_writer: Factory, sample_exchange: Callable[..., di
     writer.close()
     record = records(writer.files[0])[-1]
     assert record.rec_type == "metadata" and record.record_id == meta.record_id
+    assert (record.offset, record.length) == (meta.offset, meta.length)
+    assert meta.filename == f"crawl-a/{writer.files[0].name}"
     assert record.get("Content-Type") == "application/warc-fields"
     assert record.get("WARC-Concurrent-To") == pointer.record_id
     assert record.block == (
