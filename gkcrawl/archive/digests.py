@@ -12,6 +12,7 @@ import base64
 import hashlib
 import sqlite3
 from dataclasses import astuple, dataclass
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -83,14 +84,13 @@ class DigestStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # autocommit: every add() is its own short transaction, so locks are held briefly
-        self._db: sqlite3.Connection | None = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None
-        )
-        self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         # two processes opening a new store at once both turn it to WAL: SQLite refuses one of
         # them at once, without its busy handler (waiting could deadlock), so that one tries again
         for statement in ("PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", _SCHEMA):
-            when_free(lambda statement=statement: self._db.execute(statement), BUSY_TIMEOUT_S)
+            when_free(partial(db.execute, statement), BUSY_TIMEOUT_S)
+        self._db: sqlite3.Connection | None = db
 
     @classmethod
     def in_archive(cls, archive_root: str | Path) -> DigestStore:

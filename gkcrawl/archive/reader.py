@@ -164,8 +164,7 @@ def parts(files: Sequence[Path], part_bytes: int | None) -> list[Part]:
     readers."""
     out = []
     for path in files:
-        size = path.stat().st_size if part_bytes and not is_open_file(path) else 0
-        if size <= (part_bytes or 0):
+        if not part_bytes or is_open_file(path) or (size := path.stat().st_size) <= part_bytes:
             out.append(Part(path))
             continue
         out += [Part(path, start, min(start + part_bytes, size))

@@ -14,10 +14,9 @@ import json
 import os
 import re
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from functools import partial
 from io import BytesIO
 from pathlib import Path
 from types import TracebackType
@@ -171,7 +170,7 @@ class WarcWriter:
         self._size = self._pairs_in_file = 0
         self.files.append(final_path)
         record = self._builder.create_warcinfo_record(name, self._warcinfo_payload())
-        self._warcinfo_id = record.rec_headers.get_header("WARC-Record-ID")
+        self._warcinfo_id = _record_id(record)
         self._append(self._serialize([record])[0])
 
     def _warcinfo_payload(self) -> dict[str, object]:
@@ -251,22 +250,6 @@ class WarcWriter:
         if self._fh is None:
             self._open_next_file()
 
-    def _write_pair(self, build: Callable[[], list[ArcWarcRecord]]
-                    ) -> tuple[list[ArcWarcRecord], int, list[tuple[int, int]]]:
-        """Write the records ``build`` makes, in a new file if they would overflow this one;
-        return them, where they begin in the file and each one's span there."""
-        records = build()
-        data, spans = self._serialize(records)
-        if self._pairs_in_file and self._size + len(data) > self.max_size:
-            self._finish_file()
-            self._open_next_file()
-            records = build()  # they name the new file's warcinfo record
-            data, spans = self._serialize(records)
-        base = self._append(data)
-        self._pairs_in_file += 1
-        self.records_written += len(records)
-        return records, base, spans
-
     def write_exchange(
         self,
         *,
@@ -291,86 +274,68 @@ class WarcWriter:
         """
         self._ensure_file()
         date = warc_date(fetch_date)
-        truncated_reason = TRUNCATED_UNSPECIFIED if truncated is True else (truncated or None)
-        payload_digest = sha1_digest(response_body)
+        reason = TRUNCATED_UNSPECIFIED if truncated is True else (truncated or None)
+        digest = sha1_digest(response_body)
         store = self.digest_store
-        dedupable = bool(response_body) and not truncated_reason and store is not None
-        original = store.lookup(payload_digest) if store is not None and dedupable else None
-        build = partial(
-            self._pair_records, url=_one_line("WARC-Target-URI", url), method=method,
-            request_headers=request_headers, request_body=request_body, status=status,
-            protocol=protocol, response_headers=response_headers, response_body=response_body,
-            ip_address=ip_address, date=date, truncated=truncated_reason,
-            payload_digest=payload_digest, original=original,
-        )
-        (response, request), base, spans = self._write_pair(build)
-        response_id = response.rec_headers.get_header("WARC-Record-ID")
-        filename = self._current_name()
+        dedupable = store is not None and bool(response_body) and not reason
+        original = store.lookup(digest) if store is not None and dedupable else None
+        response_http = response_head(status, protocol, response_headers)
+        request_http = request_head(method, url, protocol, request_headers, len(request_body))
+        common = {"WARC-Target-URI": _one_line("WARC-Target-URI", url), "WARC-Date": date,
+                  "WARC-IP-Address": ip_address,
+                  "WARC-Protocol": protocol.lower() if protocol else None}
+
+        def build() -> list[ArcWarcRecord]:
+            fields = {**common, "WARC-Warcinfo-ID": self._warcinfo_id}
+            if original is None:
+                response = self._builder.create_warc_record(
+                    url, "response", payload=BytesIO(response_body), length=len(response_body),
+                    http_headers=response_http,
+                    warc_headers_dict=_present({"WARC-Type": "response", **fields,
+                                                "WARC-Truncated": reason,
+                                                "WARC-Payload-Digest": digest}))
+            else:
+                response = self._builder.create_revisit_record(
+                    url, digest, original.uri, original.warc_date, http_headers=response_http,
+                    warc_headers_dict=_present({"WARC-Type": "revisit", **fields,
+                                                "WARC-Refers-To": original.record_id}))
+            request = self._builder.create_warc_record(
+                url, "request", payload=BytesIO(request_body), length=len(request_body),
+                http_headers=request_http,
+                warc_headers_dict=_present({"WARC-Type": "request", **fields,
+                                            "WARC-Concurrent-To": _record_id(response)}))
+            return [response, request]
+
+        records = build()
+        data, spans = self._serialize(records)
+        if self._pairs_in_file and self._size + len(data) > self.max_size:
+            self._finish_file()
+            self._open_next_file()
+            records = build()  # naming the new file's warcinfo record
+            data, spans = self._serialize(records)
+        base = self._append(data)
+        self._pairs_in_file += 1
+        self.records_written += len(records)
+
+        response_id, filename = _record_id(records[0]), self._current_name()
         offset, length = base + spans[0][0], spans[0][1]
-        if original is not None:
-            self.revisits_written += 1
         content_type = next(
             (v for k, v in response_headers if k.lower() == b"content-type"), None
         )
         self._index(cdxj_line(
-            url=url, warc_date=date, status=status, digest=payload_digest, offset=offset,
+            url=url, warc_date=date, status=status, digest=digest, offset=offset,
             length=length, filename=filename.rpartition("/")[2], content_type=content_type,
             is_revisit=original is not None,
         ))
-        if store is not None and dedupable and original is None:
-            store.add(payload_digest,
-                      DigestEntry(url, date, response_id, filename, offset, length))
+        if original is not None:
+            self.revisits_written += 1
+        elif store is not None and dedupable:
+            store.add(digest, DigestEntry(url, date, response_id, filename, offset, length))
         return WarcPointer(
             filename=filename, offset=offset, length=length, record_id=response_id,
-            digest=payload_digest, is_revisit=original is not None,
-            request_record_id=request.rec_headers.get_header("WARC-Record-ID"),
-            original=original, date=date,
+            digest=digest, is_revisit=original is not None,
+            request_record_id=_record_id(records[1]), original=original, date=date,
         )
-
-    def _pair_records(
-        self,
-        *,
-        url: str,
-        method: str,
-        request_headers: HeaderPairs,
-        request_body: bytes,
-        status: int,
-        protocol: str | None,
-        response_headers: HeaderPairs,
-        response_body: bytes,
-        ip_address: str | None,
-        date: str,
-        truncated: str | None,
-        payload_digest: str,
-        original: DigestEntry | None,
-    ) -> list[ArcWarcRecord]:
-        """The response (or revisit) record and its request record."""
-        common = {
-            "WARC-Target-URI": url,
-            "WARC-Date": date,
-            "WARC-IP-Address": ip_address,
-            "WARC-Warcinfo-ID": self._warcinfo_id,
-            "WARC-Protocol": protocol.lower() if protocol else None,
-        }
-        http = response_head(status, protocol, response_headers)
-        if original is None:
-            fields = {"WARC-Type": "response", **common, "WARC-Truncated": truncated,
-                      "WARC-Payload-Digest": payload_digest}
-            response = self._builder.create_warc_record(
-                url, "response", payload=BytesIO(response_body), length=len(response_body),
-                http_headers=http, warc_headers_dict=_present(fields))
-        else:
-            fields = {"WARC-Type": "revisit", **common, "WARC-Refers-To": original.record_id}
-            response = self._builder.create_revisit_record(
-                url, payload_digest, original.uri, original.warc_date, http_headers=http,
-                warc_headers_dict=_present(fields))
-        fields = {"WARC-Type": "request", **common,
-                  "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")}
-        request = self._builder.create_warc_record(
-            url, "request", payload=BytesIO(request_body), length=len(request_body),
-            http_headers=request_head(method, url, protocol, request_headers, len(request_body)),
-            warc_headers_dict=_present(fields))
-        return [response, request]
 
     def write_metadata(
         self,
@@ -397,8 +362,7 @@ class WarcWriter:
         filename = self._current_name()
         offset = self._append(data)
         self.records_written += 1
-        return WarcPointer(filename, offset, spans[0][1],
-                           record.rec_headers.get_header("WARC-Record-ID"))
+        return WarcPointer(filename, offset, spans[0][1], _record_id(record))
 
     def _index(self, line: str) -> None:
         if self._journal is None:
@@ -430,6 +394,10 @@ class WarcWriter:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _record_id(record: ArcWarcRecord) -> str:
+    return str(record.rec_headers.get_header("WARC-Record-ID"))
 
 
 def _present(fields: Mapping[str, str | None]) -> dict[str, str]:
