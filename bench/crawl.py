@@ -424,8 +424,6 @@ def machine() -> dict[str, Any]:
     import scrapy
     import twisted
 
-    from gkcrawl.archive import writer  # DEFLATE: libdeflate from b2fd397 (zlib before; isal in 4f5296c)
-
     try:
         commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, check=False,
                                 capture_output=True, text=True, timeout=10).stdout.strip()
@@ -433,14 +431,13 @@ def machine() -> dict[str, Any]:
         commit = ""
     return {"nproc": os.cpu_count(), "cpu": model or platform.processor(), "ram": ram,
             "python": platform.python_version(), "scrapy": scrapy.__version__,
-            "twisted": twisted.__version__, "os": platform.platform(), "commit": commit,
-            "deflate": getattr(writer, "DEFLATE", "zlib")}
+            "twisted": twisted.__version__, "os": platform.platform(), "commit": commit}
 
 
 def print_table(result: dict[str, Any]) -> None:
     m = result["machine"]
     print(f"# {m['cpu']}, {m['nproc']} CPUs, {m['ram']}, Python {m['python']}, Scrapy {m['scrapy']}, "
-          f"commit {m['commit']}, WARC deflate {m['deflate']}")
+          f"commit {m['commit']}")
     head = (f"{'run':<22} {'pages':>6} {'secs':>7} {'pages/s':>8} {'CPU ms/p':>8} {'GC s':>5} "
             f"{'items':>5} {'peak RSS':>9} {'memusage':>9} {'pending':>8} {'WARC MiB':>8} {'others':>6}")
     print(head)

@@ -1,17 +1,17 @@
 """WARC archive layer: write every fetched exchange byte-faithfully, verify, read back.
 
-Modules: ``records`` (HTTP blocks as raw bytes), ``digests`` (payload digests, revisit
+Modules: ``records`` (HTTP heads as raw bytes), ``digests`` (payload digests, revisit
 store), ``writer`` (WARC files, rotation, index), ``cdxj`` (index lines), ``framing``
 (gzip members and record framing when reading), ``verify`` (integrity report), ``reader``
-(exchanges for replay), ``extension``/``accept_encoding``/``crawllog`` (Scrapy components),
-``signals`` (``warc_metadata``), ``config`` (settings, crawl id).
+(exchanges for replay), ``extension`` and ``middlewares`` (Scrapy components), ``signals``
+(``warc_metadata``), ``config`` (settings, crawl id).
 """
 
 #: Components to merge into the project settings to archive a crawl.
 ARCHIVE_EXTENSIONS = {"gkcrawl.archive.extension.WarcArchiver": 0}
 ARCHIVE_DOWNLOADER_MIDDLEWARES = {
     # before HttpCompressionMiddleware (590) sets its default Accept-Encoding
-    "gkcrawl.archive.accept_encoding.ArchiveAcceptEncodingMiddleware": 585,
+    "gkcrawl.archive.middlewares.ArchiveAcceptEncodingMiddleware": 585,
     # before RetryMiddleware (550) sees the exception: one line per failed attempt
-    "gkcrawl.archive.crawllog.CrawlLogMiddleware": 950,
+    "gkcrawl.archive.middlewares.CrawlLogMiddleware": 950,
 }

@@ -1,20 +1,28 @@
-"""Archive settings (names and defaults) and the crawl id shared by the archive components."""
+"""The archive's settings (each default defined here, once) and the crawl id of a crawler."""
 
 from __future__ import annotations
 
+import os
+import socket
 import weakref
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
+#: Root directory of the archive: one sub-directory per crawl, and the shared digest store.
 ARCHIVE_DIR = "archive"
+#: Whether to archive at all (the extension and both middlewares).
 WARC_ENABLED = True
+#: A WARC file is closed and a new one started before it would grow past this many bytes.
 WARC_MAX_SIZE = 1_000_000_000
+#: First part of every WARC file name.
 WARC_PREFIX = "gkcrawl"
+#: Who runs the crawl, for the ``operator`` field of each file's warcinfo record.
 WARC_OPERATOR = ""
 CRAWL_LOG_NAME = "crawl.log.jsonl"
 CRAWL_ID_TIME_FORMAT = "%Y%m%dT%H%M%SZ"
@@ -46,28 +54,33 @@ class ArchiveSettings:
         )
 
 
-def crawl_id_for(crawler: Crawler) -> str:
-    """``CRAWL_ID`` or ``<spider name>-<UTC time>``, computed once per crawler.
+def worker_id(settings: BaseSettings) -> str:
+    """``WORKER_ID``, or ``<hostname>-<pid>``: names one worker of a distributed run."""
+    return settings.get("WORKER_ID") or f"{socket.gethostname()}-{os.getpid()}"
 
-    Memoised so the extension (WARC files) and the crawl-log middleware agree on the crawl
-    directory even though the default contains the time of the first call.
+
+def crawl_id_for(crawler: Crawler) -> str:
+    """The crawl directory's name, computed once per crawler.
+
+    ``CRAWL_ID`` (with ``-<worker id>`` in a distributed run, ``REDIS_URL`` set: each worker
+    archives into its own directory), else the id a resumed ``JOBDIR`` kept, else
+    ``<spider name>-<UTC time>``.  Memoised so the extension (WARC files) and the crawl-log
+    middleware agree on the crawl directory even though the default contains the time of the
+    first call.
     """
     if crawler not in _crawl_ids:
         configured = crawler.settings.get("CRAWL_ID")
         jobdir = crawler.settings.get("JOBDIR")
         saved = Path(jobdir) / JOBDIR_CRAWL_ID if jobdir else None
         if configured and crawler.settings.get("REDIS_URL"):
-            # a distributed run: every worker archives into its own crawl directory
-            from gkcrawl.crawl.distributed import worker_id
-
             _crawl_ids[crawler] = f"{configured}-{worker_id(crawler.settings)}"
         elif configured:
             _crawl_ids[crawler] = str(configured)
-        elif saved is not None and saved.exists():  # resuming: the JOBDIR names its crawl
+        elif saved is not None and saved.exists():
             _crawl_ids[crawler] = saved.read_text(encoding="utf-8").strip()
         else:
             name = crawler.spider.name if crawler.spider is not None else "crawl"
-            stamp = datetime.now(timezone.utc).strftime(CRAWL_ID_TIME_FORMAT)
+            stamp = datetime.now(UTC).strftime(CRAWL_ID_TIME_FORMAT)
             _crawl_ids[crawler] = f"{name}-{stamp}"
         if saved is not None and not saved.exists():
             saved.parent.mkdir(parents=True, exist_ok=True)

@@ -4,11 +4,6 @@ The store maps a payload digest to where its first capture lives, so a PDF fetch
 (under another URL, after a resume, or in next year's crawl) becomes a small ``revisit``
 record instead of a second copy.  It is one sqlite file in the archive root, shared by all
 crawls and possibly by several crawler processes at once, hence WAL and a busy timeout.
-
-A crawl's writer adds its captures in batches (``batch``; one transaction each, and at close):
-a commit for every response was one of the larger costs of archiving (about 25 us a page).
-Until a batch is written only this process knows those digests, and a kill loses them: a later
-copy of such a payload is then archived in full instead of as a revisit, nothing worse.
 """
 
 from __future__ import annotations
@@ -16,8 +11,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import sqlite3
-import time
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -28,13 +23,7 @@ from gkcrawl.archive.sqlite_lock import when_free
 DIGEST_DB_NAME = "digests.sqlite3"
 #: Seconds a writer waits for another process's write lock before failing.
 BUSY_TIMEOUT_S = 60.0
-#: SQLite page cache of a digest store (SQLite's default: 2,000 KiB). Its reads are point look-ups
-#: by payload digest, a leaf page each, so more cache only held a crawl's memory up: 2 MiB more
-#: at 20,000 pages than at 2,000 (docs/benchmarks.md, Crawl).
-CACHE_KIB = 256
 DIGEST_ALGORITHM = "sha1"
-#: A batched store writes its pending captures after this many seconds at the latest.
-BATCH_SECONDS = 2.0
 _INSERT = (
     "INSERT OR IGNORE INTO payload_digests"
     " (digest, uri, warc_date, record_id, filename, offset, length)"
@@ -54,37 +43,9 @@ CREATE TABLE IF NOT EXISTS payload_digests (
 """
 
 
-#: Base32 (RFC 4648) of every 10-bit group: a SHA-1 is 16 groups, 32 characters, no padding.
-_B32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-_B32_PAIRS = [a + b for a in _B32_ALPHABET for b in _B32_ALPHABET]
-_PAIR_MASK = 0x3FF
-
-
-def _b32_160(digest: bytes) -> str:
-    """``base64.b32encode`` of a 20-byte digest, several times faster (it is pure Python; four
-    or five digests are computed for every archived exchange). Each half of the digest is an
-    80-bit number of 8 groups, spelled out: half the time of a loop over one 160-bit number."""
-    t, m = _B32_PAIRS, _PAIR_MASK
-    a = int.from_bytes(digest[:10], "big")
-    b = int.from_bytes(digest[10:], "big")
-    return "".join((
-        t[a >> 70], t[a >> 60 & m], t[a >> 50 & m], t[a >> 40 & m],
-        t[a >> 30 & m], t[a >> 20 & m], t[a >> 10 & m], t[a & m],
-        t[b >> 70], t[b >> 60 & m], t[b >> 50 & m], t[b >> 40 & m],
-        t[b >> 30 & m], t[b >> 20 & m], t[b >> 10 & m], t[b & m]))
-
-
-def sha1_digest(data: bytes, *more: bytes) -> str:
-    """``sha1:<base32>`` of ``data`` and then ``more`` (a block's head and payload, without
-    joining them), the form wget, Heritrix, warcprox and warcio write and pywb matches."""
-    sha1 = hashlib.sha1(data)
-    for part in more:
-        sha1.update(part)
-    return f"{DIGEST_ALGORITHM}:" + _b32_160(sha1.digest())
-
-
-#: The digest of an empty payload (every GET request's).
-EMPTY_SHA1 = sha1_digest(b"")
+def sha1_digest(data: bytes) -> str:
+    """``sha1:<base32>``, the form wget, Heritrix, warcprox and warcio write and pywb matches."""
+    return f"{DIGEST_ALGORITHM}:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
 
 
 def digest_matches(declared: str, data: bytes) -> bool:
@@ -116,40 +77,25 @@ class DigestEntry:
     length: int
 
 
-def _row(digest: str, entry: DigestEntry) -> tuple[str, str, str, str, str, int, int]:
-    return (digest, entry.uri, entry.warc_date, entry.record_id, entry.filename, entry.offset,
-            entry.length)
-
-
 class DigestStore:
-    """sqlite map payload digest → first capture; safe for concurrent processes.
+    """sqlite map payload digest → first capture; safe for concurrent processes."""
 
-    ``batch`` > 0: :meth:`add` keeps up to that many captures pending (written by :meth:`flush`,
-    when the batch is full, after ``BATCH_SECONDS``, and by :meth:`close`); :meth:`lookup` sees
-    them at once.
-    """
-
-    def __init__(self, path: str | Path, *, batch: int = 0) -> None:
+    def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.batch = batch
-        self._pending: dict[str, DigestEntry] = {}
-        self._flushed_at = time.monotonic()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # autocommit: every add() is its own short transaction, so locks are held briefly
-        self._db: sqlite3.Connection | None = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None
-        )
-        self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         # two processes opening a new store at once both turn it to WAL: SQLite refuses one of
         # them at once, without its busy handler (waiting could deadlock), so that one tries again
         for statement in ("PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", _SCHEMA):
-            when_free(lambda statement=statement: self._db.execute(statement), BUSY_TIMEOUT_S)
+            when_free(partial(db.execute, statement), BUSY_TIMEOUT_S)
+        self._db: sqlite3.Connection | None = db
 
     @classmethod
-    def in_archive(cls, archive_root: str | Path, *, batch: int = 0) -> DigestStore:
+    def in_archive(cls, archive_root: str | Path) -> DigestStore:
         """The store shared by every crawl under ``archive_root``."""
-        return cls(Path(archive_root) / DIGEST_DB_NAME, batch=batch)
+        return cls(Path(archive_root) / DIGEST_DB_NAME)
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -158,9 +104,6 @@ class DigestStore:
 
     def lookup(self, digest: str) -> DigestEntry | None:
         """The first capture with this payload digest, if any."""
-        pending = self._pending.get(digest)
-        if pending is not None:
-            return pending
         row = self._conn().execute(
             "SELECT uri, warc_date, record_id, filename, offset, length"
             " FROM payload_digests WHERE digest = ?",
@@ -169,51 +112,18 @@ class DigestStore:
         return DigestEntry(*row) if row else None
 
     def add(self, digest: str, entry: DigestEntry) -> bool:
-        """Remember a capture; the first one wins (False when the digest was already known).
-
-        Batched, "known" means pending in this process: the database keeps the first capture
-        written when the batch is.
-        """
-        if self.batch <= 0:
-            cursor = self._conn().execute(_INSERT, _row(digest, entry))
-            return cursor.rowcount == 1
-        self._conn()  # fail now on a closed store, not at the next flush
-        if digest in self._pending:
-            return False
-        self._pending[digest] = entry
-        if (len(self._pending) >= self.batch
-                or time.monotonic() - self._flushed_at >= BATCH_SECONDS):
-            self.flush()
-        return True
-
-    def flush(self) -> None:
-        """Write the pending captures in one transaction."""
-        self._flushed_at = time.monotonic()
-        if not self._pending:
-            return
-        rows = [_row(digest, entry) for digest, entry in self._pending.items()]
-        db = self._conn()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.executemany(_INSERT, rows)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-        self._pending.clear()
+        """Remember a capture; the first one wins (False when the digest was already known)."""
+        cursor = self._conn().execute(_INSERT, (digest, *astuple(entry)))
+        return cursor.rowcount == 1
 
     def __len__(self) -> int:
-        self.flush()
         return int(self._conn().execute("SELECT count(*) FROM payload_digests").fetchone()[0])
 
     def close(self) -> None:
-        """Write what is pending and close the connection (idempotent)."""
+        """Close the connection (idempotent)."""
         if self._db is not None:
-            try:
-                self.flush()
-            finally:
-                self._db.close()
-                self._db = None
+            self._db.close()
+            self._db = None
 
     def __enter__(self) -> Self:
         return self

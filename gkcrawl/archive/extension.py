@@ -7,28 +7,27 @@ or replayed responses are not.  A failed write is counted, logged as an ERROR wi
 and closes the spider with reason ``warc_write_error``: an archive crawl that silently
 loses records is worse than one that stops.
 
-Enable with (settings.py)::
+Enable it with the middlewares of ``gkcrawl.archive.middlewares`` (settings.py)::
 
-    EXTENSIONS = {"gkcrawl.archive.extension.WarcArchiver": 0}
-    DOWNLOADER_MIDDLEWARES = {
-        "gkcrawl.archive.accept_encoding.ArchiveAcceptEncodingMiddleware": 585,
-        "gkcrawl.archive.crawllog.CrawlLogMiddleware": 950,
-    }
+    from gkcrawl.archive import ARCHIVE_DOWNLOADER_MIDDLEWARES, ARCHIVE_EXTENSIONS
+
+    EXTENSIONS = {**ARCHIVE_EXTENSIONS}
+    DOWNLOADER_MIDDLEWARES = {**ARCHIVE_DOWNLOADER_MIDDLEWARES}
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Self
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Self
 
 import scrapy
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Response
+from scrapy.http import Headers, Response
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.httpobj import urlparse_cached
 
 from gkcrawl.archive.config import ArchiveSettings, crawl_id_for
 from gkcrawl.archive.signals import warc_metadata
@@ -52,26 +51,11 @@ STAT_BYTES = "warc/bytes"
 STAT_FILES = "warc/files"
 STAT_WRITE_ERROR = "warc/write_error"
 STAT_METADATA_SKIPPED = "warc/metadata_skipped"
-#: The warc/* stats are refreshed at most this often (and when the writer closes): setting four
-#: stats for every record (Scrapy's stats collector is slow to call) cost a few percent of what
-#: archiving cost.
-STATS_EVERY_SECONDS = 1.0
 
 
-def _header_pairs(headers: Any) -> list[tuple[bytes, bytes]]:
-    """Every value of every header (``headers[key]`` would keep only the last Set-Cookie).
-
-    Scrapy's ``Headers`` is a dict of normalised names to lists of byte values; its own
-    ``items()`` normalises each name again, so the dict's are read (the same pairs)."""
-    items = dict.items(headers) if isinstance(headers, dict) else headers.items()
-    return [(bytes(name), bytes(value)) for name, values in items for value in values]
-
-
-def _archived_scheme(url: str) -> bool:
-    """Whether ``url`` is http(s): ``urlparse(url).scheme in ARCHIVED_SCHEMES`` without parsing
-    (and caching) the whole URL of every response."""
-    scheme, sep, _ = url.partition(":")
-    return bool(sep) and scheme.lower() in ARCHIVED_SCHEMES
+def _header_pairs(headers: Headers) -> list[tuple[bytes, bytes]]:
+    """Every value of every header (``headers[key]`` would keep only the last Set-Cookie)."""
+    return [(name, value) for name, values in headers.items() for value in values]
 
 
 class WarcArchiver:
@@ -82,7 +66,6 @@ class WarcArchiver:
         self.settings = ArchiveSettings.from_crawler(crawler)
         self.writer: WarcWriter | None = None
         self._closing: Deferred[None] | None = None
-        self._stats_at = 0.0
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -116,7 +99,7 @@ class WarcArchiver:
             self._fail("<opening the WARC writer>", exc)
 
     def response_downloaded(self, response: Response, request: Request) -> None:
-        if not _archived_scheme(response.url):
+        if urlparse_cached(response).scheme not in ARCHIVED_SCHEMES:
             return
         if self.writer is None:
             self._fail(response.url, RuntimeError("WARC writer not open"))
@@ -133,7 +116,7 @@ class WarcArchiver:
                 response_headers=_header_pairs(response.headers),
                 response_body=response.body,
                 ip_address=str(response.ip_address) if response.ip_address else None,
-                fetch_date=datetime.now(timezone.utc) - timedelta(seconds=latency),
+                fetch_date=datetime.now(UTC) - timedelta(seconds=latency),
                 truncated=TRUNCATED_DATALOSS if "dataloss" in response.flags else None,
             )
         except Exception as exc:  # noqa: BLE001 - counted, logged and closes the spider
@@ -160,12 +143,8 @@ class WarcArchiver:
             return
         self._update_stats()
 
-    def _update_stats(self, *, now: bool = False) -> None:
+    def _update_stats(self) -> None:
         assert self.writer is not None
-        moment = time.monotonic()
-        if not now and moment - self._stats_at < STATS_EVERY_SECONDS:
-            return
-        self._stats_at = moment
         stats = self.crawler.stats
         stats.set_value(STAT_RECORDS, self.writer.records_written)
         stats.set_value(STAT_REVISITS, self.writer.revisits_written)
@@ -198,4 +177,4 @@ class WarcArchiver:
         except Exception:
             self.crawler.stats.inc_value(STAT_WRITE_ERROR)
             logger.exception("Closing the WARC writer failed (%s)", self.writer.crawl_dir)
-        self._update_stats(now=True)
+        self._update_stats()

@@ -21,9 +21,8 @@ GZIP_MAGIC = b"\x1f\x8b\x08"
 #: zlib window bits for "gzip wrapper only".
 GZIP_WBITS = 16 + zlib.MAX_WBITS
 READ_CHUNK = 1 << 20
-#: compressed bytes given to zlib at a time: at a member's end zlib copies what is left of them
-#: (``unused_data``), and a report page is ~4 KB compressed, its request and metadata records a
-#: few hundred bytes (16 KiB: 74,000 more instructions a report in a replay, cachegrind)
+#: Compressed bytes given to zlib at a time: at a member's end zlib copies what is left of them
+#: (``unused_data``), so this stays near the size of a compressed record (a page is a few KB).
 FEED = 1 << 12
 #: Smaller reads for random access to one record (CDXJ offset lookups).
 RANDOM_ACCESS_CHUNK = 1 << 16
@@ -136,7 +135,7 @@ def iter_members(fh: BinaryIO, chunk_size: int = READ_CHUNK) -> Iterator[Member]
     while True:
         start = pos
         inflater = zlib.decompressobj(wbits=GZIP_WBITS)
-        # the decompressed pieces, joined once at the end (most members are one piece: no copy)
+        # the decompressed pieces, joined once at the end
         pieces: list[bytes] = []
         error: str | None = None
         while not inflater.eof:
@@ -146,9 +145,9 @@ def iter_members(fh: BinaryIO, chunk_size: int = READ_CHUNK) -> Iterator[Member]
                 buffer, buffer_pos, at = memoryview(fh.read(chunk_size)), pos, 0
                 if not buffer:
                     break
-            # a slice at a time: at a member's end zlib copies the rest of what it was given
-            # (unused_data), and copying the rest of a whole read for every ~4 KB member was
-            # most of the time spent reading an archive
+            # a slice at a time (FEED): zlib copies the rest of what it was given past a
+            # member's end, and the rest of a whole read copied for every member of a few KB
+            # would cost more than decompressing them
             chunk = buffer[at:at + FEED]
             try:
                 pieces.append(inflater.decompress(chunk))
@@ -156,7 +155,7 @@ def iter_members(fh: BinaryIO, chunk_size: int = READ_CHUNK) -> Iterator[Member]
                 error = str(exc)
                 break
             pos += len(chunk)
-        out = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        out = b"".join(pieces)
         if inflater.eof:
             pos -= len(inflater.unused_data)
             yield Member(start, pos - start, out)

@@ -164,8 +164,7 @@ def parts(files: Sequence[Path], part_bytes: int | None) -> list[Part]:
     readers."""
     out = []
     for path in files:
-        size = path.stat().st_size if part_bytes and not is_open_file(path) else 0
-        if size <= (part_bytes or 0):
+        if not part_bytes or is_open_file(path) or (size := path.stat().st_size) <= part_bytes:
             out.append(Part(path))
             continue
         out += [Part(path, start, min(start + part_bytes, size))
@@ -252,8 +251,9 @@ def iter_archive(
 
     One pass: an exchange is yielded once its metadata record (written after it, with its
     request record in between) has been read; originals of revisits are remembered as they go
-    by. A revisit whose original is not among the records read is looked up in ``digest_store`` (default: ``digests.sqlite3`` of the archive
-    root the file sits in), with filenames relative to ``archive_root``.
+    by. A revisit whose original is not among the records read is looked up in
+    ``digest_store`` (default: ``digests.sqlite3`` of the archive root the file sits in), with
+    filenames relative to ``archive_root``.
 
     ``context`` names more files (e.g. the rest of the crawl) read only for what belongs to the
     records of ``paths``: a metadata record written after a rotation lands in a later file.
@@ -309,7 +309,7 @@ def iter_archive(
 
     try:
         # one pass: an exchange waits for its metadata record (written after it) before it is
-        # yielded; reading every file twice, once for the metadata, was a third of a replay
+        # yielded, so that no file is read twice
         searched: set[str] = set()
         read: set[Path] = set()
         for part in parts(files, part_bytes if claim is not None else None):
@@ -417,7 +417,8 @@ class StoredResponse:
     body: bytes
 
 
-def load_response(location: RecordLocation, original: RecordLocation | None = None) -> StoredResponse:
+def load_response(location: RecordLocation,
+                  original: RecordLocation | None = None) -> StoredResponse:
     """The response archived at ``location``; a revisit takes its body from ``original``."""
     record = read_record_at(location.path, location.offset)
     head = parse_http_head(record.block)

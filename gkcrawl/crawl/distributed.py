@@ -20,8 +20,6 @@ from racing.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
 from typing import Any, Self
 
@@ -31,11 +29,9 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
+from gkcrawl.archive.config import worker_id
+
 logger = logging.getLogger(__name__)
-
-
-def worker_id(settings: Any) -> str:
-    return settings.get("WORKER_ID") or f"{socket.gethostname()}-{os.getpid()}"
 
 
 def run_keys(run: str) -> tuple[str, str]:

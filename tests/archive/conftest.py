@@ -6,17 +6,13 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Self
 
 import pytest
 
 from gkcrawl.archive.writer import WarcWriter
 
-if TYPE_CHECKING:
-    pass
-
 MOCKSERVER = Path(__file__).with_name("mockserver.py")
-
 
 
 def exchange(**overrides: Any) -> dict[str, Any]:

@@ -59,7 +59,7 @@ def pywb_bin() -> Path:
 
     Never deletes anything: an unfinished venv is completed in place (``venv`` and ``pip
     install`` are both idempotent).  A lock file next to the venv serialises concurrent
-    test sessions.
+    test runs.
     """
     venv = venv_path()
     if _ready(venv):

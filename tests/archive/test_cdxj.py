@@ -9,9 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from gkcrawl.archive.cdxj import SORT_RUN_CHARS, cdxj_line, merge_into_index, sort_unique_into
+from gkcrawl.archive.cdxj import (
+    SORT_RUN_CHARS,
+    cdxj_line,
+    merge_into_index,
+    sort_unique_into,
+    url_key,
+)
 
-#: As many index lines as the bench's large crawl writes.
+#: The index lines of a 20,000-page crawl.
 MANY = 20_000
 #: Peak traced memory allowed for merging MANY lines (their text alone is over 5 MiB).
 MERGE_PEAK_BYTES = 3 * 2**20
@@ -76,6 +82,12 @@ def test_merge_memory_does_not_grow_with_the_index(tmp_path: Path) -> None:
     finally:
         tracemalloc.stop()
     assert count == MANY
-    # sorting in memory peaked at about twice the journal's size (13.7 MiB for this one)
+    # sorting in memory would hold about twice the journal's size
     assert peak < MERGE_PEAK_BYTES < size
     assert (tmp_path / "index.cdxj").stat().st_size == size
+
+
+def test_url_key_is_surt_or_the_url_itself() -> None:
+    assert url_key("https://WWW.Example.GOV.cn:443/ZWGK/Index.HTML?b=2&A=1#x") == (
+        "cn,gov,example)/zwgk/index.html?a=1&b=2")
+    assert url_key("http://example.cn:99999/") == "http://example.cn:99999/"  # surt fails

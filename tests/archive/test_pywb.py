@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -38,7 +38,7 @@ REPORT_URL = f"{SITE}/zwgk/2024/report.html?year=2023"
 PDF_URL = f"{SITE}/attach/2023.pdf"
 PDF_COPY_URL = f"{SITE}/xxgk/copy-of-2023.pdf"
 REDIRECT_URL = f"{SITE}/old/report.html"
-FETCHED = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=timezone.utc)
+FETCHED = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
 TS14 = FETCHED.strftime("%Y%m%d%H%M%S")
 MEMENTO_DATETIME = "Sun, 01 Mar 2026 08:30:15 GMT"
 START_TIMEOUT = 30.0

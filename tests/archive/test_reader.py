@@ -173,7 +173,8 @@ def test_one_pass_keeps_file_order_and_reads_again_past_the_memory_cap(
     urls = [f"http://www.example.gov.cn/{n}.html" for n in range(5)]
     ids = [writer.write_exchange(**sample_exchange(url=u, response_body=u.encode() * 50)).record_id
            for u in urls]
-    for record_id, url in reversed(list(zip(ids, urls))):  # metadata of the first comes last
+    # the metadata of the first exchange comes last
+    for record_id, url in reversed(list(zip(ids, urls, strict=True))):
         writer.write_metadata(record_id, url, {"role": url[-6:]})
     writer.close()
 

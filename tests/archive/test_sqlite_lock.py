@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from gkcrawl.archive.digests import DigestStore
-from gkcrawl.store import open_store
 from gkcrawl.archive.sqlite_lock import is_busy, when_free
+from gkcrawl.store import open_store
 
 
 def test_busy_errors_are_tried_again_others_raise_at_once() -> None:
