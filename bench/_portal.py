@@ -13,7 +13,7 @@ of it are reachable (robots.txt aside):
 * ``/zfxxgk/gkml/index.html`` the 信息公开目录 column (the registry's ``report_url``) and its
   ``index.html?page=2 .. L`` list pages, ``PER_LIST`` articles each, with a 首页/上一页/numbers/
   下一页/尾页 pager (the spider's Pager adapter follows it; one list root, so
-  ``GKCRAWL_MAX_LIST_PAGES`` must be at least L);
+  ``CRAWL_MAX_LIST_PAGES`` must be at least L);
 * ``/zfxxgk/gkml/<year>/art_<i>.html`` the articles: news-like pages of 3-5 KB with the portal
   chrome, a few paragraphs and three related links (more work for the dupe filters); every
   ``REPORT_EVERY``-th is a real annual report rendered with

@@ -10,7 +10,7 @@ from its path: a home page, a 信息公开目录 column of ``?page=N`` lists (50
 articles they list, news-like pages of 3-5 KB, one in 20 a real annual report
 (``render_html(random_report(...))``) that the item pipelines extract and parse. Exactly N HTML
 pages are reachable (plus robots.txt), and the spider's bounds are raised so that it reaches all
-of them: ``GKCRAWL_PAGE_BUDGET`` 2N+100, ``GKCRAWL_MAX_LIST_PAGES`` lists+10, hops as default.
+of them: ``CRAWL_PAGE_BUDGET`` 2N+100, ``CRAWL_MAX_LIST_PAGES`` lists+10, hops as default.
 
 Every run is a separate ``scrapy crawl portals`` subprocess (``-O`` a JSON-lines feed, archive in
 a fresh temporary directory), with DOWNLOAD_DELAY 0, AutoThrottle off, CONCURRENT_REQUESTS 16 and
@@ -176,8 +176,8 @@ def crawl_settings(layout: Layout, warc: bool, out: Path, extra: dict[str, str],
         **CRAWL_SETTINGS,
         "WARC_ENABLED": str(warc),
         "ARCHIVE_DIR": str(out / "archive"),
-        "GKCRAWL_PAGE_BUDGET": str(2 * layout.pages + 100),
-        "GKCRAWL_MAX_LIST_PAGES": str(layout.lists + 10),
+        "CRAWL_PAGE_BUDGET": str(2 * layout.pages + 100),
+        "CRAWL_MAX_LIST_PAGES": str(layout.lists + 10),
         "EXTENSIONS": json.dumps(extensions),
         "BENCH_PROBE_FILE": str(out / "probe.json"),
         **extra,

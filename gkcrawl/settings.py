@@ -1,6 +1,10 @@
-"""Scrapy settings for gkcrawl. Every value that differs from Scrapy's default says why.
+"""Scrapy settings for gkcrawl: the values the project changes from Scrapy's defaults, each
+with its reason, and the project's components.
 
-Paths and secrets come from the environment, so scheduled runs set them without editing code.
+gkcrawl's own settings (ARCHIVE_DIR, WARC_*, STORE_*, CRAWL_*, REPLAY_*, …) have their default
+defined once, beside the component that reads them, and are all listed in docs/settings.md. Any
+of the settings in ``FROM_ENVIRONMENT`` is also read from ``GKCRAWL_<NAME>``, so that scheduled
+runs configure a crawl without editing code.
 """
 
 import os
@@ -17,10 +21,9 @@ if os.getenv("SCRAPY_PROJECT") is None:
     COMMANDS_MODULE = "gkcrawl.commands"
 
 # --- identity and politeness ----------------------------------------------------------------
-# Government portals get a crawler that names itself and where to read about it.
-# An operator running a public crawl sets GKCRAWL_USER_AGENT to name themselves and a contact.
-USER_AGENT = os.getenv("GKCRAWL_USER_AGENT") or (
-    f"gkcrawl/{__version__} (+https://github.com/gkcrawl/gkcrawl; annual-report archiver)")
+# Government portals get a crawler that names itself and where to read about it. An operator
+# running a public crawl sets GKCRAWL_USER_AGENT to name themselves and a contact.
+USER_AGENT = f"gkcrawl/{__version__} (+https://github.com/gkcrawl/gkcrawl; annual-report archiver)"
 ROBOTSTXT_OBEY = True
 # Many portals, each fetched gently: wide overall, narrow per domain.
 CONCURRENT_REQUESTS = 32
@@ -30,12 +33,11 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
-# 5xx and timeouts are retried with growing delays: 2 s, 4 s, 8 s (gkcrawl.crawl.middlewares.BackoffRetryMiddleware
-# replaces Scrapy's RetryMiddleware, which retries at once); Retry-After is honoured.
+# 5xx and timeouts are retried with growing delays (RETRY_BACKOFF_BASE: 2 s, 4 s, 8 s;
+# gkcrawl.crawl.middlewares.BackoffRetryMiddleware replaces Scrapy's RetryMiddleware, which
+# retries at once); Retry-After is honoured.
 RETRY_ENABLED = True
 RETRY_TIMES = 3
-RETRY_BACKOFF_BASE = 2.0
-RETRY_BACKOFF_MAX = 60.0
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 DOWNLOAD_TIMEOUT = 60
 # Reports are PDFs of a few MB; anything past this is not a report and wastes the archive.
@@ -49,8 +51,6 @@ COOKIES_ENABLED = True
 # The JOBDIR dupefilter file is not trustworthy after a SIGKILL; the archive is (gkcrawl.crawl.resume).
 DUPEFILTER_CLASS = "gkcrawl.crawl.resume.MemoryDupeFilter"
 SCHEDULER = "gkcrawl.crawl.resume.ArchiveResumeScheduler"
-# Conditional requests (If-None-Match / If-Modified-Since) from the store's record of the last fetch.
-INCREMENTAL_CONDITIONAL = True
 
 # --- safety -------------------------------------------------------------------------------
 # No telnet console and no remote-control HTTP server (on by default since Scrapy 2.19).
@@ -60,11 +60,6 @@ REMOTE_CONTROL_ENABLED = False
 # --- archive --------------------------------------------------------------------------------
 # Every response is written to WARC as it comes off the wire (gkcrawl/archive); requests ask for
 # gzip/deflate only, so warcio and pywb can replay what we archive (br/zstd break both).
-ARCHIVE_DIR = os.getenv("GKCRAWL_ARCHIVE_DIR", "archive")
-WARC_ENABLED = True
-WARC_MAX_SIZE = 1_000_000_000
-WARC_PREFIX = "gkcrawl"
-WARC_OPERATOR = os.getenv("GKCRAWL_OPERATOR", "")
 EXTENSIONS = {**ARCHIVE_EXTENSIONS, "gkcrawl.crawl.summary.PortalSummary": 10,
               "gkcrawl.pipelines.quarantine.PipelineErrorQuarantine": 25}
 DOWNLOADER_MIDDLEWARES = {
@@ -90,29 +85,28 @@ ITEM_PIPELINES = {
     "gkcrawl.pipelines.quarantine.QuarantinePipeline": 900,
 }
 
+# --- output ---------------------------------------------------------------------------------
+FEED_EXPORT_ENCODING = "utf-8"
+FEED_EXPORT_FIELDS = REPORT_EXPORT_FIELDS
+LOG_LEVEL = "INFO"
+
+# --- from the environment --------------------------------------------------------------------
+# GKCRAWL_<NAME> sets <NAME>: where the archive and the store are, who runs the crawl, the
+# distributed run's queue. The store is SQLite next to the WARC files unless STORE_URL names a
+# PostgreSQL database (gkcrawl/store).
+FROM_ENVIRONMENT = ("ARCHIVE_DIR", "STORE_URL", "STORE_PATH", "WARC_OPERATOR", "USER_AGENT",
+                    "LOG_LEVEL", "REDIS_URL", "WORKER_ID")
+globals().update({name: value for name in FROM_ENVIRONMENT
+                  if (value := os.getenv(f"GKCRAWL_{name}"))})
+
 # --- distributed crawls ----------------------------------------------------------------------
-# With REDIS_URL set, workers share one crawl (gkcrawl/crawl/distributed.py, scrapy-redis): give them the
-# same CRAWL_ID, a STORE_URL on PostgreSQL, and (optionally) a WORKER_ID each. Without it nothing of
-# scrapy-redis is imported.
-REDIS_URL = os.getenv("REDIS_URL", "")
-WORKER_ID = os.getenv("GKCRAWL_WORKER_ID", "")
-if REDIS_URL:
+# With REDIS_URL set, workers share one crawl (gkcrawl/crawl/distributed.py, scrapy-redis): give
+# them the same CRAWL_ID, a STORE_URL on PostgreSQL, and (optionally) a WORKER_ID each. Without it
+# nothing of scrapy-redis is imported.
+if globals().get("REDIS_URL"):
     SCHEDULER = "gkcrawl.crawl.distributed.RedisScheduler"
     DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
     # the keys are per run; a worker that finishes first must not flush them under the others
     SCHEDULER_PERSIST = True
     # an idle worker waits while another is busy: new links may be queued for it
     EXTENSIONS["gkcrawl.crawl.distributed.SharedRunIdle"] = 20
-
-# --- store ------------------------------------------------------------------------------------
-# SQLite next to the WARC files by default (<ARCHIVE_DIR>/gkcrawl.sqlite3); a postgresql:// URL in
-# STORE_URL makes several crawl workers share one database.
-STORE_URL = os.getenv("GKCRAWL_STORE_URL", "")
-STORE_PATH = os.getenv("GKCRAWL_STORE_PATH", "")
-# Hosts whose copies count as official besides *.gov.cn (the registry's portal domains count too).
-OFFICIAL_DOMAINS: list[str] = []
-
-# --- output ---------------------------------------------------------------------------------
-FEED_EXPORT_ENCODING = "utf-8"
-FEED_EXPORT_FIELDS = REPORT_EXPORT_FIELDS
-LOG_LEVEL = os.getenv("GKCRAWL_LOG_LEVEL", "INFO")

@@ -21,7 +21,7 @@ SLOW, TIMEOUT = 4.0, 1.5
 TRAP_LIMIT = 5
 CRAWL_SETTINGS = {
     "DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
-    "DOWNLOAD_TIMEOUT": str(TIMEOUT), "RETRY_TIMES": "1", "GKCRAWL_MAX_LIST_PAGES": str(TRAP_LIMIT),
+    "DOWNLOAD_TIMEOUT": str(TIMEOUT), "RETRY_TIMES": "1", "CRAWL_MAX_LIST_PAGES": str(TRAP_LIMIT),
     "LOG_LEVEL": "INFO", "CRAWL_ID": "test-crawl", "RETRY_BACKOFF_BASE": "0.2",
     # several WARC files, so that replay has files to share between processes
     "WARC_MAX_SIZE": "120000",

@@ -62,6 +62,9 @@ class AntiBotMiddleware:
 
 #: request.meta key: seconds to wait before this retry is sent
 RETRY_DELAY_KEY = "gk_retry_delay"
+#: Settings: the first retry's wait (doubled for each further retry) and the longest, in seconds.
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 60.0
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -75,8 +78,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def __init__(self, settings: BaseSettings) -> None:
         super().__init__(settings)
-        self.base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
-        self.cap = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
+        self.base = settings.getfloat("RETRY_BACKOFF_BASE", RETRY_BACKOFF_BASE)
+        self.cap = settings.getfloat("RETRY_BACKOFF_MAX", RETRY_BACKOFF_MAX)
 
     def delay(self, retry: Request, retry_after: bytes | None = None) -> float:
         attempt = retry.meta.get("retry_times", 1)

@@ -41,6 +41,8 @@ from gkcrawl.store.rows import utcnow
 
 logger = logging.getLogger(__name__)
 
+#: Setting: send the validators of the last good fetch (If-None-Match, If-Modified-Since).
+INCREMENTAL_CONDITIONAL = True
 PREVIOUS_KEY = "gk_previous_fetch"
 FROM_ARCHIVE, NOT_MODIFIED, UNCHANGED = "from-archive", "not-modified", "unchanged"
 NOT_MODIFIED_STATUS, OK = 304, 200
@@ -76,7 +78,8 @@ class ArchiveLookupMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.conditional = crawler.settings.getbool("INCREMENTAL_CONDITIONAL", True)
+        self.conditional = crawler.settings.getbool("INCREMENTAL_CONDITIONAL",
+                                                    INCREMENTAL_CONDITIONAL)
         #: canonical URL -> (location, original location for a revisit), this crawl's records
         self.archived: dict[str, tuple[RecordLocation, RecordLocation | None, str, str]] = {}
         #: this crawl's fetches not yet in the store, by URL

@@ -8,7 +8,6 @@ it is handed on as incomplete, and :mod:`gkcrawl.parsing.infer` decides what the
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -38,12 +38,6 @@ REPLAY_SETTINGS: dict[str, Any] = {
     "AUTOTHROTTLE_ENABLED": False,
     "CONCURRENT_REQUESTS": 16,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
-    # documents handed to the pipelines and not yet through them: enough to keep a PDF in the
-    # extraction thread from stalling the HTML behind it, few enough to bound memory
-    "REPLAY_ITEMS_IN_FLIGHT": 32,
-    # with several processes (gkcrawl replay --jobs N), the share each claims at a time (~60
-    # report pages): the processes end within one part's time of each other
-    "REPLAY_PART_BYTES": 256 * 1024,
     "DOWNLOADER_MIDDLEWARES": {"gkcrawl.replay.responses.ArchiveResponseMiddleware": 950},
     # no network handlers at all: a request that got past the archive middleware cannot be sent
     "DOWNLOAD_HANDLERS": {scheme: None for scheme in ("http", "https", "ftp", "s3", "data")},

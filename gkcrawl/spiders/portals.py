@@ -9,8 +9,8 @@ into the archive (a metadata record), and hands report documents to the pipeline
 Spider arguments:
     portals   path of a registry CSV (default: the registry shipped in gkcrawl/registry)
     only      comma-separated portal ids to crawl (default: all)
-Settings:
-    GKCRAWL_MAX_HOPS (5), GKCRAWL_PAGE_BUDGET (pages per portal, 1000), GKCRAWL_MAX_LIST_PAGES (50)
+Settings (defaults in ``DEFAULTS``):
+    CRAWL_MAX_HOPS (5), CRAWL_PAGE_BUDGET (requests per portal, 1000), CRAWL_MAX_LIST_PAGES (50)
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ ATTACHMENT_PRIORITY = 900
 LIST_PRIORITY = -1
 #: Links with no report signal at all are followed only this many hops from the start page.
 ZERO_SCORE_MAX_HOPS = 1
-DEFAULTS = {"GKCRAWL_MAX_HOPS": 5, "GKCRAWL_PAGE_BUDGET": 1000, "GKCRAWL_MAX_LIST_PAGES": 50}
+DEFAULTS = {"CRAWL_MAX_HOPS": 5, "CRAWL_PAGE_BUDGET": 1000, "CRAWL_MAX_LIST_PAGES": 50}
 
 
 class PortalsSpider(Spider):
@@ -69,9 +69,9 @@ class PortalsSpider(Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PortalsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.max_hops = settings.getint("GKCRAWL_MAX_HOPS")
-        spider.budget = settings.getint("GKCRAWL_PAGE_BUDGET")
-        spider.max_list_pages = settings.getint("GKCRAWL_MAX_LIST_PAGES")
+        spider.max_hops = settings.getint("CRAWL_MAX_HOPS")
+        spider.budget = settings.getint("CRAWL_PAGE_BUDGET")
+        spider.max_list_pages = settings.getint("CRAWL_MAX_LIST_PAGES")
         return spider
 
     async def start(self) -> AsyncIterator[Request]:

@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -33,6 +34,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
 from gkcrawl import PARSER_VERSION
+from gkcrawl.archive.config import ArchiveSettings
 from gkcrawl.archive.paths import OPEN_SUFFIX, expand_warc_paths
 from gkcrawl.archive.reader import ArchivedExchange, ReadError, ReadStats, iter_archive
 from gkcrawl.items import DocumentItem
@@ -45,6 +47,12 @@ from gkcrawl.replay.responses import (
 )
 from gkcrawl.store import store_for
 
+#: Setting: documents handed to the pipelines and not yet through them: enough to keep a PDF in
+#: the extraction thread from stalling the HTML behind it, few enough to bound memory.
+REPLAY_ITEMS_IN_FLIGHT = 32
+#: Setting: with several processes (``gkcrawl replay --jobs N``), the share of a WARC file each
+#: claims at a time (~60 report pages): the processes end within one part's time of each other.
+REPLAY_PART_BYTES = 256 * 1024
 #: Roles of archived pages whose documents go to the pipelines (as in the live crawl).
 DOCUMENT_ROLES = frozenset({"report", "attachment"})
 OK = 200
@@ -58,7 +66,7 @@ class ReplaySpider(Spider):
     name = "replay"
     custom_settings = REPLAY_SETTINGS
     #: ARCHIVE_DIR, which the WARC pointers' file names are relative to (set by from_crawler)
-    archive_root: str
+    archive_root: Path
     in_flight: InFlight
 
     def __init__(self, archive: str = "", reparse_older_than: str | None = None,
@@ -82,8 +90,9 @@ class ReplaySpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReplaySpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.archive_root = crawler.settings.get("ARCHIVE_DIR") or "archive"
-        spider.in_flight = InFlight(crawler.settings.getint("REPLAY_ITEMS_IN_FLIGHT", 8))
+        spider.archive_root = ArchiveSettings.from_crawler(crawler).archive_dir
+        spider.in_flight = InFlight(crawler.settings.getint("REPLAY_ITEMS_IN_FLIGHT",
+                                                            REPLAY_ITEMS_IN_FLIGHT))
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
             crawler.signals.connect(spider.in_flight.done, signal=signal)
         return spider
@@ -95,7 +104,7 @@ class ReplaySpider(Spider):
         # the rest of each crawl is read for metadata records that landed in a sibling file
         crawl_dirs = sorted({str(p.parent) for p in self.paths})
         claim = self.claims.claim if self.claims is not None else None
-        part_bytes = self.crawler.settings.getint("REPLAY_PART_BYTES") or None
+        part_bytes = self.crawler.settings.getint("REPLAY_PART_BYTES", REPLAY_PART_BYTES)
         for n, exchange in enumerate(iter_archive(self.paths, stats=self.read_stats,
                                                   on_error=self._on_error, context=crawl_dirs,
                                                   claim=claim, part_bytes=part_bytes),

@@ -21,7 +21,7 @@ def test_dupefilter_sees_canonical_duplicates() -> None:
 
 
 def test_spider_schedules_each_canonical_url_once() -> None:
-    crawler = get_crawler(PortalsSpider, {"GKCRAWL_PAGE_BUDGET": 3})
+    crawler = get_crawler(PortalsSpider, {"CRAWL_PAGE_BUDGET": 3})
     spider = PortalsSpider.from_crawler(crawler, only="gov")
 
     def request(url: str) -> Request | None:

@@ -48,7 +48,7 @@ def test_two_workers_share_one_crawl(redis_server: str, pg_schema: PgSchema, tmp
     try:
         registry = tmp_path / "portals.csv"
         write_registry(registry, portal.url)
-        env = {**os.environ, "REDIS_URL": redis_server}
+        env = {**os.environ, "GKCRAWL_REDIS_URL": redis_server}
         workers = [subprocess.Popen(
             [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}",
              "-s", f"CRAWL_ID={run}", "-s", f"WORKER_ID={worker}", "-s", f"STORE_URL={store_url}",
@@ -58,7 +58,7 @@ def test_two_workers_share_one_crawl(redis_server: str, pg_schema: PgSchema, tmp
              "-s", f"ARCHIVE_DIR={tmp_path / 'archive'}", "-s", "DOWNLOAD_DELAY=0.1",
              "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS=2",
              "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
-             "-s", "DOWNLOAD_TIMEOUT=1.5", "-s", "RETRY_TIMES=0", "-s", "GKCRAWL_MAX_LIST_PAGES=5",
+             "-s", "DOWNLOAD_TIMEOUT=1.5", "-s", "RETRY_TIMES=0", "-s", "CRAWL_MAX_LIST_PAGES=5",
              "-s", "LOG_LEVEL=INFO"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             for worker in WORKERS]

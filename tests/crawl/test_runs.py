@@ -15,7 +15,7 @@ from ..crawling import ROOT
 from ..portal import PortalProcess
 
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_TIMEOUT=1.5",
-        "-s", "RETRY_TIMES=0", "-s", "GKCRAWL_MAX_LIST_PAGES=5", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
+        "-s", "RETRY_TIMES=0", "-s", "CRAWL_MAX_LIST_PAGES=5", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
 
 
 def gkcrawl_crawl(tmp_path: Path, registry: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -9,6 +9,7 @@ from scrapy.settings import Settings
 from scrapy.utils.conf import build_component_list
 
 from gkcrawl.archive import ARCHIVE_DOWNLOADER_MIDDLEWARES, ARCHIVE_EXTENSIONS
+from gkcrawl.archive.config import WARC_ENABLED
 from gkcrawl.spiders.replay import ReplaySpider
 
 
@@ -24,6 +25,6 @@ def test_a_replay_leaves_the_archive_components_out() -> None:
     assert not set(ARCHIVE_DOWNLOADER_MIDDLEWARES) & set(middlewares)
     assert "gkcrawl.pipelines.quarantine.PipelineErrorQuarantine" in extensions
     assert "gkcrawl.replay.responses.ArchiveResponseMiddleware" in middlewares
-    assert settings.getbool("WARC_ENABLED")
+    assert settings.getbool("WARC_ENABLED", WARC_ENABLED)  # not turned off
     assert "gkcrawl.archive.extension.WarcArchiver" in build_component_list(
         project.getwithbase("EXTENSIONS"))  # the crawl's own settings are untouched
