@@ -10,8 +10,9 @@ import argparse
 import json
 import mimetypes
 import sys
+from collections.abc import Sequence
+from datetime import UTC
 from pathlib import Path
-from typing import Sequence
 
 from gkcrawl import __version__
 
@@ -145,9 +146,9 @@ def _crawl(args: argparse.Namespace) -> int:
     make Scrapy skip everything the earlier run saw)."""
     import os
     import subprocess
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    crawl_id = args.resume or "portals-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    crawl_id = args.resume or "portals-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     jobdir = args.jobs_dir / crawl_id
     if args.resume and not jobdir.exists():
         print(f"gkcrawl crawl: no run {crawl_id} in {args.jobs_dir}", file=sys.stderr)

@@ -12,9 +12,8 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -115,7 +114,7 @@ def store(request: pytest.FixtureRequest, make_store: Callable[..., Store]) -> S
     return make_store()
 
 
-@pytest.fixture()
+@pytest.fixture
 def fast_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process crawls that only pass items through pipelines end when the engine's idle
     heartbeat (5 s) next ticks; a short one keeps such tests fast without changing behaviour."""
@@ -125,7 +124,7 @@ def fast_engine(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator["Crawl"]:
+def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
     """``scrapy crawl portals`` over the sample portal, once per session."""
     import json
 

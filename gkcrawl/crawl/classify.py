@@ -13,9 +13,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from parsel import Selector
 
+from gkcrawl.crawl.links import REPORT_COLUMN_URL
 from gkcrawl.parsing.metadata import LOOKALIKE, TITLE
 from gkcrawl.parsing.normalize import clean_text, looks_traditional
-from gkcrawl.crawl.links import REPORT_COLUMN_URL
 
 REPORT, REPORT_PAGE, REPORT_LIST, LOOKALIKE_ROLE, OTHER = (
     "report", "report_page", "report_list", "lookalike", "other")

@@ -13,8 +13,8 @@ of them on every HTML page, so a portal needs no code of its own:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 from urllib.parse import urljoin
 
 from parsel import Selector
@@ -71,7 +71,7 @@ class TrsPager(Adapter):
 
 class HanwebXmlList(Adapter):
     name = "hanweb"
-    _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
+    _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.DOTALL)
 
     def links(self, url: str, html: str, sel: Selector) -> Iterable[Found]:
         for script in sel.xpath('//script[@type="text/xml"]/text()').getall():
@@ -100,7 +100,7 @@ class Pager(Adapter):
 
     name = "pager"
     _TEXT = re.compile(r"^(下一页|下页|后页|尾页|末页|上一页|上页|首页|\d{1,3}|>|>>|»|›)$")
-    _URL = re.compile(r"(index_\d+\.\w+|[?&](page|pageNo|pageIndex|cur_page|p)=\d+|/\d+\.html?)$", re.I)
+    _URL = re.compile(r"(index_\d+\.\w+|[?&](page|pageNo|pageIndex|cur_page|p)=\d+|/\d+\.html?)$", re.IGNORECASE)
 
     def links(self, url: str, html: str, sel: Selector) -> Iterable[Found]:
         for a in sel.css("a[href]"):

@@ -22,10 +22,10 @@ TEXT_SIGNALS: tuple[tuple[re.Pattern[str], int], ...] = tuple(
 )
 #: URL slugs of report columns seen on portals.
 REPORT_COLUMN_URL = re.compile(
-    r"/(zfxxgk_?)?(zfxxgk)?nb/|/xxgknb|/gknb|/zfxxgknb|/bmxxgknb|/txxgknb|/nb/|/ndbg", re.I)
+    r"/(zfxxgk_?)?(zfxxgk)?nb/|/xxgknb|/gknb|/zfxxgknb|/bmxxgknb|/txxgknb|/nb/|/ndbg", re.IGNORECASE)
 #: (pattern, points) checked against the URL path and query.
 URL_SIGNALS: tuple[tuple[re.Pattern[str], int], ...] = ((REPORT_COLUMN_URL, 30),) + tuple(
-    (re.compile(p, re.I), w) for p, w in (
+    (re.compile(p, re.IGNORECASE), w) for p, w in (
         (r"nb_?\d{4}|gknb\d{4}|\d{4}nb", 10),
         (r"zfxxgk|xxgk|zwgk|gkml|fdzdgknr", 8),
         (r"index_\d+\.|[?&]page=\d+|/col/col\d+", 2),
@@ -34,7 +34,7 @@ URL_SIGNALS: tuple[tuple[re.Pattern[str], int], ...] = ((REPORT_COLUMN_URL, 30),
 NEGATIVE = re.compile(
     r"english|登录|注册|login|logout|signin|邮箱|webmail|无障碍|长者|繁體|繁体|big5|打印|print|"
     r"分享|收藏|weibo|weixin|rss|纠错|sitemap|网站地图|投诉|留言|信箱|javascript:|mailto:",
-    re.I,
+    re.IGNORECASE,
 )
 
 

@@ -36,7 +36,7 @@ class AntiBotMiddleware:
         self.warned: set[str] = set()
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "AntiBotMiddleware":
+    def from_crawler(cls, crawler: Crawler) -> AntiBotMiddleware:
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
@@ -124,6 +124,6 @@ class OfflineSuffixCookiesMiddleware(scrapy_cookies.CookiesMiddleware):
     """
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "OfflineSuffixCookiesMiddleware":
+    def from_crawler(cls, crawler: Crawler) -> OfflineSuffixCookiesMiddleware:
         scrapy_cookies._split_domain = OFFLINE_SUFFIXES
         return super().from_crawler(crawler)

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from gkcrawl.template.spec import expected_format
 from gkcrawl.demo.render.html import Style, render_html
 from gkcrawl.demo.render.reports import Report, fmt, random_report
+from gkcrawl.template.spec import expected_format
 
 DEFAULT_SEED = 7
 #: Seconds the slow page waits before answering: longer than the ~2 s DOWNLOAD_TIMEOUT of tests.
@@ -349,7 +349,7 @@ def _not_found() -> ResponseSpec:
 def _dynamic(path: str) -> ResponseSpec | None:
     if match := _CALENDAR_PATH.match(path):
         year, month = int(match[1]), int(match[2])
-        if 1 <= year and 1 <= month <= 12:
+        if year >= 1 and 1 <= month <= 12:
             return _html(_calendar_page(year, month))
     if match := _HDJL_PATH.match(path):
         number = int(match[1])

@@ -15,13 +15,13 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape as html_escape
 from pathlib import Path
 from typing import Any, TextIO
 
-from gkcrawl.parsing.regions import PROVINCES
 from gkcrawl.crawl.registry import Portal
+from gkcrawl.parsing.regions import PROVINCES
 from gkcrawl.store import RunRow, Store, open_store
 from gkcrawl.template.spec import TEMPLATES
 
@@ -153,7 +153,7 @@ def _worst(statuses: Iterable[str]) -> str:
 
 def collect(store: Store, registry_portals: Sequence[Portal]) -> Stats:
     """Everything the summary shows, in one pass over the reports."""
-    stats = Stats(target=store.target, generated_at=datetime.now(timezone.utc))
+    stats = Stats(target=store.target, generated_at=datetime.now(UTC))
     portals = {p.id: p for p in registry_portals}
     names = region_names(registry_portals)
     rules = {rule: RuleStats(rule, name) for rule, name in rule_names().items()}

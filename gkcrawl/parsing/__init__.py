@@ -16,17 +16,23 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Callable
+from collections.abc import Callable
 
-from gkcrawl.template.spec import TABLE_KEYS, expected_format
 from gkcrawl.parsing import metadata
-from gkcrawl.parsing.extract import extract_document
 from gkcrawl.parsing.document import Document, Unreadable
+from gkcrawl.parsing.extract import extract_document
 from gkcrawl.parsing.infer import solve
 from gkcrawl.parsing.mapper import detect_format, map_rows
+from gkcrawl.parsing.normalize import (
+    clean_text,
+    fold_script,
+    strip_pinyin,
+    to_simplified,
+    traditional_script,
+)
 from gkcrawl.parsing.prose import stated_totals
-from gkcrawl.parsing.normalize import clean_text, fold_script, strip_pinyin, to_simplified, traditional_script
 from gkcrawl.parsing.report import NotAReport, Report, checks, inferred_entries, plain_cells, tables
+from gkcrawl.template.spec import TABLE_KEYS, expected_format
 
 __all__ = ["NotAReport", "Report", "Unreadable", "extract_document", "parse_document",
            "parse_extracted", "safely"]

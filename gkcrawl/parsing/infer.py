@@ -21,9 +21,9 @@ from itertools import combinations
 from math import comb, prod
 from operator import is_
 
-from gkcrawl.template.spec import CellRef, Identity, Template
 from gkcrawl.parsing.mapper import Mapped, PrintedRow
 from gkcrawl.parsing.normalize import Value, to_10k_yuan
+from gkcrawl.template.spec import CellRef, Identity, Template
 
 Number = Decimal
 Cells = dict[CellRef, Number | None]

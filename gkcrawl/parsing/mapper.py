@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gkcrawl.template.spec import TEMPLATES, CellRef, Row as SpecRow, Table, Template
 from gkcrawl.parsing.document import TEXT, Cell, Document
 from gkcrawl.parsing.normalize import Value, label, value
+from gkcrawl.template.spec import TEMPLATES, CellRef, Table, Template
+from gkcrawl.template.spec import Row as SpecRow
 
 #: A one-cell text row longer than this is prose, not a table label (for format detection).
 MAX_HEADING_CHARS = 30

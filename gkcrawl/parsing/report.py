@@ -8,8 +8,8 @@ from functools import lru_cache
 from typing import Any
 
 from gkcrawl import PARSER_VERSION
-from gkcrawl.template.spec import AMOUNT, TABLE_KEYS, CellRef, Template
 from gkcrawl.parsing.infer import Cells, Inferred
+from gkcrawl.template.spec import AMOUNT, TABLE_KEYS, CellRef, Template
 
 PASS, FAIL, UNCERTAIN = "pass", "fail", "uncertain"
 

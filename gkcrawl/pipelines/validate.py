@@ -5,12 +5,12 @@ The cross-year identity needs last year's report of the same organ: it is read f
 
 from __future__ import annotations
 
-from gkcrawl.quality.dedup import organ_key
 from gkcrawl.items import ReportItem
 from gkcrawl.parsing.report import FAIL
-from gkcrawl.store import store_for
-from gkcrawl.quality.validation import validate
 from gkcrawl.pipelines.base import Pipeline
+from gkcrawl.quality.dedup import organ_key
+from gkcrawl.quality.validation import validate
+from gkcrawl.store import store_for
 
 
 class ValidatePipeline(Pipeline):

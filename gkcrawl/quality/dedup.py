@@ -23,7 +23,7 @@ from gkcrawl.store.schema import CHOSEN, COPY, SUPERSEDED
 #: Host suffixes of official government sites.
 OFFICIAL_SUFFIXES = ("gov.cn",)
 
-_STRIP = re.compile(r"[\s\W_]+", re.U)
+_STRIP = re.compile(r"[\s\W_]+", re.UNICODE)
 # organ spelling variants, most specific first: the key keeps what tells organs apart
 _ORGAN_VARIANTS = (
     (re.compile(r"人民政府"), "政府"),

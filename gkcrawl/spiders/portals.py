@@ -16,8 +16,9 @@ Settings (defaults in ``DEFAULTS``):
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
@@ -25,15 +26,22 @@ from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
-from gkcrawl.crawl import registry
 from gkcrawl.archive.config import crawl_id_for
 from gkcrawl.archive.signals import warc_metadata
 from gkcrawl.crawl import META_KEY as META
-from gkcrawl.crawl import cms
-from gkcrawl.crawl.classify import REPORT, REPORT_LIST, REPORT_PAGE, Verdict, classify_html, is_attachment, report_title
+from gkcrawl.crawl import cms, registry
+from gkcrawl.crawl.classify import (
+    REPORT,
+    REPORT_LIST,
+    REPORT_PAGE,
+    Verdict,
+    classify_html,
+    is_attachment,
+    report_title,
+)
 from gkcrawl.crawl.links import score_link
-from gkcrawl.crawl.urls import canonical, in_domains
 from gkcrawl.crawl.resume import NOT_MODIFIED, UNCHANGED
+from gkcrawl.crawl.urls import canonical, in_domains
 from gkcrawl.items import DocumentItem
 
 #: Priority points per link-score point; hops subtract, so shallow strong links go first.
@@ -88,8 +96,8 @@ class PortalsSpider(Spider):
         info = response.meta[META]
         portal = info["portal"]
         self.crawler.stats.inc_value(f"portal/{portal}/pages")
-        if not isinstance(response, TextResponse) or not _is_html(response) and (
-                is_attachment(response.url) or response.body[:5] == b"%PDF-"):
+        if not isinstance(response, TextResponse) or (not _is_html(response) and (
+                is_attachment(response.url) or response.body[:5] == b"%PDF-")):
             yield from self._attachment(response, info)
             return
         sel = response.selector
@@ -149,7 +157,7 @@ class PortalsSpider(Spider):
             warc=warc, crawl_id=crawl_id_for(self.crawler),
             in_portal=self._in_portal(response.url, info["portal"]),
             # the archive's date, so that a replay of the record gives the same item
-            fetched_at=(warc or {}).get("date") or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            fetched_at=(warc or {}).get("date") or datetime.now(UTC).isoformat(timespec="seconds"),
         )
 
     def _follow(self, response: Response, info: dict[str, Any], verdict: Verdict,

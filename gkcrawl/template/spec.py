@@ -125,7 +125,7 @@ class Template:
     @cached_property
     def signature_patterns(self) -> tuple[re.Pattern[str], ...]:
         """Signatures compiled for one search over newline-joined labels (labels hold no \\n)."""
-        return tuple(re.compile(p, re.M) for p in self.signatures)
+        return tuple(re.compile(p, re.MULTILINE) for p in self.signatures)
 
     @cached_property
     def label_cache(self) -> dict[tuple, object]:

@@ -7,8 +7,14 @@ import random
 from parsel import Selector
 
 from gkcrawl.crawl import cms
-from gkcrawl.crawl.classify import (LOOKALIKE_ROLE, OTHER, REPORT, REPORT_LIST, REPORT_PAGE,
-                                        classify_html)
+from gkcrawl.crawl.classify import (
+    LOOKALIKE_ROLE,
+    OTHER,
+    REPORT,
+    REPORT_LIST,
+    REPORT_PAGE,
+    classify_html,
+)
 from gkcrawl.crawl.links import score_link
 from gkcrawl.crawl.urls import canonical
 from gkcrawl.demo.render.html import render_html

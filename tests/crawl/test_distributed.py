@@ -14,12 +14,12 @@ import pytest
 import redis
 
 from gkcrawl.archive.reader import iter_archive
+from gkcrawl.crawl.distributed import run_keys
 from gkcrawl.demo.registry import write_registry
 from gkcrawl.demo.site import DEFAULT_SEED, build_site
-from gkcrawl.crawl.distributed import run_keys
 from gkcrawl.store import open_store
-
 from tests.conftest import PgSchema
+
 from ..crawling import ROOT
 from ..portal import PortalProcess
 
@@ -29,7 +29,7 @@ START_REDIS = ("redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 -
 WORKERS = ("w1", "w2")
 
 
-@pytest.fixture()
+@pytest.fixture
 def redis_server() -> str:
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()

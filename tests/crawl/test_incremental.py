@@ -7,17 +7,17 @@ import random
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from gkcrawl.archive.reader import iter_archive
-from gkcrawl.store import open_store
 from gkcrawl.demo.render.html import render_html
 from gkcrawl.demo.render.reports import random_report
+from gkcrawl.store import open_store
 
 from ..crawling import ROOT
 
@@ -32,7 +32,7 @@ class Portal(BaseHTTPRequestHandler):
     pages: dict[str, bytes] = {}
     log: list[tuple[str, int, dict[str, str]]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         body = self.pages.get(self.path)
         if body is None:
             self.reply(404, b"not found")
@@ -65,7 +65,7 @@ def listing(*paths: str) -> bytes:
             "</body></html>").encode()
 
 
-@pytest.fixture()
+@pytest.fixture
 def portal() -> Iterator[str]:
     reports = {path: render_html(random_report(random.Random(n), "2021", 2020 + n, "示例县人民政府"))
                for n, path in enumerate((ETAG_PAGE, PLAIN_PAGE, NEW_PAGE), start=1)}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 import pytest
 from scrapy import Request, Spider, signals
@@ -22,7 +22,7 @@ BASE = 0.3
 class Flaky(BaseHTTPRequestHandler):
     hits: list[tuple[str, float]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         Flaky.hits.append((self.path, time.monotonic()))
         tries = sum(1 for p, _ in Flaky.hits if p == self.path)
         status = 200
@@ -39,7 +39,7 @@ class Flaky(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture()
+@pytest.fixture
 def server() -> Iterator[str]:
     Flaky.hits = []
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from gkcrawl.archive.reader import iter_archive, load_response
+from gkcrawl.archive.reader import RecordLocation, iter_archive, load_response
 from gkcrawl.archive.verify import verify
 from gkcrawl.demo.registry import write_registry
 from gkcrawl.demo.site import DEFAULT_SEED, build_site
@@ -84,13 +84,12 @@ def test_resume_after_sigkill(tmp_path: Path) -> None:
         for source in sources:
             path = tmp_path / "archive" / source.warc_file
             path = path if path.exists() else path.with_name(path.name + ".open")
-            from gkcrawl.archive.reader import RecordLocation
-
             stored = load_response(RecordLocation(path, source.warc_offset, source.warc_length),
                                    _original(crawl_dir, source.url))
             assert stored.status == 200
         assert store.run(crawl_id).starts == 2
 
 
-def _original(crawl_dir: Path, url: str):  # noqa: ANN202 - a RecordLocation or None
-    return next((e.original for e in iter_archive([crawl_dir]) if e.url == url and e.is_revisit), None)
+def _original(crawl_dir: Path, url: str) -> RecordLocation | None:
+    revisits = (e for e in iter_archive([crawl_dir]) if e.url == url and e.is_revisit)
+    return next((e.original for e in revisits), None)

@@ -23,6 +23,7 @@ from w3lib.encoding import html_to_unicode
 
 from gkcrawl.crawl import registry
 from gkcrawl.demo import serve, write_registry
+from gkcrawl.demo.render.reports import tables_of
 from gkcrawl.demo.site import (
     BLANK_TEMPLATE_NAME,
     CALENDAR_ENTRY,
@@ -41,7 +42,6 @@ from gkcrawl.demo.site import (
     report_digest,
 )
 from gkcrawl.parsing import parse_document
-from gkcrawl.demo.render.reports import tables_of
 
 from .conftest import TEST_SLOW_DELAY, PortalProcess
 

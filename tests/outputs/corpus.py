@@ -17,13 +17,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from gkcrawl.demo.render.html import render_html
+from gkcrawl.demo.render.reports import random_report
 from gkcrawl.items import QuarantineItem
 from gkcrawl.parsing import parse_document
 from gkcrawl.pipelines.dedup import source_row
-from gkcrawl.store import QuarantineRow, ReportRow, SourceRow, Store
-from gkcrawl.demo.render.html import render_html
-from gkcrawl.demo.render.reports import random_report
 from gkcrawl.quality.validation import validate
+from gkcrawl.store import QuarantineRow, ReportRow, SourceRow, Store
 from tests.shared import seed_path
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gkcrawl.store import QuarantineRow, Store
 from gkcrawl.outputs.quarantine import _width, main_quarantine
-
+from gkcrawl.store import QuarantineRow, Store
 from tests.samples import quarantine_item
 
 

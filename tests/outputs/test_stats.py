@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from gkcrawl.crawl import registry
-from gkcrawl.parsing.regions import PROVINCES
 from gkcrawl.crawl.registry import Portal
 from gkcrawl.outputs.stats import (
     NATIONAL_REGION,
@@ -22,6 +21,7 @@ from gkcrawl.outputs.stats import (
     render_html,
     render_terminal,
 )
+from gkcrawl.parsing.regions import PROVINCES
 from gkcrawl.store import Store, open_store
 
 from .corpus import fill

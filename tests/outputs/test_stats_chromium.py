@@ -14,8 +14,8 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from gkcrawl.parsing.regions import PROVINCES
 from gkcrawl.outputs.stats import main_stats
+from gkcrawl.parsing.regions import PROVINCES
 from gkcrawl.store import Store
 
 from .corpus import fill

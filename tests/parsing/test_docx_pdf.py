@@ -29,12 +29,6 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-from gkcrawl.parsing.extract import legacy
-from gkcrawl.parsing.document import TABLE, TEXT, Document, Row, Unreadable
-from gkcrawl.parsing.extract.docx import extract_docx
-from gkcrawl.parsing.extract.legacy import extract_legacy
-from gkcrawl.parsing.extract.pdf import MAX_PAGES, extract_pdf
-from gkcrawl.template.spec import AMOUNT, SIGNED, TEMPLATES
 from gkcrawl.demo.render.docx import (
     TEMPLATE_2021_DOCX,
     format_value,
@@ -42,6 +36,12 @@ from gkcrawl.demo.render.docx import (
     render_docx,
 )
 from gkcrawl.demo.render.pdf import CJK_FONT, render_pdf
+from gkcrawl.parsing.document import TABLE, TEXT, Document, Row, Unreadable
+from gkcrawl.parsing.extract import legacy
+from gkcrawl.parsing.extract.docx import extract_docx
+from gkcrawl.parsing.extract.legacy import extract_legacy
+from gkcrawl.parsing.extract.pdf import MAX_PAGES, extract_pdf
+from gkcrawl.template.spec import AMOUNT, SIGNED, TEMPLATES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "attachments"
 TRUTH = json.loads((FIXTURES / "reports.json").read_text(encoding="utf-8"))

@@ -6,7 +6,6 @@ lost empty cells (002, 003), the expectation is what the identities force, and n
 
 from __future__ import annotations
 
-
 import pytest
 
 from gkcrawl.parsing import parse_document
@@ -29,7 +28,7 @@ def parse_seed(prefix: str) -> dict:
 
 def applications(order: list[str], rows: list[list[int | None] | None]) -> dict:
     assert len(order) == len(rows)
-    return {key: dict(zip(APPLICANTS, row if row else [None] * 7)) for key, row in zip(order, rows)}
+    return {key: dict(zip(APPLICANTS, row or [None] * 7)) for key, row in zip(order, rows)}
 
 
 def review(numbers: list[int | None]) -> dict:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from gkcrawl.template.spec import TEMPLATES, Row, Table
 from gkcrawl.demo.render.reports import Report, fmt, review_line
+from gkcrawl.template.spec import TEMPLATES, Row, Table
 
 Cell = tuple[str, int, int]  # text, rowspan, colspan
 _OTHER = "(六)其他处理"

@@ -22,7 +22,6 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from gkcrawl.template.spec import APPLICANT_COLUMNS, REVIEW
 from gkcrawl.demo.render.docx import (
     SECTION_HEADINGS,
     TABLE_SECTIONS,
@@ -34,6 +33,7 @@ from gkcrawl.demo.render.docx import (
     narrative,
     report_title,
 )
+from gkcrawl.template.spec import APPLICANT_COLUMNS, REVIEW
 
 #: reportlab's built-in Adobe-GB1 CID font: simplified Chinese without embedding a font file.
 CJK_FONT = "STSong-Light"

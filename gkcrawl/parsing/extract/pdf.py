@@ -20,9 +20,9 @@ from pdfplumber.page import Page
 from pdfplumber.table import Table
 
 from gkcrawl.parsing.document import (
-    DocumentBuilder,
     Cell,
     Document,
+    DocumentBuilder,
     OriginCounter,
     Unreadable,
 )
