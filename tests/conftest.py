@@ -22,7 +22,7 @@ import pytest
 from gkcrawl.store import Store, open_store
 
 if TYPE_CHECKING:
-    from .crawling import Crawl
+    from tests.crawling import Crawl
 
 PG_URL = os.environ.get("GKCRAWL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 START_PG = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
@@ -129,9 +129,8 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
     import json
 
     from gkcrawl.demo.site import DEFAULT_SEED, build_site
-
-    from .crawling import SLOW, TRAP_LIMIT, Crawl, run_crawl
-    from .portal import PortalProcess
+    from tests.crawling import SLOW, TRAP_LIMIT, Crawl, run_crawl
+    from tests.portal import PortalProcess
 
     portal = PortalProcess("--port", "0", "--seed", str(DEFAULT_SEED), "--slow-delay", str(SLOW),
                            "--trap-limit", str(TRAP_LIMIT))

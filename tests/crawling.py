@@ -11,8 +11,7 @@ from urllib.parse import urlsplit
 
 from gkcrawl.demo.registry import write_registry
 from gkcrawl.demo.site import Site
-
-from .portal import PortalProcess
+from tests.portal import PortalProcess
 
 ROOT = Path(__file__).parents[1]
 BIN = Path(sys.executable).parent

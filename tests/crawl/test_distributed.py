@@ -19,9 +19,8 @@ from gkcrawl.demo.registry import write_registry
 from gkcrawl.demo.site import DEFAULT_SEED, build_site
 from gkcrawl.store import open_store
 from tests.conftest import PgSchema
-
-from ..crawling import ROOT
-from ..portal import PortalProcess
+from tests.crawling import ROOT
+from tests.portal import PortalProcess
 
 REDIS_URL = os.environ.get("GKCRAWL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 START_REDIS = ("redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save '' "

@@ -18,8 +18,7 @@ from gkcrawl.archive.reader import iter_archive
 from gkcrawl.demo.render.html import render_html
 from gkcrawl.demo.render.reports import random_report
 from gkcrawl.store import open_store
-
-from ..crawling import ROOT
+from tests.crawling import ROOT
 
 LIST = "/zfxxgk/zfxxgknb/index.html"
 ETAG_PAGE = "/zfxxgk/zfxxgknb/t20220120_1.html"  # answers 304 to a matching If-None-Match

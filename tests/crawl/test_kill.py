@@ -13,8 +13,7 @@ from pathlib import Path
 from gkcrawl.archive.reader import ReadStats, iter_archive
 from gkcrawl.archive.verify import verify
 from gkcrawl.demo.registry import write_registry
-
-from ..portal import PortalProcess
+from tests.portal import PortalProcess
 
 ROOT = Path(__file__).parents[2]
 #: Small files so that several are closed (rotated) before the kill.

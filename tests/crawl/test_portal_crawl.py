@@ -17,8 +17,7 @@ from pathlib import Path
 
 from gkcrawl.archive.reader import ReadStats, iter_archive
 from gkcrawl.demo.site import GBK_DISPOSITION
-
-from ..crawling import BIN, TRAP_LIMIT, Crawl
+from tests.crawling import BIN, TRAP_LIMIT, Crawl
 
 
 def warc_files(crawl: Crawl) -> list[Path]:

@@ -15,9 +15,8 @@ from gkcrawl.archive.verify import verify
 from gkcrawl.demo.registry import write_registry
 from gkcrawl.demo.site import DEFAULT_SEED, build_site
 from gkcrawl.store import open_store
-
-from ..crawling import ROOT
-from ..portal import PortalProcess
+from tests.crawling import ROOT
+from tests.portal import PortalProcess
 
 #: Kill the first run once this many pages were served.
 KILL_AFTER = 40

@@ -10,9 +10,8 @@ import time
 from pathlib import Path
 
 from gkcrawl.demo.registry import write_registry
-
-from ..crawling import ROOT
-from ..portal import PortalProcess
+from tests.crawling import ROOT
+from tests.portal import PortalProcess
 
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_TIMEOUT=1.5",
         "-s", "RETRY_TIMES=0", "-s", "CRAWL_MAX_LIST_PAGES=5", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]

@@ -42,8 +42,7 @@ from gkcrawl.demo.site import (
     report_digest,
 )
 from gkcrawl.parsing import parse_document
-
-from .conftest import TEST_SLOW_DELAY, PortalProcess
+from tests.demo.conftest import TEST_SLOW_DELAY, PortalProcess
 
 ORIGIN = "http://127.0.0.1:8000"
 FETCH_WORKERS = 8

@@ -36,8 +36,7 @@ from gkcrawl.outputs.export import (
 )
 from gkcrawl.store import ReportRow, Store
 from gkcrawl.template.spec import AMOUNT, TEMPLATES
-
-from .corpus import DDE_TITLE, EVIL_ORGAN, MINUS_ORGAN, TENTH, fill
+from tests.outputs.corpus import DDE_TITLE, EVIL_ORGAN, MINUS_ORGAN, TENTH, fill
 
 LAYOUTS = ("wide", "long")
 

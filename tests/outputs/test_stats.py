@@ -23,9 +23,8 @@ from gkcrawl.outputs.stats import (
 )
 from gkcrawl.parsing.regions import PROVINCES
 from gkcrawl.store import Store, open_store
-
-from .corpus import fill
-from .expected import REGION_OF, expected
+from tests.outputs.corpus import fill
+from tests.outputs.expected import REGION_OF, expected
 
 
 @pytest.fixture

@@ -17,9 +17,8 @@ import pytest
 from gkcrawl.outputs.stats import main_stats
 from gkcrawl.parsing.regions import PROVINCES
 from gkcrawl.store import Store
-
-from .corpus import fill
-from .expected import expected
+from tests.outputs.corpus import fill
+from tests.outputs.expected import expected
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 CHROMIUM_TIMEOUT = 120

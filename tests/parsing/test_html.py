@@ -10,8 +10,7 @@ from gkcrawl.parsing import _simplify, mapper, parse_document
 from gkcrawl.parsing.extract.decode import decode_html
 from gkcrawl.parsing.extract.html import extract_html
 from gkcrawl.template.spec import TEMPLATES
-
-from .test_seeds import parse_seed
+from tests.parsing.test_seeds import parse_seed
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "html"
 

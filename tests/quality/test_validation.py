@@ -5,8 +5,7 @@ from __future__ import annotations
 import copy
 
 from gkcrawl.quality.validation import cross_year, summary, validate
-
-from ..parsing.test_seeds import parse_seed
+from tests.parsing.test_seeds import parse_seed
 
 
 def by_rule(findings: list, check: str) -> dict:
