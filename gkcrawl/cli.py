@@ -161,7 +161,7 @@ def _crawl(args: argparse.Namespace) -> int:
                "-s", f"CRAWL_ID={crawl_id}", *extra]
     print(f"{'Resuming' if args.resume else 'Starting'} run {crawl_id} (JOBDIR {jobdir})", file=sys.stderr)
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": os.environ.get("SCRAPY_SETTINGS_MODULE", "gkcrawl.settings")}
-    return subprocess.run(command, env=env).returncode
+    return subprocess.run(command, env=env, check=False).returncode
 
 
 def _export(args: argparse.Namespace) -> int:

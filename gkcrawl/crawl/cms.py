@@ -46,7 +46,7 @@ class TrsPager(Adapter):
     name = "trs"
     _CALL = re.compile(r"createPageHTML\s*\(([^)]*)\)")
     _VAR = r"var\s+{name}\s*=\s*(\d+)"
-    _EXT = {"html", "htm", "shtml", "jhtml"}
+    _EXT = frozenset({"html", "htm", "shtml", "jhtml"})
 
     def links(self, url: str, html: str, sel: Selector) -> Iterable[Found]:
         for call in self._CALL.finditer(html):
@@ -106,9 +106,10 @@ class Pager(Adapter):
         for a in sel.css("a[href]"):
             text = " ".join(a.css("::text").getall()).strip()
             href = a.attrib["href"]
-            if self._TEXT.match(text) and (self._URL.search(href) or text in ("下一页", "下页", "尾页", "末页")):
-                if text != "首页" or self._URL.search(href):
-                    yield Found(urljoin(url, href), text, PAGINATION)
+            if (self._TEXT.match(text)
+                    and (self._URL.search(href) or text in ("下一页", "下页", "尾页", "末页"))
+                    and (text != "首页" or self._URL.search(href))):
+                yield Found(urljoin(url, href), text, PAGINATION)
 
 
 ADAPTERS: tuple[Adapter, ...] = (TrsPager(), HanwebXmlList(), ScriptRedirect(), Pager())

@@ -24,12 +24,13 @@ TEXT_SIGNALS: tuple[tuple[re.Pattern[str], int], ...] = tuple(
 REPORT_COLUMN_URL = re.compile(
     r"/(zfxxgk_?)?(zfxxgk)?nb/|/xxgknb|/gknb|/zfxxgknb|/bmxxgknb|/txxgknb|/nb/|/ndbg", re.IGNORECASE)
 #: (pattern, points) checked against the URL path and query.
-URL_SIGNALS: tuple[tuple[re.Pattern[str], int], ...] = ((REPORT_COLUMN_URL, 30),) + tuple(
-    (re.compile(p, re.IGNORECASE), w) for p, w in (
+URL_SIGNALS: tuple[tuple[re.Pattern[str], int], ...] = (
+    (REPORT_COLUMN_URL, 30),
+    *((re.compile(p, re.IGNORECASE), w) for p, w in (
         (r"nb_?\d{4}|gknb\d{4}|\d{4}nb", 10),
         (r"zfxxgk|xxgk|zwgk|gkml|fdzdgknr", 8),
         (r"index_\d+\.|[?&]page=\d+|/col/col\d+", 2),
-    )
+    )),
 )
 NEGATIVE = re.compile(
     r"english|登录|注册|login|logout|signin|邮箱|webmail|无障碍|长者|繁體|繁体|big5|打印|print|"

@@ -20,7 +20,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from urllib.parse import parse_qs, urlsplit
@@ -88,10 +88,8 @@ class DemoServer(ThreadingHTTPServer):
         with self._lock:
             connections = list(self._connections)
         for conn in connections:
-            try:
+            with suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self.server_close()
 
 

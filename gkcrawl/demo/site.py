@@ -176,7 +176,8 @@ class Site(Mapping[str, ResponseSpec]):
     slow: dict[str, float]  #: path -> delay in seconds
     entry: str = HOME
     report_url: str = REPORT_COLUMN
-    not_found: ResponseSpec = field(default_factory=lambda: _not_found())
+    # a lambda: _not_found is defined below the class
+    not_found: ResponseSpec = field(default_factory=lambda: _not_found())  # noqa: PLW0108
 
     def __repr__(self) -> str:
         return (f"Site(seed={self.seed}, paths={len(self.responses)}, "
@@ -590,31 +591,31 @@ class _Builder:
              "政府信息公开工作年度报告。"),
              "四、监督和救济。申请人认为行政机关侵犯其合法权益的，可以依法申请行政复议或者提起行政诉讼。"])
         self.add("/zfxxgk/xxgkzn/index.html", _html(_page(
-            "政府信息公开指南", guide, crumbs=crumbs + (("政府信息公开指南", None),),
+            "政府信息公开指南", guide, crumbs=(*crumbs, ("政府信息公开指南", None)),
             column="政府信息公开指南", article=("示例县人民政府信息公开指南", "2023-03-01", COUNTY_OFFICE))))
         rule_title = "示例县人民政府办公室关于印发《示例县政府信息公开工作制度》的通知"
         rule_path = "/zfxxgk/xxgkzd/202005/t20200515_11001.html"
         self.add("/zfxxgk/xxgkzd/index.html", _html(_page(
             "政府信息公开制度", _list([("./202005/t20200515_11001.html", rule_title, "2020-05-15")]),
-            crumbs=crumbs + (("政府信息公开制度", None),), column="政府信息公开制度")))
+            crumbs=(*crumbs, ("政府信息公开制度", None)), column="政府信息公开制度")))
         self.add(rule_path, _html(_page(rule_title, _article(
             rule_title, "2020-05-15", COUNTY_OFFICE,
             ["各乡（镇）人民政府，县直各部门：", "现将《示例县政府信息公开工作制度》印发给你们，请认真贯彻执行。",
              "第一条 为规范本县政府信息公开工作，制定本制度。",
              "第十二条 各单位应当于每年1月31日前编制并公布本单位上一年度政府信息公开工作年度报告。"]),
-            crumbs=crumbs + (("政府信息公开制度", "/zfxxgk/xxgkzd/index.html"),),
+            crumbs=(*crumbs, ("政府信息公开制度", "/zfxxgk/xxgkzd/index.html")),
             column="政府信息公开制度", article=(rule_title, "2020-05-15", COUNTY_OFFICE))))
         duties = _article("示例县人民政府机构职能", "2023-02-10", COUNTY_OFFICE,
                           ["示例县人民政府是县级国家行政机关，执行县人民代表大会及其常务委员会的决议。",
                            "县人民政府办公室负责全县政府信息公开和政务公开的日常工作。"])
         self.add("/zfxxgk/fdzdgknr/jgzn/index.html", _html(_page(
-            "机构职能", duties, crumbs=crumbs + (("法定主动公开内容", "/zfxxgk/fdzdgknr/index.html"),),
+            "机构职能", duties, crumbs=(*crumbs, ("法定主动公开内容", "/zfxxgk/fdzdgknr/index.html")),
             column="机构职能", article=("示例县人民政府机构职能", "2023-02-10", COUNTY_OFFICE))))
         self.add("/zfxxgk/fdzdgknr/index.html", _html(_page("法定主动公开内容", (
             '<ul class="list"><li><a href="./jgzn/index.html">机构职能</a></li>'
             '<li><a href="../../zwgk/czzj/index.html">财政资金</a></li>'
             '<li><a href="../../zwgk/zcwj/index.html">政策文件</a></li></ul>'),
-            crumbs=crumbs + (("法定主动公开内容", None),), column="法定主动公开内容")))
+            crumbs=(*crumbs, ("法定主动公开内容", None)), column="法定主动公开内容")))
 
     def trs_reports(self) -> None:
         """TRS WCM 政府信息公开年报: index.html, index_1.html, index_2.html, paged only by
@@ -870,7 +871,7 @@ class _Builder:
         self.expect(copy, PDF, finance_report, page="/zwgk/czzj/index.html", copy_of=finance_path)
         self.add("/zwgk/czzj/index.html", _html(_page("财政资金", _list([
             ("./" + copy.rsplit("/", 1)[1], f"{finance_report['title']}（转载）", finance_report["published"]),
-        ]), crumbs=crumbs + (("财政资金", None),), column="财政资金")))
+        ]), crumbs=(*crumbs, ("财政资金", None)), column="财政资金")))
         links = [("政府信息公开", "../zfxxgk/"), ("政府信息公开年报（原栏目）", "../xxgk/gknb.html"),
                  ("部门和乡镇信息公开年报", "bmnb.html"), ("县卫生健康委员会信息公开年报", "wjwnb.html"),
                  ("政策文件", "zcwj/index.html"), ("财政资金", "czzj/index.html")]

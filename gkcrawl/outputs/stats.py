@@ -241,7 +241,7 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     widths = [max(_width(r[i]) for r in cells) for i in range(len(header))]
     right = [bool(rows) and all(not r[i] or _NUMERIC.match(r[i]) for r in cells[1:])
              for i in range(len(header))]
-    return "\n".join("  ".join(_cell(c, w, a) for c, w, a in zip(r, widths, right)).rstrip()
+    return "\n".join("  ".join(_cell(c, w, a) for c, w, a in zip(r, widths, right, strict=True)).rstrip()
                      for r in cells)
 
 

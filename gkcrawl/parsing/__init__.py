@@ -91,7 +91,7 @@ def _simplify(doc: Document) -> None:
         doc.flags.append("traditional script converted to simplified")
     spam = _SPAM.search(doc.text)
     if spam:
-        line = next(l for l in doc.text.splitlines() if spam.group(0) in l)
+        line = next(t for t in doc.text.splitlines() if spam.group(0) in t)
         doc.flags.append(f"mirror copy: spam text ({line.strip()[:40]})")
 
 
@@ -99,7 +99,7 @@ def parse_extracted(doc: Document, url: str | None = None) -> Report | NotARepor
     """The template-aware half of the parser, for any extractor's :class:`Document`."""
     _simplify(doc)
     md = metadata.extract(doc.text, doc.meta, url)
-    template, scores = detect_format(doc)
+    template, _scores = detect_format(doc)
     if template is None:
         return _without_template(doc, md, url)
     mapped = map_rows(doc, template)

@@ -64,7 +64,7 @@ def solve(mapped: Mapped) -> Solved:
     blanks, amounts = out.blanks, template.amount_cells
     for row in mapped.rows:
         if row.complete:
-            for ref, val in zip(row.refs, row.values):  # _number, inlined: 200 cells a report
+            for ref, val in zip(row.refs, row.values, strict=True):  # _number, inlined: 200 cells a report
                 number = val.number
                 cells[ref] = to_10k_yuan(val) if ref in amounts else number
                 if number is None:
@@ -184,7 +184,7 @@ def _known_sum(refs: tuple[CellRef, ...],
     """The sum of the known cells and the list of the open ones, in one pass."""
     known: Number | int = 0
     open_refs: list[CellRef] = []
-    for ref, val in zip(refs, values):
+    for ref, val in zip(refs, values, strict=True):
         if val is None:
             open_refs.append(ref)
         else:
@@ -203,11 +203,12 @@ def _place(template: Template, cells: Cells, short: list[PrintedRow],
         if comb(n, k) > MAX_PLACEMENTS:
             out.flags.append(f"{row.name}: too many ways to place {k} of {n} values; left null")
             continue
-        numbers = [_number(template, ref, v) for ref, v in zip(row.refs, row.values)]
+        # a short row: its k values, each with the unit of one of the first k cells
+        numbers = [_number(template, ref, v) for ref, v in zip(row.refs, row.values, strict=False)]
         found: dict[tuple, dict[CellRef, Number | None]] = {}
         for positions in combinations(range(n), k):
             vec: dict[CellRef, Number | None] = dict.fromkeys(row.refs)
-            for pos, num in zip(positions, numbers):
+            for pos, num in zip(positions, numbers, strict=True):
                 vec[row.refs[pos]] = num
             trial = _merge(cells, vec, identities, broken)
             if trial is not None:  # keep placements consistent with the complete rows
@@ -229,20 +230,17 @@ def _place(template: Template, cells: Cells, short: list[PrintedRow],
         for ref in row.refs:
             if ref in agreed:
                 cells[ref] = agreed[ref]
-                result[ref] = (ALIGNMENT, f"{row.name} printed {len(row.values)} of "
-                                          f"{len(row.refs)} values; every placement that keeps the "
-                                          f"identities gives this cell this value")
+                result[ref] = (ALIGNMENT, (f"{row.name} printed {len(row.values)} of "
+                                           f"{len(row.refs)} values; every placement that keeps "
+                                           f"the identities gives this cell this value"))
     return result
 
 
 def _consensus(solutions: list[dict[CellRef, Number | None]]) -> dict[CellRef, Number]:
-    agreed: dict[CellRef, Number] = {}
     if not solutions:
-        return agreed
-    for ref, val in solutions[0].items():
-        if val is not None and all(s.get(ref) == val for s in solutions[1:]):
-            agreed[ref] = val
-    return agreed
+        return {}
+    return {ref: val for ref, val in solutions[0].items()
+            if val is not None and all(s.get(ref) == val for s in solutions[1:])}
 
 
 def _joint(cells: Cells, options: list[list[dict[CellRef, Number | None]]],

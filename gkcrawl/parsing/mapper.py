@@ -130,7 +130,7 @@ def _split(cells: list[Cell]) -> tuple[list[str], list[Value]]:
     end = len(parsed)  # just after the last label
     while end and parsed[end - 1] is not None:
         end -= 1
-    labels = [t for t, v in zip(texts, parsed[:end]) if v is None]
+    labels = [t for t, v in zip(texts[:end], parsed[:end], strict=True) if v is None]
     return labels, parsed[end:]  # type: ignore[return-value]  # all values after the last label
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 from urllib.parse import urlsplit
 
 from gkcrawl.parsing.regions import PROVINCES
@@ -77,7 +78,7 @@ def _title(md: Metadata, lines: list[str], meta: dict[str, str]) -> None:
     candidates = [_NOISE.sub("", meta[k]) for k in ("ArticleTitle", "title") if meta.get(k)]
     short = [line for line in lines[:200] if len(line) <= MAX_TITLE_CHARS]
     candidates += short
-    candidates += [a + b for a, b in zip(lines[:200], lines[1:200])
+    candidates += [a + b for a, b in pairwise(lines[:200])
                    if len(a) + len(b) <= MAX_TITLE_CHARS]
     for cand in candidates:
         match = TITLE.search(cand)

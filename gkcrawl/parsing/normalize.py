@@ -91,7 +91,7 @@ def traditional_script(stripped: str) -> bool:
     if not han:
         return False
     converted = to_simplified("".join(han))
-    changed = sum(1 for a, b in zip(han, converted) if a != b)
+    changed = sum(1 for a, b in zip(han, converted, strict=False) if a != b)  # lengths may differ
     return changed >= TRADITIONAL_MIN_CHARS and changed / len(han) >= TRADITIONAL_SHARE
 
 

@@ -76,7 +76,7 @@ def checks(template: Template, cells: Cells, inferred: set[CellRef],
             "status": UNCERTAIN if not known else PASS if lsum == rsum else FAIL,
             "lhs": None if lsum is None else int(lsum),
             "rhs": None if rsum is None else int(rsum),
-            "values": dict(zip(ident.ref_names, map(plain_of, refs))),
+            "values": dict(zip(ident.ref_names, map(plain_of, refs), strict=True)),
             "uses_inferred": not inferred.isdisjoint(refs),
         })
     return out

@@ -66,9 +66,8 @@ def cell_tokens(report: dict[str, Any], *, nonzero: bool = False) -> list[str]:
             for column, value in cells.items():
                 if nonzero and not value:
                     continue
-                if isinstance(value, float) and value.is_integer():
-                    value = int(value)
-                tokens.append(f"{key}.{row}.{column}={value}")
+                number = int(value) if isinstance(value, float) and value.is_integer() else value
+                tokens.append(f"{key}.{row}.{column}={number}")
     return tokens
 
 

@@ -225,7 +225,7 @@ class PortalsSpider(Spider):
 def _parsable_document(body: bytes) -> bool:
     """PDF, DOCX (a zip holding word/) or an OLE2 Word file, whatever the URL says."""
     head = body[:8]
-    return (head.startswith(b"%PDF-") or head.startswith(b"\xd0\xcf\x11\xe0")
+    return (head.startswith((b"%PDF-", b"\xd0\xcf\x11\xe0"))
             or (head.startswith(b"PK\x03\x04") and b"word/" in body[:65536]))
 
 

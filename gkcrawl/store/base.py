@@ -216,24 +216,26 @@ class Store(abc.ABC):
         out = {}
         for name, value in values.items():
             if name in JSON_COLUMNS and value is not None:
-                value = self._json_in(value)
+                out[name] = self._json_in(value)
             elif name in TS_COLUMNS:
-                value = self._ts_in(to_datetime(value))
+                out[name] = self._ts_in(to_datetime(value))
             elif name in BOOL_COLUMNS:
-                value = self._bool_in(bool(value))
-            out[name] = value
+                out[name] = self._bool_in(bool(value))
+            else:
+                out[name] = value
         return out
 
     def _decode(self, row: Mapping[str, Any]) -> dict[str, Any]:
         out = {}
         for name, value in row.items():
             if name in JSON_COLUMNS and value is not None:
-                value = self._json_out(value)
+                out[name] = self._json_out(value)
             elif name in TS_COLUMNS:
-                value = self._ts_out(value)
+                out[name] = self._ts_out(value)
             elif name in BOOL_COLUMNS:
-                value = bool(value)
-            out[name] = value
+                out[name] = bool(value)
+            else:
+                out[name] = value
         return out
 
     def _rows(self, cls: type[Any], sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:

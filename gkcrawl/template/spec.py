@@ -329,18 +329,21 @@ def _identities(tables: tuple[Table, ...]) -> tuple[Identity, ...]:
     parts = [c.key for c in apps.columns if c.key != "total"]
     out: list[Identity] = []
     for col in (c.key for c in apps.columns):
-        out.append(Identity("1", f"applications: new_received + carried_over = total_processed + carried_forward [{col}]",
+        balance = "new_received + carried_over = total_processed + carried_forward"
+        out.append(Identity("1", f"applications: {balance} [{col}]",
                             ((a, "new_received", col), (a, "carried_over", col)),
                             ((a, "total_processed", col), (a, "carried_forward", col))))
         out.append(Identity("2", f"applications: total_processed = sum of results [{col}]",
-                            ((a, "total_processed", col),), tuple((a, leaf, col) for leaf in leaves)))
-    for row in apps.rows:
-        out.append(Identity("3", f"applications: total = sum of applicant columns [{row.key}]",
-                            ((a, row.key, "total"),), tuple((a, row.key, p) for p in parts)))
-    for row in review.rows:
-        out.append(Identity("4", f"review_litigation: total = upheld + corrected + other + pending [{row.key}]",
-                            ((r, row.key, "total"),),
-                            tuple((r, row.key, c) for c in ("upheld", "corrected", "other", "pending"))))
+                            ((a, "total_processed", col),),
+                            tuple((a, leaf, col) for leaf in leaves)))
+    out.extend(Identity("3", f"applications: total = sum of applicant columns [{row.key}]",
+                        ((a, row.key, "total"),), tuple((a, row.key, p) for p in parts))
+               for row in apps.rows)
+    out.extend(Identity(
+        "4", f"review_litigation: total = upheld + corrected + other + pending [{row.key}]",
+        ((r, row.key, "total"),),
+        tuple((r, row.key, c) for c in ("upheld", "corrected", "other", "pending")))
+        for row in review.rows)
     return tuple(out)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -28,8 +29,8 @@ LAST_MODIFIED = formatdate(1_650_000_000, usegmt=True)
 
 
 class Portal(BaseHTTPRequestHandler):
-    pages: dict[str, bytes] = {}
-    log: list[tuple[str, int, dict[str, str]]] = []
+    pages: ClassVar[dict[str, bytes]] = {}
+    log: ClassVar[list[tuple[str, int, dict[str, str]]]] = []
 
     def do_GET(self) -> None:
         body = self.pages.get(self.path)

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 from scrapy import Request, Spider, signals
@@ -20,7 +21,7 @@ BASE = 0.3
 
 
 class Flaky(BaseHTTPRequestHandler):
-    hits: list[tuple[str, float]] = []
+    hits: ClassVar[list[tuple[str, float]]] = []
 
     def do_GET(self) -> None:
         Flaky.hits.append((self.path, time.monotonic()))

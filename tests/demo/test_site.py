@@ -280,7 +280,7 @@ def test_every_path_answers_as_specified(portal: PortalProcess, site: Site) -> N
     paths = sorted(site.all_paths | site.traps | site.disallowed | site.optional
                    | site.out_of_bounds)
     with ThreadPoolExecutor(FETCH_WORKERS) as pool:
-        answers = dict(zip(paths, pool.map(lambda p: _fetch(portal, p), paths)))
+        answers = dict(zip(paths, pool.map(lambda p: _fetch(portal, p), paths), strict=True))
     for path, (status, headers, body, elapsed) in answers.items():
         spec = site[path]
         assert status == spec.status, path

@@ -156,7 +156,7 @@ def test_rowspan_past_the_row_end_leaves_blank_cells_of_their_own() -> None:
     assert [c.text for c in second] == ["d", "", "c"]
     assert second[2].origin == first[2].origin
     origins = [c.origin for row in doc.rows for c in row.cells]
-    assert second[1].origin not in origins[:4] + [second[0].origin, second[2].origin]
+    assert second[1].origin not in [*origins[:4], second[0].origin, second[2].origin]
     assert second[1].origin > second[0].origin  # drawn after the row's own cells
 
 

@@ -28,11 +28,13 @@ def parse_seed(prefix: str) -> dict:
 
 def applications(order: list[str], rows: list[list[int | None] | None]) -> dict:
     assert len(order) == len(rows)
-    return {key: dict(zip(APPLICANTS, row or [None] * 7)) for key, row in zip(order, rows)}
+    return {key: dict(zip(APPLICANTS, row or [None] * 7, strict=True))
+            for key, row in zip(order, rows, strict=True)}
 
 
 def review(numbers: list[int | None]) -> dict:
-    return {row: dict(zip(T3_COLS, numbers[i * 5:i * 5 + 5])) for i, row in enumerate(T3_ROWS)}
+    return {row: dict(zip(T3_COLS, numbers[i * 5:i * 5 + 5], strict=True))
+            for i, row in enumerate(T3_ROWS)}
 
 
 def zeros(n: int) -> list[int]:

@@ -266,10 +266,7 @@ def narrative(report: dict[str, Any], section: int) -> str:
 
 def render_docx(report: dict[str, Any]) -> bytes:
     """DOCX bytes of ``report``; the same report always gives the same bytes."""
-    if report["format"] == "2021":
-        document = _fill_2021(report)
-    else:
-        document = _build(report)
+    document = _fill_2021(report) if report["format"] == "2021" else _build(report)
     props = document.core_properties
     props.title = report_title(report)
     props.author = report["organ"]

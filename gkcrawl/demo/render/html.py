@@ -44,11 +44,11 @@ def render_html(report: Report, style: Style = Style()) -> bytes:
     template = TEMPLATES[report["format"]]
     body = [
         f"<h1 class='title'>{html.escape(report['title'])}</h1>",
-        f"<div class='info'>发布机构：{html.escape(report['organ'])} "
-        f"发布日期：{report.get('published') or ''}</div>",
+        (f"<div class='info'>发布机构：{html.escape(report['organ'])} "
+         f"发布日期：{report.get('published') or ''}</div>"),
         "<div class='TRS_Editor'>",
-        f"<p>依据《中华人民共和国政府信息公开条例》，编制本报告。本报告统计时限为{report['year']}年1月1日至"
-        f"{report['year']}年12月31日。</p>",
+        (f"<p>依据《中华人民共和国政府信息公开条例》，编制本报告。"
+         f"本报告统计时限为{report['year']}年1月1日至{report['year']}年12月31日。</p>"),
         "<p>一、总体情况</p><p>（文字描述）</p>",
         "<p>二、主动公开政府信息情况</p>", _table(_active_rows(report, template), style),
         "<p>三、收到和处理政府信息公开申请情况</p>", _table(_application_rows(report, template, style), style),
@@ -134,7 +134,7 @@ def _active_rows(report: Report, template: Table | object) -> list[tuple[list[Ce
             row = table.row(key)
             values = [(fmt(data[key][c]), 1, 1) for c in table.row_columns(row)]
             values[-1] = (values[-1][0], 1, width - len(values))
-            out.append(([(row.label, 1, 1)] + values, 1))
+            out.append(([(row.label, 1, 1), *values], 1))
     return out
 
 
@@ -173,20 +173,20 @@ def _application_rows(report: Report, template: object, style: Style) -> list[tu
 
     for row in table.rows:
         if row.key in ("new_received", "carried_over"):
-            out.append(([(row.label, 1, 3)] + values(row), 1))
+            out.append(([(row.label, 1, 3), *values(row)], 1))
         elif row.key == "disclosed":
             results = sum(1 for r in leaves) + 1  # the leaves and (七)总计
-            out.append(([("三、本年度办理结果", results, 1), (row.label, 1, 2)] + values(row), 2))
+            out.append(([("三、本年度办理结果", results, 1), (row.label, 1, 2), *values(row)], 2))
         elif row.leaf and row.group.startswith("三、"):
-            out.append(([(row.label, 1, 2)] + values(row), 1))
+            out.append(([(row.label, 1, 2), *values(row)], 1))
         elif row.leaf:
             members = groups[row.group]
             first = [(row.group, len(members), 1)] if row is members[0] else []
-            out.append((first + [(row.label, 1, 1)] + values(row), len(first) + 1))
+            out.append(([*first, (row.label, 1, 1), *values(row)], len(first) + 1))
         elif row.key == "total_processed":
-            out.append(([(row.label, 1, 2)] + values(row), 1))
+            out.append(([(row.label, 1, 2), *values(row)], 1))
         else:
-            out.append(([(row.label, 1, 3)] + values(row), 1))
+            out.append(([(row.label, 1, 3), *values(row)], 1))
     return out
 
 

@@ -105,9 +105,8 @@ def render_pdf(report: dict[str, Any]) -> bytes:
         invariant=1,
     )
     story: list[Any] = [Paragraph(_escape(title), _style("title")), Spacer(1, BODY_SIZE)]
-    for line in (date_line(report), intro_line(report)):
-        if line:
-            story.append(Paragraph(_escape(line), _style("body")))
+    story.extend(Paragraph(_escape(line), _style("body"))
+                 for line in (date_line(report), intro_line(report)) if line)
     tables = {t.key: t for t in layout_tables(report)}
     by_section = {section: key for key, section in TABLE_SECTIONS.items()}
     for section, heading in enumerate(SECTION_HEADINGS):

@@ -142,8 +142,8 @@ def _grid(table: Table, new_origin: OriginCounter) -> list[list[Cell]]:
         for bbox, text in zip(row.cells, row_texts, strict=True):
             if bbox is not None:
                 owners[tuple(bbox)] = Cell((text or "").strip(), new_origin())
-    xs = sorted({c[0] for c in table.cells}) + [table.bbox[2]]
-    ys = sorted({c[1] for c in table.cells}) + [table.bbox[3]]
+    xs = [*sorted({c[0] for c in table.cells}), table.bbox[2]]
+    ys = [*sorted({c[1] for c in table.cells}), table.bbox[3]]
     grid: list[list[Cell]] = []
     for i, row in enumerate(table.rows):
         cy = (ys[i] + ys[i + 1]) / 2
