@@ -86,20 +86,22 @@ def classify_html(url: str, html: str, sel: Selector,
         if match:
             year, organ = int(match["year"]), match["organ"]
             if TEMPLATE_WORDS.search(body):
-                return Verdict(REPORT, year, organ, title.strip(), "report title and template tables",
-                               attachments)
+                return Verdict(REPORT, year, organ, title.strip(),
+                               "report title and template tables", attachments)
             if attachments:
                 return Verdict(REPORT_PAGE, year, organ, title.strip(),
                                "report title; tables in attachments", attachments)
             return Verdict(REPORT, year, organ, title.strip(), "report title, no template tables",
                            attachments)
-    column = " ".join(sel.xpath('//meta[@name="ColumnName" or @name="ColumnType"]/@content').getall())
+    column = " ".join(
+        sel.xpath('//meta[@name="ColumnName" or @name="ColumnType"]/@content').getall())
     listed = sum(1 for _, text in links if report_title(clean_text(text, traditional)))
     in_column = bool(_COLUMN_META.search(column) or REPORT_COLUMN_URL.search(url))
     if listed >= MIN_LIST_REPORTS or (in_column and listed):
         return Verdict(REPORT_LIST, reason=f"{listed} report links")
     if any(LOOKALIKE.search(t) and TITLE.search(_SPACES.sub("", t)) for t in titles):
-        return Verdict(LOOKALIKE_ROLE, title=titles[0].strip(), reason="about annual reports, not one")
+        return Verdict(LOOKALIKE_ROLE, title=titles[0].strip(),
+                       reason="about annual reports, not one")
     if TEMPLATE_WORDS.search(body) and report_title(body[:3000]):
         match = report_title(body[:3000])
         assert match is not None

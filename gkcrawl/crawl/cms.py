@@ -65,7 +65,9 @@ class TrsPager(Adapter):
     def _number(self, arg: str, html: str) -> int | None:
         if arg.isdigit():
             return int(arg)
-        found = re.search(self._VAR.format(name=re.escape(arg)), html) if arg.isidentifier() else None
+        if not arg.isidentifier():
+            return None
+        found = re.search(self._VAR.format(name=re.escape(arg)), html)
         return int(found.group(1)) if found else None
 
 
@@ -78,7 +80,8 @@ class HanwebXmlList(Adapter):
             for record in self._RECORD.finditer(script):
                 inner = Selector(text=record.group(1))
                 for a in inner.css("a[href]"):
-                    text = " ".join(a.css("::text").getall()).strip() or (a.attrib.get("title") or "")
+                    text = (" ".join(a.css("::text").getall()).strip()
+                            or a.attrib.get("title") or "")
                     yield Found(urljoin(url, a.attrib["href"]), text, PAGE)
 
 
@@ -96,11 +99,13 @@ class ScriptRedirect(Adapter):
 
 
 class Pager(Adapter):
-    """下一页 / 尾页 / page-number links, marked so list chains are followed past the depth limit."""
+    """下一页 / 尾页 / page-number links, marked so that list chains are followed past the depth
+    limit."""
 
     name = "pager"
     _TEXT = re.compile(r"^(下一页|下页|后页|尾页|末页|上一页|上页|首页|\d{1,3}|>|>>|»|›)$")
-    _URL = re.compile(r"(index_\d+\.\w+|[?&](page|pageNo|pageIndex|cur_page|p)=\d+|/\d+\.html?)$", re.IGNORECASE)
+    _URL = re.compile(r"(index_\d+\.\w+|[?&](page|pageNo|pageIndex|cur_page|p)=\d+|/\d+\.html?)$",
+                      re.IGNORECASE)
 
     def links(self, url: str, html: str, sel: Selector) -> Iterable[Found]:
         for a in sel.css("a[href]"):

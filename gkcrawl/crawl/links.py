@@ -1,7 +1,8 @@
 """Link scoring for the focused crawl: anchor text, title and URL, best first.
 
-Scores are additive: a link to ``/zfxxgk/zfxxgknb/`` titled 政府信息公开年报 outranks one to 政务公开,
-which outranks the rest. A negative score means never follow (logins, English site, sharing).
+Scores are additive: a link to ``/zfxxgk/zfxxgknb/`` titled 政府信息公开年报 outranks one to
+政务公开, which outranks the rest. A negative score means never follow (logins, English site,
+sharing).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ TEXT_SIGNALS: tuple[tuple[re.Pattern[str], int], ...] = tuple(
 )
 #: URL slugs of report columns seen on portals.
 REPORT_COLUMN_URL = re.compile(
-    r"/(zfxxgk_?)?(zfxxgk)?nb/|/xxgknb|/gknb|/zfxxgknb|/bmxxgknb|/txxgknb|/nb/|/ndbg", re.IGNORECASE)
+    r"/(zfxxgk_?)?(zfxxgk)?nb/|/xxgknb|/gknb|/zfxxgknb|/bmxxgknb|/txxgknb|/nb/|/ndbg",
+    re.IGNORECASE)
 #: (pattern, points) checked against the URL path and query.
 URL_SIGNALS: tuple[tuple[re.Pattern[str], int], ...] = (
     (REPORT_COLUMN_URL, 30),

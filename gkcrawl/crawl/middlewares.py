@@ -68,8 +68,9 @@ RETRY_BACKOFF_MAX = 60.0
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
-    """Scrapy's retries, spaced out: the n-th retry of a request waits ``RETRY_BACKOFF_BASE``·2^(n-1)
-    seconds (at most ``RETRY_BACKOFF_MAX``), or what a ``Retry-After`` header asks for.
+    """Scrapy's retries, spaced out: the n-th retry of a request waits
+    ``RETRY_BACKOFF_BASE``·2^(n-1) seconds (at most ``RETRY_BACKOFF_MAX``), or what a
+    ``Retry-After`` header asks for.
 
     Retrying a struggling government server at once only adds to its load; Scrapy retries
     immediately. The wait happens before the request reaches a download slot, so other requests
@@ -94,7 +95,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
             result.meta[RETRY_DELAY_KEY] = self.delay(result, response.headers.get(b"Retry-After"))
         return result
 
-    def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+    def process_exception(self, request: Request,
+                          exception: Exception) -> Request | Response | None:
         result = super().process_exception(request, exception)
         if isinstance(result, Request):
             result.meta[RETRY_DELAY_KEY] = self.delay(result)

@@ -94,8 +94,9 @@ class CellColumn:
 
 
 WIDE_META = (
-    Field("organ_key", TEXT, "机关键"), Field("organ", TEXT, "发布机关"), Field("year", INTEGER, "报告年度"),
-    Field("format", TEXT, "模板版本"), Field("published", TEXT, "发布日期"), Field("title", TEXT, "标题"),
+    Field("organ_key", TEXT, "机关键"), Field("organ", TEXT, "发布机关"),
+    Field("year", INTEGER, "报告年度"), Field("format", TEXT, "模板版本"),
+    Field("published", TEXT, "发布日期"), Field("title", TEXT, "标题"),
     Field("source_url", TEXT, "来源网址"), Field("portal", TEXT, "门户"),
     Field("n_sources", INTEGER, "副本数"), Field("parser_version", TEXT, "解析器版本"),
     Field("identities_passed", INTEGER, "勾稽关系通过数"),
@@ -134,7 +135,8 @@ def _versions() -> list[Template]:
 
 
 def row_label(row: Row) -> str:
-    """The row's label with its group (``(三)不予公开·1.属于国家秘密``): "3.其他" alone is ambiguous."""
+    """The row's label with its group (``(三)不予公开·1.属于国家秘密``): "3.其他" alone is
+    ambiguous."""
     return LABEL_SEPARATOR.join(part for part in (row.group, row.label) if part)
 
 
@@ -338,7 +340,8 @@ def long_to_wide(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             out[(row["organ_key"], row["year"])] = wide
         name = f"{row['table']}.{row['row']}.{row['column']}"
         if name not in cells:
-            raise ValueError(f"long row of {row['organ_key']} {row['year']}: no template cell {name}")
+            raise ValueError(
+                f"long row of {row['organ_key']} {row['year']}: no template cell {name}")
         wide[name] = row["value"]
     return list(out.values())
 

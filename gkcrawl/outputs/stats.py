@@ -241,8 +241,9 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     widths = [max(_width(r[i]) for r in cells) for i in range(len(header))]
     right = [bool(rows) and all(not r[i] or _NUMERIC.match(r[i]) for r in cells[1:])
              for i in range(len(header))]
-    return "\n".join("  ".join(_cell(c, w, a) for c, w, a in zip(r, widths, right, strict=True)).rstrip()
-                     for r in cells)
+    return "\n".join(
+        "  ".join(_cell(c, w, a) for c, w, a in zip(r, widths, right, strict=True)).rstrip()
+        for r in cells)
 
 
 def _percent(rate: float | None) -> str:
@@ -386,8 +387,9 @@ def _region_table(stats: Stats) -> str:
         cells = "".join(_num("td", "coverage-region", v, "heat" if v else "heat zero",
                              _heat_style(v, top),
                              region=region, year=y) for y, v in counts.items())
-        rows.append(f"<tr><th scope=\"row\">{_e(region)}</th>{cells}"
-                    f"{_num('td', 'coverage-region-total', stats.region_total(region), 'total', region=region)}</tr>")
+        region_total = _num("td", "coverage-region-total", stats.region_total(region), "total",
+                            region=region)
+        rows.append(f"<tr><th scope=\"row\">{_e(region)}</th>{cells}{region_total}</tr>")
     total = "".join(_num("td", "reports-by-year", v, "total", year=y)
                     for y, v in stats.by_year.items())
     return (f'<table class="heat"><thead><tr><th>地区 region</th>{head}<th>合计</th></tr></thead>'
@@ -399,11 +401,14 @@ def _portal_table(stats: Stats) -> str:
     head = "".join(f"<th>{y}</th>" for y in stats.years)
     rows = []
     for pid, counts in stats.by_portal.items():
-        cells = "".join(_num("td", "coverage-portal", v, "zero" if not v else "", portal=pid, year=y)
+        cells = "".join(_num("td", "coverage-portal", v, "zero" if not v else "", portal=pid,
+                             year=y)
                         for y, v in counts.items())
+        portal_total = _num("td", "coverage-portal-total", stats.portal_total(pid), "total",
+                            portal=pid)
         rows.append(f"<tr><th scope=\"row\"><code>{_e(pid)}</code></th>"
                     f"<td>{_e(stats.portal_names[pid])}</td><td>{_e(stats.portal_regions[pid])}</td>"
-                    f"{cells}{_num('td', 'coverage-portal-total', stats.portal_total(pid), 'total', portal=pid)}</tr>")
+                    f"{cells}{portal_total}</tr>")
     missing = ""
     if stats.portals_without_reports:
         missing = (f'<p class="note">Registry portals without reports 无报告的门户: '
@@ -447,7 +452,8 @@ def _small_tables(stats: Stats) -> str:
         f"<tr data-run=\"{_e(r.crawl_id)}\"><th scope=\"row\"><code>{_e(r.crawl_id)}</code></th>"
         f"<td>{_e(r.spider or '')}</td><td>{_e(_when(r.started_at))}</td>"
         f"<td>{_e(_when(r.finished_at))}</td><td>{_e(r.finish_reason or '')}</td>"
-        f"{_num('td', 'run-starts', r.starts, run=r.crawl_id)}{_num('td', 'run-items', _items(r), run=r.crawl_id)}</tr>"
+        f"{_num('td', 'run-starts', r.starts, run=r.crawl_id)}"
+        f"{_num('td', 'run-items', _items(r), run=r.crawl_id)}</tr>"
         for r in stats.runs)
     return (
         "<div class=\"row\"><section><h2>Template versions 模板版本</h2><table><thead><tr>"

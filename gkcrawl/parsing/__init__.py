@@ -4,7 +4,8 @@ The entry point for the CLI, the crawl's parse pipeline and replay alike::
 
     result = parse_document(body, content_type="text/html; charset=gbk", url=url)
     if result.ok:
-        result.to_dict()   # format, year, organ, published, title, the three tables, inferred, checks, flags
+        result.to_dict()   # format, year, organ, published, title, the three tables,
+                           # inferred, checks, flags
     else:
         result.reason      # one line: why this is not a report or cannot be read
 
@@ -40,7 +41,8 @@ __all__ = ["NotAReport", "Report", "Unreadable", "extract_document", "parse_docu
 logger = logging.getLogger(__name__)
 
 #: Section names of the free-form reports of 2008-2018 (before the national template).
-_LEGACY_SECTIONS = re.compile(r"依申请公开政府信息(的)?情况|因政府信息公开申请(提起)?行政复议|收费及减免情况")
+_LEGACY_SECTIONS = re.compile(
+    r"依申请公开政府信息(的)?情况|因政府信息公开申请(提起)?行政复议|收费及减免情况")
 
 
 def parse_document(body: bytes, content_type: str | None = None,
@@ -136,7 +138,8 @@ def _without_template(doc: Document, md: metadata.Metadata, url: str | None) -> 
         return Report(format="legacy", year=md.year, organ=md.organ, published=md.published,
                       title=md.title, **dict.fromkeys(TABLE_KEYS),
                       flags=[*doc.flags, *md.flags,
-                             "legacy free-form report (before the 2019 template): tables not parsed"],
+                             ("legacy free-form report (before the 2019 template): "
+                              "tables not parsed")],
                       source_url=url, source_kind=doc.kind)
     return NotAReport("not_a_report", f"names a report ({md.title}) but prints none of the "
                                       "template tables (the report may be an attachment)",

@@ -64,7 +64,8 @@ def solve(mapped: Mapped) -> Solved:
     blanks, amounts = out.blanks, template.amount_cells
     for row in mapped.rows:
         if row.complete:
-            for ref, val in zip(row.refs, row.values, strict=True):  # _number, inlined: 200 cells a report
+            # _number, inlined: 200 cells a report
+            for ref, val in zip(row.refs, row.values, strict=True):
                 number = val.number
                 cells[ref] = to_10k_yuan(val) if ref in amounts else number
                 if number is None:
@@ -215,7 +216,8 @@ def _place(template: Template, cells: Cells, short: list[PrintedRow],
                 key = tuple(trial[r] for r in row.refs)
                 found.setdefault(key, {r: trial[r] for r in row.refs})
         if not found:
-            out.flags.append(f"{row.name}: no placement of the printed values satisfies the identities")
+            out.flags.append(
+                f"{row.name}: no placement of the printed values satisfies the identities")
             continue
         options.append(list(found.values()))
         rows.append(row)
@@ -261,7 +263,8 @@ def _joint(cells: Cells, options: list[list[dict[CellRef, Number | None]]],
     return _consensus([{r: s[r] for r in refs} for s in solutions])
 
 
-def _row_by_row(cells: Cells, options: list[list[dict[CellRef, Number | None]]]) -> dict[CellRef, Number]:
+def _row_by_row(cells: Cells,
+                options: list[list[dict[CellRef, Number | None]]]) -> dict[CellRef, Number]:
     agreed: dict[CellRef, Number] = {}
     for opts in options:
         agreed.update(_consensus(opts))

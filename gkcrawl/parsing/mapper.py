@@ -90,7 +90,8 @@ def map_rows(doc: Document, template: Template) -> Mapped:
         if not values:
             continue
         spec, table = _match(norm, context, template)
-        if context is not None and context.single_line and norm and _is_column_label(norm[-1], context):
+        if (context is not None and context.single_line and norm
+                and _is_column_label(norm[-1], context)):
             spec, table = None, None  # e.g. 总计 closing table 3's header, not (七)总计 of table 2
         if labels and all(v.blank for v in values) and (
                 spec is None or (context is not None and _is_column_label(norm[-1], context))):
@@ -201,7 +202,8 @@ def _fit(values: list[Value], expected: int, out: Mapped, where: str) -> list[Va
     while len(values) > expected and values[0].blank:
         values.pop(0)
     if len(values) > expected:
-        out.flags.append(f"{where}: {len(values)} values printed for {expected} columns; extra ignored")
+        out.flags.append(
+            f"{where}: {len(values)} values printed for {expected} columns; extra ignored")
         values = values[:expected]
     return values
 

@@ -33,7 +33,9 @@ _ORGAN_LINE = re.compile(
 )
 _PUBLISH_SENTENCE = re.compile(rf"现(?:予以)?公布(?P<organ>[{_HAN}()]{{2,40}}?)(?:19|20)\d{{2}}年")
 #: 发布机构：X / 来源：X / 发文机关：X fields of the page header.
-_SOURCE_FIELD = re.compile(rf"^(?:发布机构|发文机关|来源|信息来源)[:：]?(?P<organ>[{_HAN}()]{{2,40}}?)(?:发布日期|发布时间|$)")
+_SOURCE_FIELD = re.compile(
+    rf"^(?:发布机构|发文机关|来源|信息来源)[:：]?(?P<organ>[{_HAN}()]{{2,40}}?)"
+    r"(?:发布日期|发布时间|$)")
 DATE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*[-年/.]\s*(?P<m>\d{1,2})\s*[-月/.]\s*(?P<d>\d{1,2})")
 #: Labelled dates, best first: a printed publication date beats the date the text was signed.
 _DATE_LABELS = (r"发布日期|发布时间|公开日期|发布于", r"成文日期|发文日期|生成日期")

@@ -20,7 +20,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {
 #: 没有/未/不存在 … 行政复议(和/、行政诉讼): both stated as zero.
 #: (One lazy gap of up to 32 rather than two of 16: the same matches, without trying every split
 #: of the gap at each 无/未 of the page.)
-_NONE = re.compile(r"(?:没有|未|无|不存在)[^。；;!！?？]{0,32}?行政复议(?P<both>(?:和|、|及|或)行政诉)?")
+_NONE = re.compile(
+    r"(?:没有|未|无|不存在)[^。；;!！?？]{0,32}?行政复议(?P<both>(?:和|、|及|或)行政诉)?")
 
 
 def stated_totals(text: str) -> dict[str, int]:

@@ -45,7 +45,8 @@ def plain_cells(template: Template, cells: Cells) -> dict[CellRef, int | float |
 
 
 def tables(template: Template, cells: Cells,
-           plains: dict[CellRef, int | float | None] | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+           plains: dict[CellRef, int | float | None] | None = None,
+           ) -> dict[str, dict[str, dict[str, Any]]]:
     plains = plains if plains is not None else plain_cells(template, cells)
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for table in template.tables:

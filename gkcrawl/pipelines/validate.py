@@ -28,5 +28,6 @@ class ValidatePipeline(Pipeline):
         failed = [f for f in findings if f.status == FAIL]
         for finding in failed:
             self.stats.inc_value(f"validation/fail/{finding.check}")
-        self.stats.inc_value("validation/reports_failing" if failed else "validation/reports_passing")
+        self.stats.inc_value("validation/reports_failing" if failed
+                             else "validation/reports_passing")
         return item

@@ -89,7 +89,8 @@ def _domain(template: Template, cells: dict[CellRef, Decimal | None]) -> list[Fi
         if value is None:
             continue
         kind = template.kind(ref)
-        if (kind != SIGNED and value < 0) or (kind != AMOUNT and value != value.to_integral_value()):
+        if ((kind != SIGNED and value < 0)
+                or (kind != AMOUNT and value != value.to_integral_value())):
             bad[".".join(ref)] = float(value)
     return [_domain_finding(bad)]
 

@@ -166,7 +166,8 @@ class PortalsSpider(Spider):
         on_report = verdict.role in (REPORT, REPORT_PAGE)
         # one decision per URL: what an adapter says a link is (pager, redirect) beats a plain link
         candidates: dict[str, tuple[str, str]] = {}
-        for url, text, kind in [(f.url, f.text, f.kind) for f in extra] + [(u, t, cms.PAGE) for u, t in links]:
+        found = [(f.url, f.text, f.kind) for f in extra] + [(u, t, cms.PAGE) for u, t in links]
+        for url, text, kind in found:
             candidates.setdefault(canonical(url), (text, kind))
         for url, (text, kind) in candidates.items():
             if is_attachment(url, text):
@@ -219,7 +220,8 @@ class PortalsSpider(Spider):
         meta = {META: {"portal": portal, "hops": hops, "role": role, "referrer": referrer,
                        "list_root": list_root, "anchor": anchor}}
         # (Scrapy's RefererMiddleware sets the Referer header from the response)
-        return Request(url, callback=self.parse, errback=self.on_error, priority=priority, meta=meta)
+        return Request(url, callback=self.parse, errback=self.on_error, priority=priority,
+                       meta=meta)
 
 
 def _parsable_document(body: bytes) -> bool:

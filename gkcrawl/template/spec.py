@@ -73,7 +73,8 @@ class Table:
         """The cells of one row, in column order."""
         refs = self._row_refs.get(row.key)
         if refs is None:
-            refs = self._row_refs[row.key] = tuple((self.key, row.key, c) for c in self.row_columns(row))
+            refs = tuple((self.key, row.key, c) for c in self.row_columns(row))
+            self._row_refs[row.key] = refs
         return refs
 
     @cached_property
@@ -284,7 +285,8 @@ def _applications(other_rows: tuple[Row, ...]) -> Table:
 
 APPLICATIONS_2021 = _applications((
     _leaf("other_overdue_correction",
-          "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请", r"逾期不补正", _OTHER),
+          "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+          r"逾期不补正", _OTHER),
     _leaf("other_overdue_fee",
           "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
           r"收费通知|缴纳费用", _OTHER),
@@ -347,7 +349,8 @@ def _identities(tables: tuple[Table, ...]) -> tuple[Identity, ...]:
     return tuple(out)
 
 
-def _template(version: str, notice: str, signatures: tuple[str, ...], tables: tuple[Table, ...]) -> Template:
+def _template(version: str, notice: str, signatures: tuple[str, ...],
+              tables: tuple[Table, ...]) -> Template:
     return Template(version, notice, signatures, tables, _identities(tables))
 
 

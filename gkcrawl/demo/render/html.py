@@ -51,7 +51,8 @@ def render_html(report: Report, style: Style = Style()) -> bytes:
          f"本报告统计时限为{report['year']}年1月1日至{report['year']}年12月31日。</p>"),
         "<p>一、总体情况</p><p>（文字描述）</p>",
         "<p>二、主动公开政府信息情况</p>", _table(_active_rows(report, template), style),
-        "<p>三、收到和处理政府信息公开申请情况</p>", _table(_application_rows(report, template, style), style),
+        "<p>三、收到和处理政府信息公开申请情况</p>",
+        _table(_application_rows(report, template, style), style),
         "<p>四、政府信息公开行政复议、行政诉讼情况</p>", _table(_review_rows(report), style),
         "<p>五、存在的主要问题及改进情况</p><p>（文字描述）</p>",
         "<p>六、其他需要报告的事项</p><p>无。</p>",
@@ -96,7 +97,8 @@ def _label(text: str, style: Style) -> str:
 
 def _td(cell: Cell, style: Style, is_label: bool) -> str:
     text, rowspan, colspan = cell
-    attrs = (f" rowspan='{rowspan}'" if rowspan > 1 else "") + (f" colspan='{colspan}'" if colspan > 1 else "")
+    attrs = ((f" rowspan='{rowspan}'" if rowspan > 1 else "")
+             + (f" colspan='{colspan}'" if colspan > 1 else ""))
     if is_label:
         inner = _label(text, style)
     elif text == "":
@@ -151,14 +153,17 @@ def _active_groups(version: str) -> list[tuple[str, list[str]]]:
             ("第二十条第（九）项", ["centralized_procurement"])]
 
 
-def _application_rows(report: Report, template: object, style: Style) -> list[tuple[list[Cell], int]]:
+def _application_rows(report: Report, template: object,
+                      style: Style) -> list[tuple[list[Cell], int]]:
     table = TEMPLATES[report["format"]].table("applications")
     data = report["applications"]
     cols = [c.key for c in table.columns]
     out: list[tuple[list[Cell], int]] = [
-        ([("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", 3, 3), ("申请人情况", 1, 7)], 2),
+        ([("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", 3, 3),
+          ("申请人情况", 1, 7)], 2),
         ([("自然人", 2, 1), ("法人或其他组织", 1, 5), ("总计", 2, 1)], 3),
-        ([("商业企业", 1, 1), ("科研机构", 1, 1), ("社会公益组织", 1, 1), ("法律服务机构", 1, 1), ("其他", 1, 1)], 5),
+        ([("商业企业", 1, 1), ("科研机构", 1, 1), ("社会公益组织", 1, 1), ("法律服务机构", 1, 1),
+          ("其他", 1, 1)], 5),
     ]
     leaves = [r for r in table.rows if r.leaf]
     groups: dict[str, list[Row]] = {}
@@ -191,10 +196,12 @@ def _application_rows(report: Report, template: object, style: Style) -> list[tu
 
 
 def _review_rows(report: Report) -> list[tuple[list[Cell], int]]:
-    results = [("结果维持", 1, 1), ("结果纠正", 1, 1), ("其他结果", 1, 1), ("尚未审结", 1, 1), ("总计", 1, 1)]
+    results = [("结果维持", 1, 1), ("结果纠正", 1, 1), ("其他结果", 1, 1), ("尚未审结", 1, 1),
+               ("总计", 1, 1)]
     return [
         ([("行政复议", 1, 5), ("行政诉讼", 1, 10)], 2),
-        ([(t, 2, 1) for t, _, _ in results] + [("未经复议直接起诉", 1, 5), ("复议后起诉", 1, 5)], 7),
+        ([(t, 2, 1) for t, _, _ in results]
+         + [("未经复议直接起诉", 1, 5), ("复议后起诉", 1, 5)], 7),
         (results + results, 10),
         ([(fmt(v), 1, 1) for v in review_line(report)], 0),
     ]
