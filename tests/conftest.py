@@ -139,8 +139,10 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
         proc = run_crawl(portal, out)
         assert proc.returncode == 0, proc.stderr[-3000:]
         _, body = portal.get("/__hits__")
-        items = [json.loads(line) for line in (out / "reports.jsonl").read_text("utf-8").splitlines()]
+        lines = (out / "reports.jsonl").read_text("utf-8").splitlines()
+        items = [json.loads(line) for line in lines]
         yield Crawl(build_site(DEFAULT_SEED, slow_delay=SLOW, trap_limit=TRAP_LIMIT), portal.url,
-                    out / "archive", out / "archive" / "test-crawl", items, json.loads(body), proc.stderr)
+                    out / "archive", out / "archive" / "test-crawl", items, json.loads(body),
+                    proc.stderr)
     finally:
         portal.stop()

@@ -33,12 +33,13 @@ def redis_server() -> str:
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
     except redis.exceptions.ConnectionError as exc:
-        pytest.fail(f"Redis is not reachable at {REDIS_URL} ({exc}).\nStart it with:  {START_REDIS}",
-                    pytrace=False)
+        pytest.fail(f"Redis is not reachable at {REDIS_URL} ({exc}).\n"
+                    f"Start it with:  {START_REDIS}", pytrace=False)
     return REDIS_URL
 
 
-def test_two_workers_share_one_crawl(redis_server: str, pg_schema: PgSchema, tmp_path: Path) -> None:
+def test_two_workers_share_one_crawl(redis_server: str, pg_schema: PgSchema,
+                                     tmp_path: Path) -> None:
     if pg_schema.error:
         pytest.fail(pg_schema.error, pytrace=False)
     store_url = pg_schema.fresh()
@@ -75,12 +76,14 @@ def test_two_workers_share_one_crawl(redis_server: str, pg_schema: PgSchema, tmp
     assert twice == {}
     assert {r.path for r in site.reports} <= set(hits)
     # both workers worked, each into its own crawl directory
-    per_worker = {w: [e.url for e in iter_archive([tmp_path / "archive" / f"{run}-{w}"])] for w in WORKERS}
+    per_worker = {w: [e.url for e in iter_archive([tmp_path / "archive" / f"{run}-{w}"])]
+                  for w in WORKERS}
     assert all(len(urls) > 1 for urls in per_worker.values())
     # every report stored once, every document once, in the shared PostgreSQL store
     with open_store(store_url) as store:
         sources = store.sources()
-        assert sorted(s.url.removeprefix(portal.url) for s in sources) == sorted(r.path for r in site.reports)
+        assert (sorted(s.url.removeprefix(portal.url) for s in sources)
+                == sorted(r.path for r in site.reports))
         reports = list(store.reports())
         assert len(reports) == len({(r.organ, r.year) for r in site.reports})
         assert {r.crawl_id for r in sources} <= {f"{run}-{w}" for w in WORKERS}

@@ -67,9 +67,11 @@ def listing(*paths: str) -> bytes:
 
 @pytest.fixture
 def portal() -> Iterator[str]:
-    reports = {path: render_html(random_report(random.Random(n), "2021", 2020 + n, "示例县人民政府"))
+    reports = {path: render_html(random_report(random.Random(n), "2021", 2020 + n,
+                                               "示例县人民政府"))
                for n, path in enumerate((ETAG_PAGE, PLAIN_PAGE, NEW_PAGE), start=1)}
-    Portal.pages = {"/": b"<html><body><a href='/zfxxgk/zfxxgknb/index.html'>\xe5\xb9\xb4\xe6\x8a\xa5</a></body></html>",
+    Portal.pages = {"/": b"<html><body><a href='/zfxxgk/zfxxgknb/index.html'>"
+                         b"\xe5\xb9\xb4\xe6\x8a\xa5</a></body></html>",
                     "/robots.txt": b"User-agent: *\n", LIST: listing(ETAG_PAGE, PLAIN_PAGE),
                     **reports}
     Portal.log = []

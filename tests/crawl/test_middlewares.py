@@ -107,7 +107,8 @@ def test_cookies_use_the_shipped_public_suffix_list(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(socket, "create_connection", no_network)
     monkeypatch.setattr(socket.socket, "connect", no_network)
-    OfflineSuffixCookiesMiddleware.from_crawler(get_crawler(settings_dict={"COOKIES_ENABLED": True}))
+    OfflineSuffixCookiesMiddleware.from_crawler(
+        get_crawler(settings_dict={"COOKIES_ENABLED": True}))
     assert cookies._is_public_domain("gov.cn")
     assert not cookies._is_public_domain("www.gov.cn")
     assert not cookies._is_public_domain("xizang.gov.cn")

@@ -26,7 +26,8 @@ WAIT_SECONDS = 90
 def command(registry: Path, tmp_path: Path) -> list[str]:
     return [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}",
             "-s", f"JOBDIR={tmp_path / 'job'}", "-s", f"ARCHIVE_DIR={tmp_path / 'archive'}",
-            "-s", "CONCURRENT_REQUESTS=2", "-s", "DOWNLOAD_DELAY=0.05", "-s", "AUTOTHROTTLE_ENABLED=False",
+            "-s", "CONCURRENT_REQUESTS=2", "-s", "DOWNLOAD_DELAY=0.05",
+            "-s", "AUTOTHROTTLE_ENABLED=False",
             "-s", "DOWNLOAD_TIMEOUT=1.5", "-s", "RETRY_TIMES=0", "-s", "CRAWL_MAX_LIST_PAGES=5",
             "-s", "WARC_MAX_SIZE=60000", "-s", "LOG_LEVEL=INFO"]
 

@@ -169,7 +169,8 @@ def test_ground_truth_is_consistent(site: Site) -> None:
 def test_traps_are_endless_and_bounded_by_hops(site: Site) -> None:
     far = "/calendar/?month=2031-07"
     assert site[far].status == 200 and "2031年7月" in site[far].content.decode()
-    assert site.trap_of(far) == ("calendar", (2031 - CALENDAR_ENTRY[0]) * 12 + 7 - CALENDAR_ENTRY[1])
+    months = (2031 - CALENDAR_ENTRY[0]) * 12 + 7 - CALENDAR_ENTRY[1]
+    assert site.trap_of(far) == ("calendar", months)
     assert site["/hdjl/index.html?page=500"].status == 200
     assert site.trap_of("/hdjl/index.html?page=500") == ("pagination", 499)
     assert site.trap_of("/zfxxgk/") is None
@@ -300,16 +301,19 @@ def test_unknown_path_is_a_404_page(portal: PortalProcess) -> None:
 
 
 def test_gbk_disposition_and_two_cookies_arrive_raw(portal: PortalProcess, site: Site) -> None:
-    path = next(p for p in site.all_paths if site[p].header("Content-Disposition") == GBK_DISPOSITION)
+    path = next(p for p in site.all_paths
+                if site[p].header("Content-Disposition") == GBK_DISPOSITION)
     response, body = portal.get(path)
     headers = [(k, v.encode("latin-1")) for k, v in response.getheaders()]
-    assert ("Content-Disposition", 'attachment; filename="2022年度报告.pdf"'.encode("gbk")) in headers
+    disposition = 'attachment; filename="2022年度报告.pdf"'.encode("gbk")
+    assert ("Content-Disposition", disposition) in headers
     cookies = [v for k, v in headers if k == "Set-Cookie"]
     assert len(cookies) == 2 and cookies[0].startswith(b"JSESSIONID=")
     assert body.startswith(b"%PDF-")
     # and on the wire, the header block carries the GBK bytes verbatim
     with socket.create_connection((portal.host, portal.port), timeout=10) as sock:
-        sock.sendall(f"HEAD {path} HTTP/1.1\r\nHost: {portal.host}\r\nConnection: close\r\n\r\n".encode())
+        sock.sendall(f"HEAD {path} HTTP/1.1\r\nHost: {portal.host}\r\n"
+                     "Connection: close\r\n\r\n".encode())
         raw = b""
         while chunk := sock.recv(65536):
             raw += chunk

@@ -30,7 +30,8 @@ FIXTURES = Path(__file__).parent.parent / "fixtures"
 EVIL_ORGAN = '=HYPERLINK("http://evil")'
 MINUS_ORGAN = "-1+2"
 DDE_TITLE = "@SUM(1+1)*cmd|' /C calc'!A0"
-#: a binary float with no short exact expansion: the export must keep 0.1, not 0.1000000000000000055…
+#: a binary float with no short exact expansion: the export must keep 0.1, not
+#: 0.1000000000000000055…
 TENTH = 0.1
 
 #: seed prefix -> (portal, url)

@@ -1,6 +1,7 @@
 """Exports against both backends: every format and layout is written, read back with its own
 library (csv, json, pyarrow, openpyxl) and compared with the stored reports; long → wide gives the
-stored cells back; text that a spreadsheet would run as a formula is neutralised, numbers are not."""
+stored cells back; text that a spreadsheet would run as a formula is neutralised, numbers are
+not."""
 
 from __future__ import annotations
 
@@ -221,14 +222,16 @@ def test_xlsx_text_is_never_a_formula(filled: Store, tmp_path: Path) -> None:
     book = load_workbook(path)  # not read-only: cell styles are loaded
     sheet = book["wide"]
     names = [c.value for c in sheet[1]]
-    organ, change = names.index("organ") + 1, names.index("active_disclosure.admin_licensing.change") + 1
+    organ = names.index("organ") + 1
+    change = names.index("active_disclosure.admin_licensing.change") + 1
     fees = names.index("active_disclosure.admin_fees.amount_10k_yuan") + 1
     by_organ = {sheet.cell(r, organ).value: r for r in range(2, sheet.max_row + 1)}
     for hostile in (EVIL_ORGAN, MINUS_ORGAN):
         cell = sheet.cell(by_organ[hostile], organ)
         assert cell.data_type == "s" and cell.value == hostile and cell.quotePrefix
     changes = [sheet.cell(r, change) for r in by_organ.values()]
-    assert any(c.data_type == "n" and c.value is not None and c.value < 0 for c in changes)  # 本年增/减 stay numbers
+    # 本年增/减 stay numbers
+    assert any(c.data_type == "n" and c.value is not None and c.value < 0 for c in changes)
     tenth = sheet.cell(by_organ[EVIL_ORGAN], fees)
     assert tenth.data_type == "n" and tenth.value == TENTH
     with zipfile.ZipFile(path) as archive:

@@ -51,7 +51,8 @@ def dump_dom(page: Path, profile: Path) -> str:
     return dom
 
 
-def shown(dom: lxml.html.HtmlElement, metric: str, *dims: str) -> Iterator[tuple[tuple[str, ...], int]]:
+def shown(dom: lxml.html.HtmlElement, metric: str,
+          *dims: str) -> Iterator[tuple[tuple[str, ...], int]]:
     """(dimension values, number shown) of every element of ``metric``."""
     for element in dom.xpath("//*[@data-metric=$m]", m=metric):
         yield tuple(element.get(f"data-{d}") for d in dims), int(element.text_content())

@@ -46,7 +46,8 @@ def test_text_round_trip(report: dict, style: str) -> None:
 ATTACHMENT_EXAMPLES = 10  # rendering a PDF takes a few hundred ms
 
 
-@settings(max_examples=ATTACHMENT_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=ATTACHMENT_EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(reports, st.sampled_from(["docx", "pdf"]))
 def test_attachment_round_trip(report: dict, kind: str) -> None:
     from gkcrawl.demo.render.docx import render_docx

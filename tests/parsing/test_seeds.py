@@ -106,8 +106,10 @@ def test_seed_002_spam_header_and_missing_cells() -> None:
     for key, row in {
         "new_received": [86, 4, 0, 0, 0, 0, 90], "carried_over": [6, 0, 0, 0, 0, 0, 6],
         "disclosed": [10, 1, 0, 0, 0, 0, 11], "partially_disclosed": [2, 0, 0, 0, 0, 0, 2],
-        "withheld_state_secret": [1, 0, 0, 0, 0, 0, 1], "withheld_process_info": [2, 0, 0, 0, 0, 0, 2],
-        "unavailable_not_held": [56, 3, 0, 0, 0, 0, 59], "unavailable_unclear": [1, 0, 0, 0, 0, 0, 1],
+        "withheld_state_secret": [1, 0, 0, 0, 0, 0, 1],
+        "withheld_process_info": [2, 0, 0, 0, 0, 0, 2],
+        "unavailable_not_held": [56, 3, 0, 0, 0, 0, 59],
+        "unavailable_unclear": [1, 0, 0, 0, 0, 0, 1],
         "not_processed_complaint": [1, 0, 0, 0, 0, 0, 1],
         "other_overdue_correction": [3, 0, 0, 0, 0, 0, 3], "other_other": [16, 0, 0, 0, 0, 0, 16],
         "total_processed": [92, 4, 0, 0, 0, 0, 96],

@@ -35,7 +35,8 @@ def test_identity_failure_is_reported_with_numbers() -> None:
 
 def test_domain_checks_signs_and_fractions() -> None:
     report = copy.deepcopy(parse_seed("004"))
-    assert by_rule(validate(report), "domain")["non_negative_integers"].status == "pass"  # -5 allowed
+    # -5 allowed
+    assert by_rule(validate(report), "domain")["non_negative_integers"].status == "pass"
     report["applications"]["carried_forward"]["other_org"] = -1
     report["review_litigation"]["admin_review"]["upheld"] = 0.5
     domain = by_rule(validate(report), "domain")["non_negative_integers"]
