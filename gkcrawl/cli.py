@@ -89,10 +89,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     try:
-        return args.run(args)
+        status: int = args.run(args)
     except BrokenPipeError:  # `gkcrawl export ... | head`: the reader has what it wanted
         sys.stderr.close()
         return EXIT_OK
+    return status
 
 
 def _parse(args: argparse.Namespace) -> int:

@@ -52,8 +52,8 @@ class TrsPager(Adapter):
         for call in self._CALL.finditer(html):
             args = [a.strip() for a in call.group(1).split(",")]
             strings = [a.strip("'\"") for a in args if a[:1] in "'\""]
-            numbers = [self._number(a, html) for a in args if a[:1] not in "'\""]
-            numbers = [n for n in numbers if n is not None]
+            parsed = [self._number(a, html) for a in args if a[:1] not in "'\""]
+            numbers = [n for n in parsed if n is not None]
             if len(strings) < 2 or strings[-1] not in self._EXT or not numbers:
                 continue
             prefix, ext = strings[-2], strings[-1]

@@ -66,6 +66,7 @@ class DemoServer(ThreadingHTTPServer):
                 self._hits.clear()
         return counts
 
+    # A TCP server's requests are sockets (the base classes also allow UDP's (data, socket)).
     def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
         with self._lock:
             self._connections.add(request)

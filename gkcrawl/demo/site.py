@@ -1066,9 +1066,11 @@ def report_digest(report: Report) -> str:
 
 def _manifest() -> dict[str, str]:
     try:
-        return json.loads((SITE_DIR / MANIFEST_NAME).read_text(encoding="utf-8"))
+        text = (SITE_DIR / MANIFEST_NAME).read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
+    manifest: dict[str, str] = json.loads(text)
+    return manifest
 
 
 def _blank_template() -> bytes:

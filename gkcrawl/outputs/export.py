@@ -16,7 +16,6 @@ left alone.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import re
@@ -27,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import IO, Any, TextIO, cast
 
 from gkcrawl.store import ReportRow, Store, is_postgres_url, open_store
 from gkcrawl.template.spec import AMOUNT, TEMPLATES, Row, Table, Template
@@ -375,7 +374,7 @@ def _text_out(out: Output, encoding: str) -> Iterator[TextIO]:
         with _target_path(Path(out)) as part, part.open("w", encoding=encoding, newline="") as f:
             yield f
     else:
-        yield out  # type: ignore[misc]
+        yield cast(TextIO, out)  # a stream: text, as the caller's format is
 
 
 @contextmanager
@@ -384,7 +383,7 @@ def _binary_out(out: Output, fmt: str) -> Iterator[Any]:
         with _target_path(Path(out)) as part:
             yield part
         return
-    if isinstance(out, io.TextIOBase) or hasattr(out, "encoding"):
+    if hasattr(out, "encoding"):  # a text stream (io.TextIOBase and the like)
         buffer = getattr(out, "buffer", None)
         if buffer is None:
             raise ExportError(f"{fmt} is binary: write it to a file or a binary stream")

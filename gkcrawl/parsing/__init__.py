@@ -33,7 +33,7 @@ from gkcrawl.parsing.normalize import (
 )
 from gkcrawl.parsing.prose import stated_totals
 from gkcrawl.parsing.report import NotAReport, Report, checks, inferred_entries, plain_cells, tables
-from gkcrawl.template.spec import TABLE_KEYS, expected_format
+from gkcrawl.template.spec import expected_format
 
 __all__ = ["NotAReport", "Report", "Unreadable", "extract_document", "parse_document",
            "parse_extracted", "safely"]
@@ -118,9 +118,11 @@ def parse_extracted(doc: Document, url: str | None = None) -> Report | NotARepor
                      f"the tables follow {template.version}")
     inferred_refs = {i.ref for i in solved.inferred}
     plains = plain_cells(template, solved.cells)
+    parsed = tables(template, solved.cells, plains)
     return Report(
         format=template.version, year=md.year, organ=md.organ, published=md.published,
-        title=md.title, **tables(template, solved.cells, plains),
+        title=md.title, active_disclosure=parsed["active_disclosure"],
+        applications=parsed["applications"], review_litigation=parsed["review_litigation"],
         inferred=inferred_entries(template, solved.inferred),
         checks=checks(template, solved.cells, inferred_refs, plains), flags=flags,
         prose=stated_totals(doc.text), source_url=url, source_kind=doc.kind,
@@ -136,7 +138,8 @@ def _without_template(doc: Document, md: metadata.Metadata, url: str | None) -> 
                           url, doc.kind)
     if (md.year is not None and md.year <= 2018) or _LEGACY_SECTIONS.search(doc.text):
         return Report(format="legacy", year=md.year, organ=md.organ, published=md.published,
-                      title=md.title, **dict.fromkeys(TABLE_KEYS),
+                      title=md.title,
+                      active_disclosure=None, applications=None, review_litigation=None,
                       flags=[*doc.flags, *md.flags,
                              ("legacy free-form report (before the 2019 template): "
                               "tables not parsed")],

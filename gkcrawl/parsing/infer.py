@@ -20,6 +20,7 @@ from functools import partial
 from itertools import combinations
 from math import comb, prod
 from operator import is_
+from typing import cast
 
 from gkcrawl.parsing.mapper import Mapped, PrintedRow
 from gkcrawl.parsing.normalize import Value, to_10k_yuan
@@ -27,6 +28,7 @@ from gkcrawl.template.spec import CellRef, Identity, Template
 
 Number = Decimal
 Cells = dict[CellRef, Number | None]
+_ZERO = Decimal(0)
 
 #: Placements of one short row tried at most (C(15, 4) = 1365 for table 3 fits).
 MAX_PLACEMENTS = 5000
@@ -91,8 +93,8 @@ def solve(mapped: Mapped) -> Solved:
     # only placed or derived cells are listed, in template order: visiting those few rather than
     # every cell gives the same list
     for ref in sorted(placed.keys() | derived.keys(), key=template.cell_index.__getitem__):
-        val = cells[ref]
-        if val is None or (ref in printed and ref not in blanks):
+        filled = cells[ref]
+        if filled is None or (ref in printed and ref not in blanks):
             continue
         if ref in placed:
             rule, why = placed[ref]
@@ -102,7 +104,7 @@ def solve(mapped: Mapped) -> Solved:
             continue
         if ref in out.blanks:
             why = "printed blank; " + why
-        out.inferred.append(Inferred(ref, val, rule, why))
+        out.inferred.append(Inferred(ref, filled, rule, why))
     for row in short:
         missing = [ref for ref in row.refs if cells[ref] is None]
         out.flags.append(f"{row.name}: {len(row.values)} of {len(row.refs)} values printed; "
@@ -151,7 +153,7 @@ def _propagate(cells: Cells, identities: tuple[Identity, ...], skip: set[int],
             lhs, rhs = list(map(cell, ident.lhs)), list(map(cell, ident.rhs))
             if not any(map(_is_null, lhs)) and not any(map(_is_null, rhs)):
                 # every cell known, as in most identities of most reports: C calls only
-                if strict and sum(lhs) != sum(rhs):
+                if strict and sum(cast("list[Number]", lhs)) != sum(cast("list[Number]", rhs)):
                     raise _Conflict(index)
                 continue
             lhs_known, lhs_open = _known_sum(ident.lhs, lhs)
@@ -181,9 +183,9 @@ _is_null = partial(is_, None)
 
 
 def _known_sum(refs: tuple[CellRef, ...],
-               values: list[Number | None]) -> tuple[Number | int, list[CellRef]]:
+               values: list[Number | None]) -> tuple[Number, list[CellRef]]:
     """The sum of the known cells and the list of the open ones, in one pass."""
-    known: Number | int = 0
+    known = _ZERO
     open_refs: list[CellRef] = []
     for ref, val in zip(refs, values, strict=True):
         if val is None:
@@ -206,7 +208,7 @@ def _place(template: Template, cells: Cells, short: list[PrintedRow],
             continue
         # a short row: its k values, each with the unit of one of the first k cells
         numbers = [_number(template, ref, v) for ref, v in zip(row.refs, row.values, strict=False)]
-        found: dict[tuple, dict[CellRef, Number | None]] = {}
+        found: dict[tuple[Number | None, ...], dict[CellRef, Number | None]] = {}
         for positions in combinations(range(n), k):
             vec: dict[CellRef, Number | None] = dict.fromkeys(row.refs)
             for pos, num in zip(positions, numbers, strict=True):

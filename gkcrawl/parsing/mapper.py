@@ -9,7 +9,8 @@ it is handed on as incomplete, and :mod:`gkcrawl.parsing.infer` decides what the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from enum import Enum
+from typing import Any, Final, cast
 
 from gkcrawl.parsing.document import TEXT, Cell, Document
 from gkcrawl.parsing.normalize import Value, label, value
@@ -132,7 +133,7 @@ def _split(cells: list[Cell]) -> tuple[list[str], list[Value]]:
     while end and parsed[end - 1] is not None:
         end -= 1
     labels = [t for t, v in zip(texts[:end], parsed[:end], strict=True) if v is None]
-    return labels, parsed[end:]  # type: ignore[return-value]  # all values after the last label
+    return labels, cast("list[Value]", parsed[end:])  # all values after the last label
 
 
 def _is_column_label(lab: str, table: Table) -> bool:
@@ -145,16 +146,20 @@ def _is_column_label(lab: str, table: Table) -> bool:
 MAX_MEMO = 8192
 
 
+class _Memo(Enum):
+    UNSEEN = "unseen"
+
+
 #: Not in the memo yet (None is a memoised answer: no table).
-_UNSEEN = object()
+_UNSEEN: Final = _Memo.UNSEEN
 
 
 def _context_of(lab: str, template: Template) -> Table | None:
     """The table whose context patterns the label names (memoised per template)."""
     memo = template.context_cache
-    found = memo.get(lab, _UNSEEN)
-    if found is not _UNSEEN:
-        return found  # type: ignore[return-value]
+    memoised = memo.get(lab, _UNSEEN)
+    if memoised is not _UNSEEN:
+        return memoised
     found = None
     for table in template.tables:
         if any(p.search(lab) for p in table.context_patterns):

@@ -71,7 +71,8 @@ def _traditional_chars() -> re.Pattern[str]:
 
 
 def to_simplified(text: str) -> str:
-    return _T2S.convert(text)
+    simplified: str = _T2S.convert(text)
+    return simplified
 
 
 def looks_traditional(text: str) -> bool:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar, Literal, cast
 
 from gkcrawl import PARSER_VERSION
 from gkcrawl.parsing.infer import Cells, Inferred
@@ -64,7 +65,9 @@ def checks(template: Template, cells: Cells, inferred: set[CellRef],
     # The null cells, found once: testing values for None inside each identity would compare
     # Decimals with None, which _decimal answers through an isinstance(…, numbers.Rational).
     null = {ref for ref, val in cells.items() if val is None}
-    cell, plain_of = cells.__getitem__, plains.__getitem__
+    # read for identities whose cells are all known only
+    cell = cast(Callable[[CellRef], Decimal], cells.__getitem__)
+    plain_of = plains.__getitem__
     out = []
     for ident in template.identities:
         refs = ident.refs
@@ -105,7 +108,7 @@ class Report:
     source_kind: str | None = None
     parser_version: str = PARSER_VERSION
 
-    ok = True
+    ok: ClassVar[Literal[True]] = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -134,7 +137,7 @@ class NotAReport:
     source_kind: str | None = None
     title: str | None = None
 
-    ok = False
+    ok: ClassVar[Literal[False]] = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"error": self.code, "reason": self.reason, "source_url": self.source_url,

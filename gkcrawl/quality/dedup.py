@@ -84,7 +84,7 @@ class Copy:
     report: dict[str, Any]
     fetched_at: str | None = None
 
-    def rank(self) -> tuple:
+    def rank(self) -> tuple[bool, int, int, str, str, int]:
         return (self.official and not is_mirror(self.report), completeness(self.report),
                 -failed_checks(self.report), self.report.get("published") or "",
                 self.fetched_at or "", self.id)

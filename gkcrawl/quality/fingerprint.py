@@ -80,7 +80,8 @@ def minhash(tokens: Iterable[str]) -> MinHash:
 
 def signature(text: str, report: dict[str, Any]) -> list[int]:
     """The MinHash signature of the text's shingles and the report's table cells."""
-    return minhash(shingles(text).union(cell_tokens(report))).hashvalues.tolist()
+    values: list[int] = minhash(shingles(text).union(cell_tokens(report))).hashvalues.tolist()
+    return values
 
 
 def similarity(a: Sequence[int], b: Sequence[int]) -> float:

@@ -65,7 +65,7 @@ def validate(report: dict[str, Any], previous: dict[str, Any] | None = None) -> 
                         f"format {report.get('format')!r}: no template tables to check")]
     cells = cells_of(template, report)
     inferred = {tuple(i["cell"].split(".")) for i in report.get("inferred") or []}
-    findings = [identity_finding(c) for c in checks(template, cells, inferred)]  # type: ignore[arg-type]
+    findings = [identity_finding(c) for c in checks(template, cells, inferred)]
     findings += _domain(template, cells)
     findings += _format(report, template)
     findings += _prose(report, cells)

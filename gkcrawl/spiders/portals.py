@@ -57,6 +57,10 @@ DEFAULTS = {"CRAWL_MAX_HOPS": 5, "CRAWL_PAGE_BUDGET": 1000, "CRAWL_MAX_LIST_PAGE
 
 class PortalsSpider(Spider):
     name = "portals"
+    # set in from_crawler, from the settings
+    max_hops: int
+    budget: int
+    max_list_pages: int
 
     def __init__(self, portals: str | None = None, only: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -127,7 +131,7 @@ class PortalsSpider(Spider):
         return True
 
     def on_error(self, failure: Failure) -> None:
-        request = failure.request  # type: ignore[attr-defined]
+        request = failure.request  # type: ignore[attr-defined]  # set on the failure by Scrapy
         portal = request.meta.get(META, {}).get("portal", "?")
         self.crawler.stats.inc_value(f"portal/{portal}/errors")
         response = getattr(failure.value, "response", None)

@@ -129,7 +129,7 @@ class Template:
         return tuple(re.compile(p, re.MULTILINE) for p in self.signatures)
 
     @cached_property
-    def label_cache(self) -> dict[tuple, object]:
+    def label_cache(self) -> dict[tuple[str | None, ...], tuple[Row | None, Table | None]]:
         """Memo of row lookups (mapper._match); labels repeat across every report."""
         return {}
 
