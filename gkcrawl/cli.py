@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parse(args: argparse.Namespace) -> int:
-    from gkcrawl.parsing import parse_document
+    from gkcrawl.parsing import NotAReport, parse_document
 
     status = EXIT_OK
     several = len(args.files) > 1
@@ -110,7 +110,7 @@ def _parse(args: argparse.Namespace) -> int:
             continue
         ctype = mimetypes.guess_type(path.name)[0]
         result = parse_document(body, ctype, args.url)
-        if not result.ok:
+        if isinstance(result, NotAReport):
             print(f"{path}: {result.reason}", file=sys.stderr)
             status = EXIT_NOT_A_REPORT
             continue

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, ClassVar, Literal, cast
+from typing import Any, cast
 
 from gkcrawl import PARSER_VERSION
 from gkcrawl.parsing.infer import Cells, Inferred
@@ -108,7 +108,7 @@ class Report:
     source_kind: str | None = None
     parser_version: str = PARSER_VERSION
 
-    ok: ClassVar[Literal[True]] = True
+    ok = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -137,7 +137,7 @@ class NotAReport:
     source_kind: str | None = None
     title: str | None = None
 
-    ok: ClassVar[Literal[False]] = False
+    ok = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"error": self.code, "reason": self.reason, "source_url": self.source_url,
