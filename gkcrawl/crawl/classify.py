@@ -22,7 +22,8 @@ REPORT, REPORT_PAGE, REPORT_LIST, LOOKALIKE_ROLE, OTHER = (
 ATTACHMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".rtf", ".ofd")
 #: Header words of the template tables (either version).
 TEMPLATE_WORDS = re.compile(
-    r"本年制发件数|本年新制作数量|本年新收政府信息公开申请数量|本年度办理结果|申请人情况|结转下年度继续办理")
+    r"本年制发件数|本年新制作数量|本年新收政府信息公开申请数量|本年度办理结果|申请人情况"
+    r"|结转下年度继续办理")
 #: A list names this many report titles at least.
 MIN_LIST_REPORTS = 2
 _COLUMN_META = re.compile(r"年报|年度报告")

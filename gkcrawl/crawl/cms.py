@@ -88,7 +88,8 @@ class HanwebXmlList(Adapter):
 class ScriptRedirect(Adapter):
     name = "script-redirect"
     _LOCATION = re.compile(
-        r"""(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*(?:=|\.replace\(|\.assign\()\s*["']([^"']+)["']""")
+        r"(?:window\.|document\.|top\.|self\.)?location(?:\.href)?"
+        r"""\s*(?:=|\.replace\(|\.assign\()\s*["']([^"']+)["']""")
 
     def links(self, url: str, html: str, sel: Selector) -> Iterable[Found]:
         if len(html) > MAX_SHELL_BYTES:

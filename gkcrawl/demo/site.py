@@ -594,11 +594,13 @@ class _Builder:
         guide = _article(
             "示例县人民政府信息公开指南", "2023-03-01", COUNTY_OFFICE,
             ["为了更好地提供政府信息公开服务，根据《中华人民共和国政府信息公开条例》，编制本指南。",
-             "一、主动公开。本机关主动公开的政府信息通过示例县人民政府门户网站“政府信息公开”专栏发布。",
+             ("一、主动公开。本机关主动公开的政府信息通过示例县人民政府门户网站"
+              "“政府信息公开”专栏发布。"),
              "二、依申请公开。公民、法人或者其他组织可以通过当面、邮寄、网上申请等方式提出申请。",
-             ("三、政府信息公开工作年度报告。本机关于每年1月31日前在“政府信息公开年报”栏目公布上一年度的"
-             "政府信息公开工作年度报告。"),
-             "四、监督和救济。申请人认为行政机关侵犯其合法权益的，可以依法申请行政复议或者提起行政诉讼。"])
+             ("三、政府信息公开工作年度报告。本机关于每年1月31日前在“政府信息公开年报”栏目"
+              "公布上一年度的政府信息公开工作年度报告。"),
+             ("四、监督和救济。申请人认为行政机关侵犯其合法权益的，"
+              "可以依法申请行政复议或者提起行政诉讼。")])
         self.add("/zfxxgk/xxgkzn/index.html", _html(_page(
             "政府信息公开指南", guide, crumbs=(*crumbs, ("政府信息公开指南", None)),
             column="政府信息公开指南",
@@ -619,7 +621,8 @@ class _Builder:
             crumbs=(*crumbs, ("政府信息公开制度", "/zfxxgk/xxgkzd/index.html")),
             column="政府信息公开制度", article=(rule_title, "2020-05-15", COUNTY_OFFICE))))
         duties = _article("示例县人民政府机构职能", "2023-02-10", COUNTY_OFFICE,
-                          ["示例县人民政府是县级国家行政机关，执行县人民代表大会及其常务委员会的决议。",
+                          [("示例县人民政府是县级国家行政机关，"
+                            "执行县人民代表大会及其常务委员会的决议。"),
                            "县人民政府办公室负责全县政府信息公开和政务公开的日常工作。"])
         self.add("/zfxxgk/fdzdgknr/jgzn/index.html", _html(_page(
             "机构职能", duties,
@@ -685,15 +688,18 @@ class _Builder:
         self.notice = (notice, notice_title, notice_date)
         paragraphs = [
             "各乡（镇）人民政府，县直各部门：",
-            ("根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和《国务院办公厅政府信息与政务公开办公室"
-            "关于印发〈中华人民共和国政府信息公开工作年度报告格式〉的通知》（国办公开办函〔2021〕30号）要求，"
-            "现就做好2022年政府信息公开工作年度报告（以下简称年度报告）编制和发布工作通知如下："),
-            ("一、严格执行年度报告格式。各单位须严格按照年度报告格式编制本单位2022年政府信息公开工作年度报告，"
-            "年度报告中的表格不得增减栏目，数据须真实准确，确保主动公开、依申请公开、行政复议和行政诉讼数据前后一致、"
-            "勾稽关系正确。"),
-            ("二、按时发布年度报告。各单位须于2023年1月31日前在示例县人民政府门户网站“政府信息公开年报”栏目"
-            "发布本单位年度报告，乡（镇）人民政府年度报告同步在“部门和乡镇信息公开年报”栏目发布。"),
-            "三、做好报送备案。年度报告发布后，请于2023年2月5日前将年度报告电子版报送县政务公开办。",
+            ("根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和"
+             "《国务院办公厅政府信息与政务公开办公室关于印发〈中华人民共和国政府信息公开工作"
+             "年度报告格式〉的通知》（国办公开办函〔2021〕30号）要求，"
+             "现就做好2022年政府信息公开工作年度报告（以下简称年度报告）编制和发布工作通知如下："),
+            ("一、严格执行年度报告格式。各单位须严格按照年度报告格式编制本单位"
+             "2022年政府信息公开工作年度报告，年度报告中的表格不得增减栏目，数据须真实准确，"
+             "确保主动公开、依申请公开、行政复议和行政诉讼数据前后一致、勾稽关系正确。"),
+            ("二、按时发布年度报告。各单位须于2023年1月31日前在示例县人民政府门户网站"
+             "“政府信息公开年报”栏目发布本单位年度报告，乡（镇）人民政府年度报告同步在"
+             "“部门和乡镇信息公开年报”栏目发布。"),
+            ("三、做好报送备案。年度报告发布后，"
+             "请于2023年2月5日前将年度报告电子版报送县政务公开办。"),
             "联系人：县政务公开办　联系电话：0891-1234567",
             (f'附件：<a href="./{template_path.rsplit("/", 1)[1]}">'
              "中华人民共和国政府信息公开工作年度报告格式.docx</a>"),
@@ -702,8 +708,9 @@ class _Builder:
         self.add(notice, _html(_page(notice_title, notice_article,
                                      crumbs=crumbs, column="政府信息公开年报",
                                      article=(notice_title, notice_date, COUNTY_OFFICE))))
-        self.add(template_path, _file(_blank_template(), b"application/vnd.openxmlformats-"
-                                                         b"officedocument.wordprocessingml.document"))
+        self.add(template_path, _file(
+            _blank_template(),
+            b"application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
         items.append(self.notice)
         self.lookalikes |= {notice, template_path}
 
@@ -735,14 +742,16 @@ class _Builder:
         items.append((chart, chart_title, chart_date))
 
         report_2021 = self.county_reports[2021]
+        received_2021 = report_2021["applications"]["new_received"]["total"]
         reading = article_path(report_2021["published"])
         reading_title = f"《{report_2021['title']}》解读"
         self.add(reading, _html(_page(reading_title, _article(
             reading_title, report_2021["published"], COUNTY_OFFICE,
             ["近日，示例县人民政府发布了2021年政府信息公开工作年度报告，现就有关内容解读如下。",
              "一、年度报告的主要内容。年度报告共分六个部分，总结了一年来的政府信息公开工作。",
-             (f"二、依申请公开情况。全年新收申请{fmt(report_2021['applications']['new_received']['total'])}件，"
-             "均在法定期限内答复。"), "三、下一步工作。进一步提升政务公开标准化规范化水平。"]),
+             (f"二、依申请公开情况。全年新收申请{fmt(received_2021)}件，"
+              "均在法定期限内答复。"),
+             "三、下一步工作。进一步提升政务公开标准化规范化水平。"]),
             crumbs=crumbs, column="政府信息公开年报",
             article=(reading_title, report_2021["published"], COUNTY_OFFICE))))
         items.append((reading, reading_title, report_2021["published"]))
@@ -883,7 +892,8 @@ class _Builder:
         challenge = (
             '<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Type" '
             'content="text/html; charset=utf-8"><script type="text/javascript" r="m">'
-            "$_ts=window['$_ts'];if(!$_ts)$_ts={};$_ts.nsd=84213;$_ts.cd=\"qxrGrr9kDqAqmqKvDa3lcaLxlGVb"
+            "$_ts=window['$_ts'];if(!$_ts)$_ts={};$_ts.nsd=84213;"
+            "$_ts.cd=\"qxrGrr9kDqAqmqKvDa3lcaLxlGVb"
             "raAqJGAqkA9qDaLSJqAbhOzqJq3lJcGGDqEQhfVIraVqhaAqJAlbhqLqJal5hfAqJqVmhf3qqv\";"
             "</script></head><body><noscript>请开启浏览器的JavaScript功能</noscript></body></html>")
         self.add("/zwgk/zcwj/index.html", _html(challenge, status=412, headers=(
@@ -914,8 +924,10 @@ class _Builder:
         base = "/xwzx/"
         plain = [
             ("2024-01-18", "示例县召开2024年政务公开工作推进会",
-             ["1月18日，示例县召开2024年政务公开工作推进会，总结2023年政务公开工作，部署2024年重点任务。",
-              "会议要求，各单位要按时编制并公布2023年政府信息公开工作年度报告，确保年度报告数据准确、格式规范。",
+             [("1月18日，示例县召开2024年政务公开工作推进会，总结2023年政务公开工作，"
+               "部署2024年重点任务。"),
+              ("会议要求，各单位要按时编制并公布2023年政府信息公开工作年度报告，"
+               "确保年度报告数据准确、格式规范。"),
               (f'相关链接：<a href="../../bsfw/bszn.html?sid={SID}">办事指南</a>　'
               f'<a href="{GOV_CN_URL}">中国政府网</a>')]),
             ("2023-12-05", "示例县举办“政府开放日”活动",
@@ -947,7 +959,8 @@ class _Builder:
                 self.add(path, _not_found())
             else:
                 text = _page(title, _article(title, date, "示例县融媒体中心", [
-                    "近日，示例县组织开展政府网站与政务新媒体季度检查，重点检查信息更新和互动回应情况。"]),
+                    ("近日，示例县组织开展政府网站与政务新媒体季度检查，"
+                     "重点检查信息更新和互动回应情况。")]),
                     crumbs=crumbs, column="新闻中心", article=(title, date, "示例县融媒体中心"))
                 self.add(path, _html(text, delay=self.slow_delay))
                 self.slow[path] = self.slow_delay
@@ -964,7 +977,8 @@ class _Builder:
         guide = _page(title, _article(title, "2023-06-01", COUNTY_OFFICE, [
             "一、受理机构：示例县人民政府办公室（县政务公开办）。",
             "二、申请方式：当面提交、邮寄、网上提交政府信息公开申请表。",
-            "三、办理时限：能够当场答复的当场答复；不能当场答复的，自收到申请之日起20个工作日内予以答复。"]),
+            ("三、办理时限：能够当场答复的当场答复；不能当场答复的，"
+             "自收到申请之日起20个工作日内予以答复。")]),
             crumbs=crumbs, column="办事服务", article=(title, "2023-06-01", COUNTY_OFFICE))
         self.add(GUIDE, _html(guide))
         for variant in (f"{GUIDE};jsessionid={SESSION_ID}", f"{GUIDE}?sid={SID}"):

@@ -407,7 +407,8 @@ def _portal_table(stats: Stats) -> str:
         portal_total = _num("td", "coverage-portal-total", stats.portal_total(pid), "total",
                             portal=pid)
         rows.append(f"<tr><th scope=\"row\"><code>{_e(pid)}</code></th>"
-                    f"<td>{_e(stats.portal_names[pid])}</td><td>{_e(stats.portal_regions[pid])}</td>"
+                    f"<td>{_e(stats.portal_names[pid])}</td>"
+                    f"<td>{_e(stats.portal_regions[pid])}</td>"
                     f"{cells}{portal_total}</tr>")
     missing = ""
     if stats.portals_without_reports:

@@ -128,7 +128,8 @@ def label(text: str) -> str:
 #: Marks that stand for "nothing printed" in a value cell.
 _BLANK_MARKS = frozenset({"", "-", "--", "—", "——", "–", "/", "\\", "无", "空"})
 _VALUE = re.compile(
-    r"^(?P<sign>[+-]?)(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?(?P<unit>万元|元|件|个|项|条|次)?$"
+    r"^(?P<sign>[+-]?)(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?"
+    r"(?P<unit>万元|元|件|个|项|条|次)?$"
 )
 YUAN_PER_10K = Decimal(10000)
 

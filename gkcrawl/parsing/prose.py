@@ -11,9 +11,11 @@ import re
 _CLAUSE = r"[^。；;!！?？]{0,16}?"
 PATTERNS: dict[str, re.Pattern[str]] = {
     "applications_received": re.compile(
-        rf"(?:收到|受理|接收|接到|新收){_CLAUSE}(?:政府)?信息公开申请(?:共|合计|总数)?(\d+)\s*(?:件|个|条|,|，)"),
+        rf"(?:收到|受理|接收|接到|新收){_CLAUSE}(?:政府)?信息公开申请(?:共|合计|总数)?"
+        r"(\d+)\s*(?:件|个|条|,|，)"),
     "applications_processed": re.compile(
-        rf"(?:办理|办结|答复|处理){_CLAUSE}(?:政府)?信息公开申请(?:共|合计|总数)?(\d+)\s*(?:件|个|条|,|，)"),
+        rf"(?:办理|办结|答复|处理){_CLAUSE}(?:政府)?信息公开申请(?:共|合计|总数)?"
+        r"(\d+)\s*(?:件|个|条|,|，)"),
     "admin_review": re.compile(r"行政复议(?:案件|申请)?(?:共)?(\d+)\s*(?:件|起)"),
     "litigation": re.compile(r"行政诉讼(?:案件)?(?:共)?(\d+)\s*(?:件|起)"),
 }
