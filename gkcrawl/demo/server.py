@@ -67,7 +67,8 @@ class DemoServer(ThreadingHTTPServer):
         return counts
 
     # A TCP server's requests are sockets (the base classes also allow UDP's (data, socket)).
-    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+    def process_request(  # type: ignore[override]
+            self, request: socket.socket, client_address: object) -> None:
         with self._lock:
             self._connections.add(request)
         super().process_request(request, client_address)

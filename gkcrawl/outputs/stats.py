@@ -333,7 +333,8 @@ def _vbars(title: str, metric: str, dim: str, bars: Sequence[tuple[str, str, int
     height = CHART_HEIGHT + CHART_MARGIN * 2
     base = CHART_MARGIN + CHART_HEIGHT
     parts = [(f'<svg class="chart" role="img" aria-label="{_e(title)}" width="{width}" '
-             f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'),
+             f'height="{height}" viewBox="0 0 {width} {height}" '
+             'xmlns="http://www.w3.org/2000/svg">'),
              (f'<line x1="{CHART_MARGIN - 4}" y1="{base}" x2="{width - CHART_MARGIN + 4}" '
              f'y2="{base}" class="axis"/>')]
     for i, (key, label, value) in enumerate(bars):
@@ -356,7 +357,8 @@ def _hbars(title: str, metric: str, dim: str, bars: Sequence[tuple[str, int]], c
     width = HBAR_LABEL + HBAR_WIDTH + CHART_MARGIN * 2
     height = CHART_MARGIN + len(bars) * (HBAR_HEIGHT + HBAR_GAP)
     parts = [(f'<svg class="chart" role="img" aria-label="{_e(title)}" width="{width}" '
-             f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">')]
+             f'height="{height}" viewBox="0 0 {width} {height}" '
+             'xmlns="http://www.w3.org/2000/svg">')]
     for i, (label, value) in enumerate(bars):
         y = CHART_MARGIN / 2 + i * (HBAR_HEIGHT + HBAR_GAP)
         w = round(HBAR_WIDTH * value / top)

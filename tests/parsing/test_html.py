@@ -75,7 +75,8 @@ def _page(rows: dict[str, list[str]]) -> bytes:
         ROW_2021.format(label=label, cells="".join(f"<td>{c or '&nbsp;'}</td>" for c in cells))
         for label, cells in rows.items())
     return ("<html><head><title>某县2021年政府信息公开工作年度报告</title></head><body>"
-            "<p>某县人民政府2021年政府信息公开工作年度报告</p><p>三、收到和处理政府信息公开申请情况</p>"
+            "<p>某县人民政府2021年政府信息公开工作年度报告</p>"
+            "<p>三、收到和处理政府信息公开申请情况</p>"
             "<table><tr><td>本年制发件数</td></tr><tr><td colspan=3>申请人情况</td></tr>"
             f"{body}</table></body></html>").encode()
 
@@ -115,7 +116,8 @@ def test_amounts_in_yuan_become_10k_yuan_and_signs_are_kept() -> None:
 def test_lookalike_notice_is_not_a_report() -> None:
     page = ("<html><head>"
             "<title>关于做好2021年政府信息公开工作年度报告编制工作的通知</title></head><body>"
-            "<p>关于做好2021年政府信息公开工作年度报告编制工作的通知</p><p>各区县：请按照格式编制。</p>"
+            "<p>关于做好2021年政府信息公开工作年度报告编制工作的通知</p>"
+            "<p>各区县：请按照格式编制。</p>"
             "</body></html>").encode()
     result = parse_document(page, "text/html")
     assert not result.ok and result.code == "lookalike"
@@ -132,8 +134,9 @@ def test_report_page_without_tables_points_to_attachment() -> None:
 
 def test_legacy_report_is_recognised_and_flagged() -> None:
     page = ("<html><body><h1>舒兰市2016年政府信息公开工作年度报告</h1><p>一、概述</p>"
-            "<p>二、主动公开政府信息情况</p><p>三、依申请公开政府信息情况</p><table><tr><td>申请总数</td>"
-            "<td>12</td></tr></table><p>四、因政府信息公开申请行政复议、提起行政诉讼的情况</p></body></html>").encode()
+            "<p>二、主动公开政府信息情况</p><p>三、依申请公开政府信息情况</p>"
+            "<table><tr><td>申请总数</td><td>12</td></tr></table>"
+            "<p>四、因政府信息公开申请行政复议、提起行政诉讼的情况</p></body></html>").encode()
     report = parse_document(page, "text/html").to_dict()
     assert report["format"] == "legacy" and report["year"] == 2016 and report["organ"] == "舒兰市"
     assert report["applications"] is None
