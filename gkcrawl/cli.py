@@ -10,8 +10,9 @@ import argparse
 import json
 import mimetypes
 import sys
+from collections.abc import Sequence
+from datetime import UTC
 from pathlib import Path
-from typing import Sequence
 
 from gkcrawl import __version__
 
@@ -41,7 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     quarantine.set_defaults(run=_quarantine)
 
     crawl = commands.add_parser(
-        "crawl", help="scrapy crawl portals as one scheduled run: its own crawl id, JOBDIR and WARC dir")
+        "crawl",
+        help="scrapy crawl portals as one scheduled run: its own crawl id, JOBDIR and WARC dir")
     crawl.add_argument("--resume", metavar="CRAWL_ID", help="resume this run (same JOBDIR)")
     crawl.add_argument("--jobs-dir", type=Path, default=Path("crawls"),
                        help="where each run keeps its JOBDIR (default: crawls/)")
@@ -49,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="more arguments for scrapy crawl portals (after --)")
     crawl.set_defaults(run=_crawl)
 
-    replay = commands.add_parser("replay", help="re-parse WARC archives offline through the pipelines")
+    replay = commands.add_parser("replay",
+                                 help="re-parse WARC archives offline through the pipelines")
     replay.add_argument("paths", nargs="+", help="WARC files, directories or globs")
     replay.add_argument("--jobs", "-j", type=int, default=None,
                         help="parallel processes (default: one per core)")
@@ -63,32 +66,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     export = commands.add_parser("export", help="stored reports as csv/jsonl/parquet/xlsx")
     export.add_argument("--format", required=True, choices=("csv", "jsonl", "parquet", "xlsx"))
     export.add_argument("--layout", default="wide", choices=("wide", "long"),
-                        help="wide: one row per report; long: one row per report x table x row x column")
+                        help="wide: one row per report; "
+                             "long: one row per report x table x row x column")
     export.add_argument("-o", "--output", help="a file (default: standard output, csv/jsonl only)")
     _store_option(export)
     export.set_defaults(run=_export)
 
     stats = commands.add_parser("stats", help="coverage, identity pass rates, quarantine, runs")
-    stats.add_argument("--html", type=Path, help="also write a self-contained HTML summary with charts")
-    stats.add_argument("--registry", type=Path, help="portal registry CSV (default: the bundled one)")
+    stats.add_argument("--html", type=Path,
+                       help="also write a self-contained HTML summary with charts")
+    stats.add_argument("--registry", type=Path,
+                       help="portal registry CSV (default: the bundled one)")
     _store_option(stats)
     stats.set_defaults(run=_stats)
 
-    demo = commands.add_parser("demo", help="serve the bundled sample portal on 127.0.0.1 and crawl it")
+    demo = commands.add_parser("demo",
+                               help="serve the bundled sample portal on 127.0.0.1 and crawl it")
     demo.add_argument("--dir", type=Path, default=Path("demo-output"),
-                      help="where the archive, reports and summary go, emptied first (default: demo-output)")
+                      help="where the archive, reports and summary go, emptied first "
+                           "(default: demo-output)")
     demo.set_defaults(run=_demo)
 
     args = parser.parse_args(argv)
     try:
-        return args.run(args)
+        status: int = args.run(args)
     except BrokenPipeError:  # `gkcrawl export ... | head`: the reader has what it wanted
         sys.stderr.close()
         return EXIT_OK
+    return status
 
 
 def _parse(args: argparse.Namespace) -> int:
-    from gkcrawl.parsing import parse_document
+    from gkcrawl.parsing import NotAReport, parse_document
 
     status = EXIT_OK
     several = len(args.files) > 1
@@ -101,7 +110,7 @@ def _parse(args: argparse.Namespace) -> int:
             continue
         ctype = mimetypes.guess_type(path.name)[0]
         result = parse_document(body, ctype, args.url)
-        if not result.ok:
+        if isinstance(result, NotAReport):
             print(f"{path}: {result.reason}", file=sys.stderr)
             status = EXIT_NOT_A_REPORT
             continue
@@ -119,7 +128,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _store_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", help="a SQLite path or postgresql:// URL (default: the project "
-                                        "settings STORE_URL / STORE_PATH / <ARCHIVE_DIR>/gkcrawl.sqlite3)")
+                                        "settings STORE_URL / STORE_PATH / "
+                                        "<ARCHIVE_DIR>/gkcrawl.sqlite3)")
 
 
 def _store_target(args: argparse.Namespace) -> str:
@@ -145,9 +155,9 @@ def _crawl(args: argparse.Namespace) -> int:
     make Scrapy skip everything the earlier run saw)."""
     import os
     import subprocess
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    crawl_id = args.resume or "portals-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    crawl_id = args.resume or "portals-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     jobdir = args.jobs_dir / crawl_id
     if args.resume and not jobdir.exists():
         print(f"gkcrawl crawl: no run {crawl_id} in {args.jobs_dir}", file=sys.stderr)
@@ -158,9 +168,11 @@ def _crawl(args: argparse.Namespace) -> int:
     extra = [a for a in args.scrapy_args if a != "--"]
     command = [sys.executable, "-m", "scrapy", "crawl", "portals", "-s", f"JOBDIR={jobdir}",
                "-s", f"CRAWL_ID={crawl_id}", *extra]
-    print(f"{'Resuming' if args.resume else 'Starting'} run {crawl_id} (JOBDIR {jobdir})", file=sys.stderr)
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": os.environ.get("SCRAPY_SETTINGS_MODULE", "gkcrawl.settings")}
-    return subprocess.run(command, env=env).returncode
+    print(f"{'Resuming' if args.resume else 'Starting'} run {crawl_id} (JOBDIR {jobdir})",
+          file=sys.stderr)
+    settings_module = os.environ.get("SCRAPY_SETTINGS_MODULE", "gkcrawl.settings")
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": settings_module}
+    return subprocess.run(command, env=env, check=False).returncode
 
 
 def _export(args: argparse.Namespace) -> int:

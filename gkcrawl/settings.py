@@ -43,12 +43,14 @@ DOWNLOAD_TIMEOUT = 60
 # Reports are PDFs of a few MB; anything past this is not a report and wastes the archive.
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
-# Meta-refresh shells are followed (scrapy's MetaRefreshMiddleware), and so are long redirect chains.
+# Meta-refresh shells are followed (scrapy's MetaRefreshMiddleware), and so are long redirect
+# chains.
 METAREFRESH_ENABLED = True
 METAREFRESH_MAXDELAY = 30
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = True
-# The JOBDIR dupefilter file is not trustworthy after a SIGKILL; the archive is (gkcrawl.crawl.resume).
+# The JOBDIR dupefilter file is not trustworthy after a SIGKILL; the archive is
+# (gkcrawl.crawl.resume).
 DUPEFILTER_CLASS = "gkcrawl.crawl.resume.MemoryDupeFilter"
 SCHEDULER = "gkcrawl.crawl.resume.ArchiveResumeScheduler"
 
@@ -71,11 +73,13 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "gkcrawl.crawl.middlewares.OfflineSuffixCookiesMiddleware": 700,
     "gkcrawl.crawl.middlewares.BackoffRetryMiddleware": 550,
-    # sees responses before the retry middleware (550); 412 is not a retry code: counted, not retried
+    # sees responses before the retry middleware (550); 412 is not a retry code: counted, not
+    # retried
     "gkcrawl.crawl.middlewares.AntiBotMiddleware": 560,
 }
 
-# --- pipelines: extract cells -> parse -> validate -> dedup (stores the copies) -> store -> quarantine
+# --- pipelines: extract cells -> parse -> validate -> dedup (stores the copies) -> store
+# -> quarantine
 ITEM_PIPELINES = {
     "gkcrawl.pipelines.extract.ExtractCellsPipeline": 100,
     "gkcrawl.pipelines.parse.ParsePipeline": 200,

@@ -12,9 +12,8 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -23,7 +22,7 @@ import pytest
 from gkcrawl.store import Store, open_store
 
 if TYPE_CHECKING:
-    from .crawling import Crawl
+    from tests.crawling import Crawl
 
 PG_URL = os.environ.get("GKCRAWL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 START_PG = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
@@ -115,7 +114,7 @@ def store(request: pytest.FixtureRequest, make_store: Callable[..., Store]) -> S
     return make_store()
 
 
-@pytest.fixture()
+@pytest.fixture
 def fast_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process crawls that only pass items through pipelines end when the engine's idle
     heartbeat (5 s) next ticks; a short one keeps such tests fast without changing behaviour."""
@@ -125,14 +124,13 @@ def fast_engine(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator["Crawl"]:
+def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
     """``scrapy crawl portals`` over the sample portal, once per session."""
     import json
 
     from gkcrawl.demo.site import DEFAULT_SEED, build_site
-
-    from .crawling import SLOW, TRAP_LIMIT, Crawl, run_crawl
-    from .portal import PortalProcess
+    from tests.crawling import SLOW, TRAP_LIMIT, Crawl, run_crawl
+    from tests.portal import PortalProcess
 
     portal = PortalProcess("--port", "0", "--seed", str(DEFAULT_SEED), "--slow-delay", str(SLOW),
                            "--trap-limit", str(TRAP_LIMIT))
@@ -141,8 +139,10 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator["Crawl"]:
         proc = run_crawl(portal, out)
         assert proc.returncode == 0, proc.stderr[-3000:]
         _, body = portal.get("/__hits__")
-        items = [json.loads(line) for line in (out / "reports.jsonl").read_text("utf-8").splitlines()]
+        lines = (out / "reports.jsonl").read_text("utf-8").splitlines()
+        items = [json.loads(line) for line in lines]
         yield Crawl(build_site(DEFAULT_SEED, slow_delay=SLOW, trap_limit=TRAP_LIMIT), portal.url,
-                    out / "archive", out / "archive" / "test-crawl", items, json.loads(body), proc.stderr)
+                    out / "archive", out / "archive" / "test-crawl", items, json.loads(body),
+                    proc.stderr)
     finally:
         portal.stop()

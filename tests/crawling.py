@@ -11,8 +11,7 @@ from urllib.parse import urlsplit
 
 from gkcrawl.demo.registry import write_registry
 from gkcrawl.demo.site import Site
-
-from .portal import PortalProcess
+from tests.portal import PortalProcess
 
 ROOT = Path(__file__).parents[1]
 BIN = Path(sys.executable).parent
@@ -43,11 +42,13 @@ class Crawl:
         return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def run_crawl(portal: PortalProcess, out: Path, *extra: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+def run_crawl(portal: PortalProcess, out: Path, *extra: str,
+              timeout: int = 300) -> subprocess.CompletedProcess[str]:
     registry = out / "portals.csv"
     write_registry(registry, portal.url)
     args = [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}",
             "-O", str(out / "reports.jsonl"), "-s", f"ARCHIVE_DIR={out / 'archive'}"]
     for name, value in CRAWL_SETTINGS.items():
         args += ["-s", f"{name}={value}"]
-    return subprocess.run([*args, *extra], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([*args, *extra], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)

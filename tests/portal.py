@@ -1,4 +1,5 @@
-"""A sample portal served from a subprocess, as crawl tests use it (``python -m gkcrawl.demo.server``)."""
+"""A sample portal served from a subprocess, as crawl tests use it
+(``python -m gkcrawl.demo.server``)."""
 
 from __future__ import annotations
 

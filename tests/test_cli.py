@@ -10,7 +10,6 @@ from pathlib import Path
 from tests.shared import seed_path, seed_paths
 
 
-
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "gkcrawl.cli", *args], capture_output=True,
                           text=True, timeout=120)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .crawling import Crawl
+from tests.crawling import Crawl
 
 
 def gkcrawl(*args: str) -> subprocess.CompletedProcess[str]:

@@ -102,7 +102,7 @@ def _lines(fh: IO[str]) -> Iterator[str]:
 
 def _open_run(path: Path, mode: str) -> IO[str]:
     # newline="\n": a line is what cdxj_line wrote, split at "\n" only and never translated
-    return open(  # noqa: SIM115 - the callers close it
+    return open(  # the callers close it
         path, mode, encoding="utf-8", newline="\n", buffering=RUN_BUFFER_BYTES)
 
 

@@ -54,7 +54,8 @@ def _utc(moment: datetime | None) -> datetime:
 
 def warc_date(moment: datetime | None = None) -> str:
     """WARC/1.1 date: UTC with microseconds, as warcio writes it."""
-    return datetime_to_iso_date(_utc(moment).replace(tzinfo=None), use_micros=True)
+    date: str = datetime_to_iso_date(_utc(moment).replace(tzinfo=None), use_micros=True)
+    return date
 
 
 def timestamp17(moment: datetime | None = None) -> str:

@@ -33,5 +33,6 @@ class Command(ScrapyCrawl):
             self.exitcode = 1
             return
         stats = crawler.stats
-        if stats.get_value("warc/write_error", 0) or stats.get_value("finish_reason") not in GOOD_FINISH:
+        if (stats.get_value("warc/write_error", 0)
+                or stats.get_value("finish_reason") not in GOOD_FINISH):
             self.exitcode = 1

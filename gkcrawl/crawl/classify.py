@@ -13,16 +13,17 @@ from urllib.parse import parse_qsl, urlsplit
 
 from parsel import Selector
 
+from gkcrawl.crawl.links import REPORT_COLUMN_URL
 from gkcrawl.parsing.metadata import LOOKALIKE, TITLE
 from gkcrawl.parsing.normalize import clean_text, looks_traditional
-from gkcrawl.crawl.links import REPORT_COLUMN_URL
 
 REPORT, REPORT_PAGE, REPORT_LIST, LOOKALIKE_ROLE, OTHER = (
     "report", "report_page", "report_list", "lookalike", "other")
 ATTACHMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".rtf", ".ofd")
 #: Header words of the template tables (either version).
 TEMPLATE_WORDS = re.compile(
-    r"本年制发件数|本年新制作数量|本年新收政府信息公开申请数量|本年度办理结果|申请人情况|结转下年度继续办理")
+    r"本年制发件数|本年新制作数量|本年新收政府信息公开申请数量|本年度办理结果|申请人情况"
+    r"|结转下年度继续办理")
 #: A list names this many report titles at least.
 MIN_LIST_REPORTS = 2
 _COLUMN_META = re.compile(r"年报|年度报告")
@@ -86,20 +87,22 @@ def classify_html(url: str, html: str, sel: Selector,
         if match:
             year, organ = int(match["year"]), match["organ"]
             if TEMPLATE_WORDS.search(body):
-                return Verdict(REPORT, year, organ, title.strip(), "report title and template tables",
-                               attachments)
+                return Verdict(REPORT, year, organ, title.strip(),
+                               "report title and template tables", attachments)
             if attachments:
                 return Verdict(REPORT_PAGE, year, organ, title.strip(),
                                "report title; tables in attachments", attachments)
             return Verdict(REPORT, year, organ, title.strip(), "report title, no template tables",
                            attachments)
-    column = " ".join(sel.xpath('//meta[@name="ColumnName" or @name="ColumnType"]/@content').getall())
+    column = " ".join(
+        sel.xpath('//meta[@name="ColumnName" or @name="ColumnType"]/@content').getall())
     listed = sum(1 for _, text in links if report_title(clean_text(text, traditional)))
     in_column = bool(_COLUMN_META.search(column) or REPORT_COLUMN_URL.search(url))
     if listed >= MIN_LIST_REPORTS or (in_column and listed):
         return Verdict(REPORT_LIST, reason=f"{listed} report links")
     if any(LOOKALIKE.search(t) and TITLE.search(_SPACES.sub("", t)) for t in titles):
-        return Verdict(LOOKALIKE_ROLE, title=titles[0].strip(), reason="about annual reports, not one")
+        return Verdict(LOOKALIKE_ROLE, title=titles[0].strip(),
+                       reason="about annual reports, not one")
     if TEMPLATE_WORDS.search(body) and report_title(body[:3000]):
         match = report_title(body[:3000])
         assert match is not None

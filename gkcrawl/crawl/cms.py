@@ -13,8 +13,8 @@ of them on every HTML page, so a portal needs no code of its own:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 from urllib.parse import urljoin
 
 from parsel import Selector
@@ -46,14 +46,14 @@ class TrsPager(Adapter):
     name = "trs"
     _CALL = re.compile(r"createPageHTML\s*\(([^)]*)\)")
     _VAR = r"var\s+{name}\s*=\s*(\d+)"
-    _EXT = {"html", "htm", "shtml", "jhtml"}
+    _EXT = frozenset({"html", "htm", "shtml", "jhtml"})
 
     def links(self, url: str, html: str, sel: Selector) -> Iterable[Found]:
         for call in self._CALL.finditer(html):
             args = [a.strip() for a in call.group(1).split(",")]
             strings = [a.strip("'\"") for a in args if a[:1] in "'\""]
-            numbers = [self._number(a, html) for a in args if a[:1] not in "'\""]
-            numbers = [n for n in numbers if n is not None]
+            parsed = [self._number(a, html) for a in args if a[:1] not in "'\""]
+            numbers = [n for n in parsed if n is not None]
             if len(strings) < 2 or strings[-1] not in self._EXT or not numbers:
                 continue
             prefix, ext = strings[-2], strings[-1]
@@ -65,27 +65,31 @@ class TrsPager(Adapter):
     def _number(self, arg: str, html: str) -> int | None:
         if arg.isdigit():
             return int(arg)
-        found = re.search(self._VAR.format(name=re.escape(arg)), html) if arg.isidentifier() else None
+        if not arg.isidentifier():
+            return None
+        found = re.search(self._VAR.format(name=re.escape(arg)), html)
         return int(found.group(1)) if found else None
 
 
 class HanwebXmlList(Adapter):
     name = "hanweb"
-    _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
+    _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.DOTALL)
 
     def links(self, url: str, html: str, sel: Selector) -> Iterable[Found]:
         for script in sel.xpath('//script[@type="text/xml"]/text()').getall():
             for record in self._RECORD.finditer(script):
                 inner = Selector(text=record.group(1))
                 for a in inner.css("a[href]"):
-                    text = " ".join(a.css("::text").getall()).strip() or (a.attrib.get("title") or "")
+                    text = (" ".join(a.css("::text").getall()).strip()
+                            or a.attrib.get("title") or "")
                     yield Found(urljoin(url, a.attrib["href"]), text, PAGE)
 
 
 class ScriptRedirect(Adapter):
     name = "script-redirect"
     _LOCATION = re.compile(
-        r"""(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*(?:=|\.replace\(|\.assign\()\s*["']([^"']+)["']""")
+        r"(?:window\.|document\.|top\.|self\.)?location(?:\.href)?"
+        r"""\s*(?:=|\.replace\(|\.assign\()\s*["']([^"']+)["']""")
 
     def links(self, url: str, html: str, sel: Selector) -> Iterable[Found]:
         if len(html) > MAX_SHELL_BYTES:
@@ -96,19 +100,22 @@ class ScriptRedirect(Adapter):
 
 
 class Pager(Adapter):
-    """下一页 / 尾页 / page-number links, marked so list chains are followed past the depth limit."""
+    """下一页 / 尾页 / page-number links, marked so that list chains are followed past the depth
+    limit."""
 
     name = "pager"
     _TEXT = re.compile(r"^(下一页|下页|后页|尾页|末页|上一页|上页|首页|\d{1,3}|>|>>|»|›)$")
-    _URL = re.compile(r"(index_\d+\.\w+|[?&](page|pageNo|pageIndex|cur_page|p)=\d+|/\d+\.html?)$", re.I)
+    _URL = re.compile(r"(index_\d+\.\w+|[?&](page|pageNo|pageIndex|cur_page|p)=\d+|/\d+\.html?)$",
+                      re.IGNORECASE)
 
     def links(self, url: str, html: str, sel: Selector) -> Iterable[Found]:
         for a in sel.css("a[href]"):
             text = " ".join(a.css("::text").getall()).strip()
             href = a.attrib["href"]
-            if self._TEXT.match(text) and (self._URL.search(href) or text in ("下一页", "下页", "尾页", "末页")):
-                if text != "首页" or self._URL.search(href):
-                    yield Found(urljoin(url, href), text, PAGINATION)
+            if (self._TEXT.match(text)
+                    and (self._URL.search(href) or text in ("下一页", "下页", "尾页", "末页"))
+                    and (text != "首页" or self._URL.search(href))):
+                yield Found(urljoin(url, href), text, PAGINATION)
 
 
 ADAPTERS: tuple[Adapter, ...] = (TrsPager(), HanwebXmlList(), ScriptRedirect(), Pager())

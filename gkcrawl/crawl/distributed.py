@@ -39,14 +39,14 @@ def run_keys(run: str) -> tuple[str, str]:
     return f"gkcrawl:{run}:requests", f"gkcrawl:{run}:dupefilter"
 
 
-class RedisScheduler(Scheduler):
+class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untyped
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         run = crawler.settings.get("CRAWL_ID")
         if not run:
             raise NotConfigured("a distributed crawl (REDIS_URL) needs -s CRAWL_ID=<run> shared "
                                 "by its workers")
-        scheduler = super().from_crawler(crawler)
+        scheduler: Self = super().from_crawler(crawler)
         scheduler.queue_key, scheduler.dupefilter_key = run_keys(run)
         scheduler.df = RFPDupeFilter(scheduler.server, key=scheduler.dupefilter_key,
                                      debug=crawler.settings.getbool("DUPEFILTER_DEBUG"))
@@ -77,7 +77,7 @@ class RedisScheduler(Scheduler):
         return True
 
     def next_request(self) -> Request | None:
-        request = self.queue.pop(self.idle_before_close)
+        request: Request | None = self.queue.pop(self.idle_before_close)
         if request and self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
@@ -127,7 +127,8 @@ class SharedRunIdle:
     def spider_idle(self) -> None:
         now = time.time()
         self.server.hdel(self.key, self.me)
-        others = {w.decode(): float(t) for w, t in self.server.hgetall(self.key).items()}
+        marks = self.server.hgetall(self.key).items()
+        others = {(w.decode() if isinstance(w, bytes) else w): float(t) for w, t in marks}
         busy = [w for w, t in others.items() if w != self.me and now - t < BUSY_SECONDS]
         if busy:
             logger.debug("Idle, staying open: %s still busy", ", ".join(busy))

@@ -1,7 +1,8 @@
 """Link scoring for the focused crawl: anchor text, title and URL, best first.
 
-Scores are additive: a link to ``/zfxxgk/zfxxgknb/`` titled 政府信息公开年报 outranks one to 政务公开,
-which outranks the rest. A negative score means never follow (logins, English site, sharing).
+Scores are additive: a link to ``/zfxxgk/zfxxgknb/`` titled 政府信息公开年报 outranks one to
+政务公开, which outranks the rest. A negative score means never follow (logins, English site,
+sharing).
 """
 
 from __future__ import annotations
@@ -22,19 +23,21 @@ TEXT_SIGNALS: tuple[tuple[re.Pattern[str], int], ...] = tuple(
 )
 #: URL slugs of report columns seen on portals.
 REPORT_COLUMN_URL = re.compile(
-    r"/(zfxxgk_?)?(zfxxgk)?nb/|/xxgknb|/gknb|/zfxxgknb|/bmxxgknb|/txxgknb|/nb/|/ndbg", re.I)
+    r"/(zfxxgk_?)?(zfxxgk)?nb/|/xxgknb|/gknb|/zfxxgknb|/bmxxgknb|/txxgknb|/nb/|/ndbg",
+    re.IGNORECASE)
 #: (pattern, points) checked against the URL path and query.
-URL_SIGNALS: tuple[tuple[re.Pattern[str], int], ...] = ((REPORT_COLUMN_URL, 30),) + tuple(
-    (re.compile(p, re.I), w) for p, w in (
+URL_SIGNALS: tuple[tuple[re.Pattern[str], int], ...] = (
+    (REPORT_COLUMN_URL, 30),
+    *((re.compile(p, re.IGNORECASE), w) for p, w in (
         (r"nb_?\d{4}|gknb\d{4}|\d{4}nb", 10),
         (r"zfxxgk|xxgk|zwgk|gkml|fdzdgknr", 8),
         (r"index_\d+\.|[?&]page=\d+|/col/col\d+", 2),
-    )
+    )),
 )
 NEGATIVE = re.compile(
     r"english|登录|注册|login|logout|signin|邮箱|webmail|无障碍|长者|繁體|繁体|big5|打印|print|"
     r"分享|收藏|weibo|weixin|rss|纠错|sitemap|网站地图|投诉|留言|信箱|javascript:|mailto:",
-    re.I,
+    re.IGNORECASE,
 )
 
 

@@ -36,7 +36,7 @@ class AntiBotMiddleware:
         self.warned: set[str] = set()
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "AntiBotMiddleware":
+    def from_crawler(cls, crawler: Crawler) -> AntiBotMiddleware:
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
@@ -68,8 +68,9 @@ RETRY_BACKOFF_MAX = 60.0
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
-    """Scrapy's retries, spaced out: the n-th retry of a request waits ``RETRY_BACKOFF_BASE``·2^(n-1)
-    seconds (at most ``RETRY_BACKOFF_MAX``), or what a ``Retry-After`` header asks for.
+    """Scrapy's retries, spaced out: the n-th retry of a request waits
+    ``RETRY_BACKOFF_BASE``·2^(n-1) seconds (at most ``RETRY_BACKOFF_MAX``), or what a
+    ``Retry-After`` header asks for.
 
     Retrying a struggling government server at once only adds to its load; Scrapy retries
     immediately. The wait happens before the request reaches a download slot, so other requests
@@ -82,19 +83,23 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.cap = settings.getfloat("RETRY_BACKOFF_MAX", RETRY_BACKOFF_MAX)
 
     def delay(self, retry: Request, retry_after: bytes | None = None) -> float:
-        attempt = retry.meta.get("retry_times", 1)
-        delay = min(self.cap, self.base * 2 ** (attempt - 1))
+        attempt: int = retry.meta.get("retry_times", 1)
+        delay: float = min(self.cap, self.base * 2 ** (attempt - 1))
         if retry_after and retry_after.strip().isdigit():
             delay = min(self.cap, max(delay, float(retry_after.strip())))
         return delay
 
-    def process_response(self, request: Request, response: Response) -> Request | Response:
+    # Scrapy 2.19 calls middleware methods without the deprecated spider argument; its
+    # RetryMiddleware still declares it, for older callers.
+    def process_response(  # type: ignore[override]
+            self, request: Request, response: Response) -> Request | Response:
         result = super().process_response(request, response)
         if isinstance(result, Request):
             result.meta[RETRY_DELAY_KEY] = self.delay(result, response.headers.get(b"Retry-After"))
         return result
 
-    def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+    def process_exception(  # type: ignore[override]
+            self, request: Request, exception: Exception) -> Request | Response | None:
         result = super().process_exception(request, exception)
         if isinstance(result, Request):
             result.meta[RETRY_DELAY_KEY] = self.delay(result)
@@ -124,6 +129,6 @@ class OfflineSuffixCookiesMiddleware(scrapy_cookies.CookiesMiddleware):
     """
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "OfflineSuffixCookiesMiddleware":
+    def from_crawler(cls, crawler: Crawler) -> OfflineSuffixCookiesMiddleware:
         scrapy_cookies._split_domain = OFFLINE_SUFFIXES
         return super().from_crawler(crawler)

@@ -1,8 +1,9 @@
 """The portal registry: which government portals to crawl, as data (a CSV shipped in the package).
 
-Columns: ``id,name,start_url`` are required; ``report_url`` (the 政府信息公开年报 column when known),
-``allowed_domains`` (space or semicolon separated; default: the start URL's host), ``region_code``
-(GB/T 2260) and ``level`` (national, province, ministry, city, county, township) are hints.
+Columns: ``id,name,start_url`` are required; ``report_url`` (the 政府信息公开年报 column when
+known), ``allowed_domains`` (space or semicolon separated; default: the start URL's host),
+``region_code`` (GB/T 2260) and ``level`` (national, province, ministry, city, county, township)
+are hints.
 A new portal is one line here, not code.
 """
 
@@ -47,7 +48,8 @@ def default_path() -> Path:
 
 
 def load(path: str | Path | None = None, only: str | list[str] | None = None) -> list[Portal]:
-    """Read and check a registry; ``only`` keeps the listed ids (a comma-separated string or list)."""
+    """Read and check a registry; ``only`` keeps the listed ids (a comma-separated string or a
+    list)."""
     path = Path(path) if path else default_path()
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -67,7 +69,8 @@ def load(path: str | Path | None = None, only: str | list[str] | None = None) ->
         seen.add(portal.id)
         portals.append(portal)
     if only:
-        wanted = [i.strip() for i in (only.split(",") if isinstance(only, str) else only) if i.strip()]
+        ids = only.split(",") if isinstance(only, str) else only
+        wanted = [i.strip() for i in ids if i.strip()]
         unknown = [i for i in wanted if i not in seen]
         if unknown:
             raise RegistryError(f"{path}: no portal with id {', '.join(unknown)}")
@@ -81,7 +84,8 @@ def _portal(row: dict[str, str | None], where: str) -> Portal:
         if not values.get(column):
             raise RegistryError(f"{where}: empty {column!r}")
     if not _ID.match(values["id"]):
-        raise RegistryError(f"{where}: id {values['id']!r} must be lower-case letters, digits, - or _")
+        raise RegistryError(
+            f"{where}: id {values['id']!r} must be lower-case letters, digits, - or _")
     for column in ("start_url", "report_url"):
         url = values.get(column, "")
         if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname):

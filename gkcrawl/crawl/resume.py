@@ -117,8 +117,9 @@ class ArchiveLookupMiddleware:
         if found is not None:
             location, original, record_id, date = found
             self.crawler.stats.inc_value("resume/from_archive")
+            filename = str(location.path.relative_to(location.path.parent.parent))
             request.meta[WARC_META] = {
-                "filename": str(location.path.relative_to(location.path.parent.parent)).removesuffix(".open"),
+                "filename": filename.removesuffix(".open"),
                 "offset": location.offset, "length": location.length, "record_id": record_id,
                 "date": date, "from_archive": True}
             return self._response(request, location, original, FROM_ARCHIVE)
@@ -155,7 +156,8 @@ class ArchiveLookupMiddleware:
         if previous.etag:
             request.headers.setdefault(b"If-None-Match", previous.etag.encode("latin-1"))
         if previous.last_modified:
-            request.headers.setdefault(b"If-Modified-Since", previous.last_modified.encode("latin-1"))
+            request.headers.setdefault(b"If-Modified-Since",
+                                       previous.last_modified.encode("latin-1"))
 
     def _remember(self, request: Request, response: Response, pointer: dict[str, Any]) -> None:
         headers = response.headers

@@ -34,7 +34,8 @@ class PortalSummary:
     def summary(self) -> dict[str, dict[str, Any]]:
         """``{portal: {"pages": n, "errors": n, "reports": {year: n}, "roles": {...}, ...}}``."""
         out: dict[str, dict[str, Any]] = defaultdict(
-            lambda: {"pages": 0, "errors": 0, "antibot": 0, "reports": {}, "roles": {}, "bounded": {}})
+            lambda: {"pages": 0, "errors": 0, "antibot": 0,
+                     "reports": {}, "roles": {}, "bounded": {}})
         for key, value in (self.crawler.stats.get_stats() or {}).items():
             if not key.startswith(_PREFIX):
                 continue
@@ -63,5 +64,6 @@ class PortalSummary:
         lines = [f"{'portal':<16} {'pages':>6} {'errors':>6} {'412':>4}  reports by year"]
         for portal, row in summary.items():
             years = ", ".join(f"{y}: {n}" for y, n in sorted(row["reports"].items())) or "-"
-            lines.append(f"{portal:<16} {row['pages']:>6} {row['errors']:>6} {row['antibot']:>4}  {years}")
+            lines.append(f"{portal:<16} {row['pages']:>6} {row['errors']:>6} "
+                         f"{row['antibot']:>4}  {years}")
         logger.info("Run summary (%s):\n%s", path, "\n".join(lines))

@@ -13,7 +13,7 @@ from w3lib.url import canonicalize_url
 
 SESSION_PARAMS = frozenset({"jsessionid", "sid", "sessionid", "phpsessid", "aspsessionid",
                             "cfid", "cftoken", "session_id"})
-_PATH_SESSION = re.compile(r";(jsessionid|sid|phpsessid)=[^/?#]*", re.I)
+_PATH_SESSION = re.compile(r";(jsessionid|sid|phpsessid)=[^/?#]*", re.IGNORECASE)
 
 
 def canonical(url: str) -> str:

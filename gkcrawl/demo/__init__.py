@@ -1,8 +1,9 @@
 """The sample government portal (示例县人民政府) served on 127.0.0.1.
 
 It is the realistic target of the crawl tests (no test touches the internet) and of ``gkcrawl
-demo``: a TRS-style 政府信息公开 column, a Hanweb department column, a ``?page=N`` list, HTML/PDF/DOCX
-reports, lookalikes, traps and broken pages, with the ground truth a crawl is checked against.
+demo``: a TRS-style 政府信息公开 column, a Hanweb department column, a ``?page=N`` list,
+HTML/PDF/DOCX reports, lookalikes, traps and broken pages, with the ground truth a crawl is
+checked against.
 
     site = build_site()              # deterministic for a seed
     with serve(site) as base_url:    # background thread, clean shutdown

@@ -14,7 +14,17 @@ from __future__ import annotations
 import json
 import sys
 
-from gkcrawl.demo.site import BLANK_TEMPLATE_NAME, DEFAULT_SEED, DOCX, MANIFEST_NAME, PDF, SITE_DIR, attachment_name, build_site, report_digest
+from gkcrawl.demo.site import (
+    BLANK_TEMPLATE_NAME,
+    DEFAULT_SEED,
+    DOCX,
+    MANIFEST_NAME,
+    PDF,
+    SITE_DIR,
+    attachment_name,
+    build_site,
+    report_digest,
+)
 
 
 def main() -> int:

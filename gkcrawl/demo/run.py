@@ -73,14 +73,15 @@ def main_demo(out: Path) -> int:
         print("\n".join(planted_faults(build_site())))
         registry_csv = write_registry(out / "portals.csv", base_url)
         reports = out / "reports.jsonl"
-        crawl = [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry_csv}",
+        crawl = [sys.executable, "-m", "scrapy", "crawl", "portals",
+                 "-a", f"portals={registry_csv}",
                  "-O", str(reports), "-s", f"ARCHIVE_DIR={out / 'archive'}",
                  "-s", f"CRAWL_ID={CRAWL_ID}"]
         for name, value in SETTINGS.items():
             crawl += ["-s", f"{name}={value}"]
         env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "gkcrawl.settings"}
         print("Crawling:", " ".join(crawl[2:]), flush=True)
-        status = subprocess.run(crawl, env=env).returncode
+        status = subprocess.run(crawl, env=env, check=False).returncode
     finally:
         server.kill()
         server.wait()
@@ -90,7 +91,8 @@ def main_demo(out: Path) -> int:
     print_reports(reports)
     store = out / "archive" / "gkcrawl.sqlite3"
     archive = out / "archive" / CRAWL_ID
-    print(f"\nWARC archive: {archive} (index.cdxj, summary.json, quarantine.jsonl beside the files)")
+    print(f"\nWARC archive: {archive} "
+          "(index.cdxj, summary.json, quarantine.jsonl beside the files)")
     print(f"Store: {store} -- try:\n"
           f"  gkcrawl stats --store {store} --registry {registry_csv} --html {out / 'stats.html'}\n"
           f"  gkcrawl export --format xlsx -o {out / 'reports.xlsx'} --store {store}")

@@ -20,7 +20,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from urllib.parse import parse_qs, urlsplit
@@ -66,7 +66,9 @@ class DemoServer(ThreadingHTTPServer):
                 self._hits.clear()
         return counts
 
-    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+    # A TCP server's requests are sockets (the base classes also allow UDP's (data, socket)).
+    def process_request(  # type: ignore[override]
+            self, request: socket.socket, client_address: object) -> None:
         with self._lock:
             self._connections.add(request)
         super().process_request(request, client_address)
@@ -88,10 +90,8 @@ class DemoServer(ThreadingHTTPServer):
         with self._lock:
             connections = list(self._connections)
         for conn in connections:
-            try:
+            with suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self.server_close()
 
 

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from gkcrawl.template.spec import expected_format
 from gkcrawl.demo.render.html import Style, render_html
 from gkcrawl.demo.render.reports import Report, fmt, random_report
+from gkcrawl.template.spec import expected_format
 
 DEFAULT_SEED = 7
 #: Seconds the slow page waits before answering: longer than the ~2 s DOWNLOAD_TIMEOUT of tests.
@@ -176,7 +176,8 @@ class Site(Mapping[str, ResponseSpec]):
     slow: dict[str, float]  #: path -> delay in seconds
     entry: str = HOME
     report_url: str = REPORT_COLUMN
-    not_found: ResponseSpec = field(default_factory=lambda: _not_found())
+    # a lambda: _not_found is defined below the class
+    not_found: ResponseSpec = field(default_factory=lambda: _not_found())  # noqa: PLW0108
 
     def __repr__(self) -> str:
         return (f"Site(seed={self.seed}, paths={len(self.responses)}, "
@@ -241,7 +242,7 @@ function createPageHTML(_nPageCount, _nCurrIndex, _sPageName, _sPageExt){
     else document.write("<a href='" + _sPageName + "_" + i + "." + _sPageExt + "'>" + (i + 1) + "</a>&nbsp;");
   }
 }
-</script>"""
+</script>"""  # noqa: E501 - the pager script as TRS pages print it
 
 
 def _esc(text: str) -> str:
@@ -278,7 +279,8 @@ def _top(crumbs: Sequence[tuple[str, str | None]]) -> str:
 def _footer(hidden: str = "") -> str:
     return (
         '<div class="footer">\n'
-        f'<p><a href="{GOV_CN_URL}" target="_blank">中国政府网</a> | <a href="{HDJL}">联系我们</a></p>\n'
+        f'<p><a href="{GOV_CN_URL}" target="_blank">中国政府网</a> | '
+        f'<a href="{HDJL}">联系我们</a></p>\n'
         f"<p>主办单位：示例县人民政府办公室　网站标识码：{SITE_ID_CODE}</p>\n"
         "<p>藏ICP备12000001号　技术支持：示例县融媒体中心</p>\n"
         f"{hidden}</div>"
@@ -340,7 +342,8 @@ def _file(body: bytes, content_type: bytes, headers: Sequence[Header] = ()) -> R
 
 
 def _not_found() -> ResponseSpec:
-    text = ('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>404 页面不存在</title></head>'
+    text = ('<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+            "<title>404 页面不存在</title></head>"
             '<body><div class="error"><h2>对不起，您访问的页面不存在或已被删除！</h2>'
             '<p><a href="/">返回首页</a></p></div></body></html>\n')
     return _html(text, status=404)
@@ -349,7 +352,7 @@ def _not_found() -> ResponseSpec:
 def _dynamic(path: str) -> ResponseSpec | None:
     if match := _CALENDAR_PATH.match(path):
         year, month = int(match[1]), int(match[2])
-        if 1 <= year and 1 <= month <= 12:
+        if year >= 1 and 1 <= month <= 12:
             return _html(_calendar_page(year, month))
     if match := _HDJL_PATH.match(path):
         number = int(match[1])
@@ -370,7 +373,8 @@ def _shift(year: int, month: int, months: int) -> tuple[int, int]:
 def _calendar_page(year: int, month: int) -> str:
     """An endless 政务活动日历: every month links the previous and the next one."""
     rng = random.Random(f"calendar/{year}-{month}")
-    events = ("县政府常务会议", "政务公开工作例会", "“一把手”走流程", "政府开放日", "民生实事推进会")
+    events = ("县政府常务会议", "政务公开工作例会", "“一把手”走流程", "政府开放日",
+              "民生实事推进会")
     days = 29 if month == 2 else 30 if month in (4, 6, 9, 11) else 31
     cells = [f"<td>{d}" + (f"<br><span>{rng.choice(events)}</span>" if rng.random() < 0.2 else "")
              + "</td>" for d in range(1, days + 1)]
@@ -382,7 +386,8 @@ def _calendar_page(year: int, month: int) -> str:
     if (year, month) < (9999, 12):
         nxt = _shift(year, month, 1)
         links.append(f'<a href="?month={nxt[0]:04d}-{nxt[1]:02d}">下一月</a>')
-    main = (f'<h2>{year}年{month}月政务活动日历</h2>\n<div class="cal-nav">{" ".join(links)}</div>\n'
+    main = (f"<h2>{year}年{month}月政务活动日历</h2>\n"
+            f'<div class="cal-nav">{" ".join(links)}</div>\n'
             "<table class=\"calendar\"><tr><th>一</th><th>二</th><th>三</th><th>四</th><th>五</th>"
             f"<th>六</th><th>日</th></tr>{rows}</table>")
     return _page(f"{year}年{month}月政务活动日历", main, crumbs=(("活动日历", None),),
@@ -407,7 +412,8 @@ def _hdjl_page(number: int, hidden_spam: str = "") -> str:
     main = (f'<h2>留言选登</h2>\n<ul class="msg">{"".join(items)}</ul>\n'
             f'<div class="pager">{prev}<span>第{number}页</span> '
             f'<a href="index.html?page={number + 1}">下一页</a></div>')
-    return _page("互动交流", main, crumbs=(("互动交流", HDJL),), column="互动交流", hidden=hidden_spam)
+    return _page("互动交流", main, crumbs=(("互动交流", HDJL),), column="互动交流",
+                 hidden=hidden_spam)
 
 
 # --- report pages -----------------------------------------------------------------------------
@@ -430,11 +436,13 @@ def _report_page(report: Report, style: Style, crumbs: Sequence[tuple[str, str |
     )
 
 
-def _attachment_intro(report: Report, href: str, label: str, crumbs: Sequence[tuple[str, str | None]],
-                      column: str, extra_attrs: str = "") -> str:
+def _attachment_intro(report: Report, href: str, label: str,
+                      crumbs: Sequence[tuple[str, str | None]], column: str,
+                      extra_attrs: str = "") -> str:
     """An article whose body is a short intro: the report itself is the attached file."""
     title = report["title"]
-    paragraphs = [f"根据《中华人民共和国政府信息公开条例》规定，现公布{_esc(title)}，全文详见附件。",
+    paragraphs = [(f"根据《中华人民共和国政府信息公开条例》规定，现公布{_esc(title)}，"
+                   "全文详见附件。"),
                   "如对本报告有任何疑问，请与本机关联系（联系电话：0891-1234567）。",
                   f'附件：<a href="{_esc(href)}"{extra_attrs}>{_esc(label)}</a>']
     main = _article(title, report["published"], report["organ"], paragraphs)
@@ -572,49 +580,59 @@ class _Builder:
 
     def zfxxgk(self) -> None:
         """The standard 政府信息公开 column and three of its four sub-columns (61号文)."""
-        subs = (("政府信息公开指南", "./xxgkzn/index.html"), ("政府信息公开制度", "./xxgkzd/index.html"),
-                ("法定主动公开内容", "./fdzdgknr/index.html"), ("政府信息公开年报", "./zfxxgknb/index.html"))
+        subs = (("政府信息公开指南", "./xxgkzn/index.html"),
+                ("政府信息公开制度", "./xxgkzd/index.html"),
+                ("法定主动公开内容", "./fdzdgknr/index.html"),
+                ("政府信息公开年报", "./zfxxgknb/index.html"))
         main = ('<div class="xxgk-menu"><h2>政府信息公开</h2><ul>'
                 + "".join(f'<li><a href="{href}">{label}</a></li>' for label, href in subs)
-                + "</ul></div>\n<p>本栏目依据《中华人民共和国政府信息公开条例》设置，集中公开示例县人民政府"
-                "及其部门的政府信息。</p>")
+                + "</ul></div>\n<p>本栏目依据《中华人民共和国政府信息公开条例》设置，"
+                "集中公开示例县人民政府及其部门的政府信息。</p>")
         crumbs = (("政府信息公开", ZFXXGK),)
         self.add(ZFXXGK, _html(_page("政府信息公开", main, crumbs=crumbs, column="政府信息公开"),
                                gzipped=True))
         guide = _article(
             "示例县人民政府信息公开指南", "2023-03-01", COUNTY_OFFICE,
             ["为了更好地提供政府信息公开服务，根据《中华人民共和国政府信息公开条例》，编制本指南。",
-             "一、主动公开。本机关主动公开的政府信息通过示例县人民政府门户网站“政府信息公开”专栏发布。",
+             ("一、主动公开。本机关主动公开的政府信息通过示例县人民政府门户网站"
+              "“政府信息公开”专栏发布。"),
              "二、依申请公开。公民、法人或者其他组织可以通过当面、邮寄、网上申请等方式提出申请。",
-             ("三、政府信息公开工作年度报告。本机关于每年1月31日前在“政府信息公开年报”栏目公布上一年度的"
-             "政府信息公开工作年度报告。"),
-             "四、监督和救济。申请人认为行政机关侵犯其合法权益的，可以依法申请行政复议或者提起行政诉讼。"])
+             ("三、政府信息公开工作年度报告。本机关于每年1月31日前在“政府信息公开年报”栏目"
+              "公布上一年度的政府信息公开工作年度报告。"),
+             ("四、监督和救济。申请人认为行政机关侵犯其合法权益的，"
+              "可以依法申请行政复议或者提起行政诉讼。")])
         self.add("/zfxxgk/xxgkzn/index.html", _html(_page(
-            "政府信息公开指南", guide, crumbs=crumbs + (("政府信息公开指南", None),),
-            column="政府信息公开指南", article=("示例县人民政府信息公开指南", "2023-03-01", COUNTY_OFFICE))))
+            "政府信息公开指南", guide, crumbs=(*crumbs, ("政府信息公开指南", None)),
+            column="政府信息公开指南",
+            article=("示例县人民政府信息公开指南", "2023-03-01", COUNTY_OFFICE))))
         rule_title = "示例县人民政府办公室关于印发《示例县政府信息公开工作制度》的通知"
         rule_path = "/zfxxgk/xxgkzd/202005/t20200515_11001.html"
         self.add("/zfxxgk/xxgkzd/index.html", _html(_page(
-            "政府信息公开制度", _list([("./202005/t20200515_11001.html", rule_title, "2020-05-15")]),
-            crumbs=crumbs + (("政府信息公开制度", None),), column="政府信息公开制度")))
+            "政府信息公开制度",
+            _list([("./202005/t20200515_11001.html", rule_title, "2020-05-15")]),
+            crumbs=(*crumbs, ("政府信息公开制度", None)), column="政府信息公开制度")))
         self.add(rule_path, _html(_page(rule_title, _article(
             rule_title, "2020-05-15", COUNTY_OFFICE,
-            ["各乡（镇）人民政府，县直各部门：", "现将《示例县政府信息公开工作制度》印发给你们，请认真贯彻执行。",
+            ["各乡（镇）人民政府，县直各部门：",
+             "现将《示例县政府信息公开工作制度》印发给你们，请认真贯彻执行。",
              "第一条 为规范本县政府信息公开工作，制定本制度。",
-             "第十二条 各单位应当于每年1月31日前编制并公布本单位上一年度政府信息公开工作年度报告。"]),
-            crumbs=crumbs + (("政府信息公开制度", "/zfxxgk/xxgkzd/index.html"),),
+             ("第十二条 各单位应当于每年1月31日前编制并公布本单位上一年度"
+              "政府信息公开工作年度报告。")]),
+            crumbs=(*crumbs, ("政府信息公开制度", "/zfxxgk/xxgkzd/index.html")),
             column="政府信息公开制度", article=(rule_title, "2020-05-15", COUNTY_OFFICE))))
         duties = _article("示例县人民政府机构职能", "2023-02-10", COUNTY_OFFICE,
-                          ["示例县人民政府是县级国家行政机关，执行县人民代表大会及其常务委员会的决议。",
+                          [("示例县人民政府是县级国家行政机关，"
+                            "执行县人民代表大会及其常务委员会的决议。"),
                            "县人民政府办公室负责全县政府信息公开和政务公开的日常工作。"])
         self.add("/zfxxgk/fdzdgknr/jgzn/index.html", _html(_page(
-            "机构职能", duties, crumbs=crumbs + (("法定主动公开内容", "/zfxxgk/fdzdgknr/index.html"),),
+            "机构职能", duties,
+            crumbs=(*crumbs, ("法定主动公开内容", "/zfxxgk/fdzdgknr/index.html")),
             column="机构职能", article=("示例县人民政府机构职能", "2023-02-10", COUNTY_OFFICE))))
         self.add("/zfxxgk/fdzdgknr/index.html", _html(_page("法定主动公开内容", (
             '<ul class="list"><li><a href="./jgzn/index.html">机构职能</a></li>'
             '<li><a href="../../zwgk/czzj/index.html">财政资金</a></li>'
             '<li><a href="../../zwgk/zcwj/index.html">政策文件</a></li></ul>'),
-            crumbs=crumbs + (("法定主动公开内容", None),), column="法定主动公开内容")))
+            crumbs=(*crumbs, ("法定主动公开内容", None)), column="法定主动公开内容")))
 
     def trs_reports(self) -> None:
         """TRS WCM 政府信息公开年报: index.html, index_1.html, index_2.html, paged only by
@@ -626,7 +644,8 @@ class _Builder:
             _Plan(COUNTY_GOV, 2022, PDF),
             _Plan(COUNTY_GOV, 2021, HTML, Style(encoding="gbk", blank_detail_totals=True)),
             _Plan(COUNTY_GOV, 2020, HTML, Style(misaligned=True)),
-            _Plan(COUNTY_GOV, 2019, HTML, Style(encoding="gbk", nbsp_blanks=False, layout_table=False)),
+            _Plan(COUNTY_GOV, 2019, HTML,
+                  Style(encoding="gbk", nbsp_blanks=False, layout_table=False)),
             _Plan(COUNTY_OFFICE, 2022, HTML, Style()),
             _Plan(COUNTY_OFFICE, 2021, HTML, Style(word_export=True, nbsp_blanks=False)),
         )
@@ -650,8 +669,9 @@ class _Builder:
             pdf = f"{path.rsplit('/', 1)[0]}/P0{ymd}{self.digits(12)}.pdf"
             label = f"{report['title']}.pdf"
             oldsrc = f' OLDSRC="/protect/P0{ymd[:6]}/P0{ymd}/{pdf.rsplit("/", 1)[1]}"'
-            self.add(path, _html(_attachment_intro(report, "./" + pdf.rsplit("/", 1)[1], label, crumbs,
-                                                   "政府信息公开年报", oldsrc)))
+            href = "./" + pdf.rsplit("/", 1)[1]
+            self.add(path, _html(_attachment_intro(report, href, label, crumbs, "政府信息公开年报",
+                                                   oldsrc)))
             self.add(pdf, _file(self.attachment(report, PDF), b"application/octet-stream", (
                 (b"Content-Disposition", GBK_DISPOSITION),
                 (b"Set-Cookie", b"JSESSIONID=8F3C2B1A9E7D6C5B4A3F2E1D0C9B8A7F; Path=/; HttpOnly"),
@@ -668,24 +688,29 @@ class _Builder:
         self.notice = (notice, notice_title, notice_date)
         paragraphs = [
             "各乡（镇）人民政府，县直各部门：",
-            ("根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和《国务院办公厅政府信息与政务公开办公室"
-            "关于印发〈中华人民共和国政府信息公开工作年度报告格式〉的通知》（国办公开办函〔2021〕30号）要求，"
-            "现就做好2022年政府信息公开工作年度报告（以下简称年度报告）编制和发布工作通知如下："),
-            ("一、严格执行年度报告格式。各单位须严格按照年度报告格式编制本单位2022年政府信息公开工作年度报告，"
-            "年度报告中的表格不得增减栏目，数据须真实准确，确保主动公开、依申请公开、行政复议和行政诉讼数据前后一致、"
-            "勾稽关系正确。"),
-            ("二、按时发布年度报告。各单位须于2023年1月31日前在示例县人民政府门户网站“政府信息公开年报”栏目"
-            "发布本单位年度报告，乡（镇）人民政府年度报告同步在“部门和乡镇信息公开年报”栏目发布。"),
-            "三、做好报送备案。年度报告发布后，请于2023年2月5日前将年度报告电子版报送县政务公开办。",
+            ("根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和"
+             "《国务院办公厅政府信息与政务公开办公室关于印发〈中华人民共和国政府信息公开工作"
+             "年度报告格式〉的通知》（国办公开办函〔2021〕30号）要求，"
+             "现就做好2022年政府信息公开工作年度报告（以下简称年度报告）编制和发布工作通知如下："),
+            ("一、严格执行年度报告格式。各单位须严格按照年度报告格式编制本单位"
+             "2022年政府信息公开工作年度报告，年度报告中的表格不得增减栏目，数据须真实准确，"
+             "确保主动公开、依申请公开、行政复议和行政诉讼数据前后一致、勾稽关系正确。"),
+            ("二、按时发布年度报告。各单位须于2023年1月31日前在示例县人民政府门户网站"
+             "“政府信息公开年报”栏目发布本单位年度报告，乡（镇）人民政府年度报告同步在"
+             "“部门和乡镇信息公开年报”栏目发布。"),
+            ("三、做好报送备案。年度报告发布后，"
+             "请于2023年2月5日前将年度报告电子版报送县政务公开办。"),
             "联系人：县政务公开办　联系电话：0891-1234567",
-            f'附件：<a href="./{template_path.rsplit("/", 1)[1]}">中华人民共和国政府信息公开工作年度报告格式.docx</a>',
+            (f'附件：<a href="./{template_path.rsplit("/", 1)[1]}">'
+             "中华人民共和国政府信息公开工作年度报告格式.docx</a>"),
             "示例县人民政府办公室", "2022年12月15日"]
-        self.add(notice, _html(_page(notice_title, _article(notice_title, notice_date, COUNTY_OFFICE,
-                                                            paragraphs),
+        notice_article = _article(notice_title, notice_date, COUNTY_OFFICE, paragraphs)
+        self.add(notice, _html(_page(notice_title, notice_article,
                                      crumbs=crumbs, column="政府信息公开年报",
                                      article=(notice_title, notice_date, COUNTY_OFFICE))))
-        self.add(template_path, _file(_blank_template(), b"application/vnd.openxmlformats-"
-                                                         b"officedocument.wordprocessingml.document"))
+        self.add(template_path, _file(
+            _blank_template(),
+            b"application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
         items.append(self.notice)
         self.lookalikes |= {notice, template_path}
 
@@ -696,6 +721,8 @@ class _Builder:
         image = f"{chart.rsplit('/', 1)[0]}/W0{chart_date.replace('-', '')}{self.digits(10)}.png"
         apps, active = report_2022["applications"], report_2022["active_disclosure"]
         reviews = report_2022["review_litigation"]
+        litigation = (reviews["litigation_direct"]["total"]
+                      + reviews["litigation_after_review"]["total"])
         figures = [
             f'<img src="./{image.rsplit("/", 1)[1]}" alt="{_esc(chart_title)}" width="750">',
             f"一图读懂{report_2022['title']}",
@@ -705,23 +732,26 @@ class _Builder:
             f"办结{fmt(apps['total_processed']['total'])}件，结转下年度继续办理"
             f"{fmt(apps['carried_over']['total'])}件。"),
             (f"复议诉讼：政府信息公开行政复议{fmt(reviews['admin_review']['total'])}件，"
-            f"行政诉讼{fmt(reviews['litigation_direct']['total'] + reviews['litigation_after_review']['total'])}件。"),
+            f"行政诉讼{fmt(litigation)}件。"),
         ]
-        self.add(chart, _html(_page(chart_title, _article(chart_title, chart_date, COUNTY_OFFICE, figures),
+        chart_article = _article(chart_title, chart_date, COUNTY_OFFICE, figures)
+        self.add(chart, _html(_page(chart_title, chart_article,
                                     crumbs=crumbs, column="政府信息公开年报",
                                     article=(chart_title, chart_date, COUNTY_OFFICE))))
         self.add(image, _file(_png(), b"image/png"), "optional")
         items.append((chart, chart_title, chart_date))
 
         report_2021 = self.county_reports[2021]
+        received_2021 = report_2021["applications"]["new_received"]["total"]
         reading = article_path(report_2021["published"])
         reading_title = f"《{report_2021['title']}》解读"
         self.add(reading, _html(_page(reading_title, _article(
             reading_title, report_2021["published"], COUNTY_OFFICE,
             ["近日，示例县人民政府发布了2021年政府信息公开工作年度报告，现就有关内容解读如下。",
              "一、年度报告的主要内容。年度报告共分六个部分，总结了一年来的政府信息公开工作。",
-             (f"二、依申请公开情况。全年新收申请{fmt(report_2021['applications']['new_received']['total'])}件，"
-             "均在法定期限内答复。"), "三、下一步工作。进一步提升政务公开标准化规范化水平。"]),
+             (f"二、依申请公开情况。全年新收申请{fmt(received_2021)}件，"
+              "均在法定期限内答复。"),
+             "三、下一步工作。进一步提升政务公开标准化规范化水平。"]),
             crumbs=crumbs, column="政府信息公开年报",
             article=(reading_title, report_2021["published"], COUNTY_OFFICE))))
         items.append((reading, reading_title, report_2021["published"]))
@@ -733,7 +763,8 @@ class _Builder:
         for number, chunk in enumerate(pages):
             rel = [("./" + p[len(base):], t, d) for p, t, d in chunk]
             main = (f'<div class="column-title">政府信息公开年报</div>\n{_list(rel)}\n'
-                    f'<div class="page"><script type="text/javascript">createPageHTML({len(pages)}, '
+                    '<div class="page"><script type="text/javascript">'
+                    f"createPageHTML({len(pages)}, "
                     f'{number}, "index", "html");</script></div>')
             text = _page("政府信息公开年报", main, crumbs=crumbs, column="政府信息公开年报",
                          column_type="信息公开年报", head_extra=_TRS_PAGER_JS + "\n")
@@ -771,8 +802,9 @@ class _Builder:
             docx = f"/module/download/downfile.jsp?classid=0&filename={stamp}.docx"
             self.add(path, _html(_attachment_intro(report, docx, f"{report['title']}.docx", crumbs,
                                                    "信息公开年报")))
+            disposition = f"attachment; filename={stamp}.docx".encode()
             self.add(docx, _file(self.attachment(report, DOCX), b"application/octet-stream",
-                                 ((b"Content-Disposition", f"attachment; filename={stamp}.docx".encode()),)))
+                                 ((b"Content-Disposition", disposition),)))
             self.expect(docx, DOCX, report, page=path)
         main = (
             f'<div class="bt-rig-cen-01" id="{colid}">\n<script type="text/xml">\n<datastore>\n'
@@ -812,7 +844,8 @@ class _Builder:
             ctype = (b"application/pdf" if plan.kind == PDF else
                      b"application/vnd.openxmlformats-officedocument.wordprocessingml.document")
             body = self.attachment(report, plan.kind)
-            self.add(path, _html(_attachment_intro(report, f"files/{name}", f"{report['title']}.{plan.kind}",
+            self.add(path, _html(_attachment_intro(report, f"files/{name}",
+                                                   f"{report['title']}.{plan.kind}",
                                                    crumbs, "部门和乡镇信息公开年报")))
             self.add(f"/bmxxgknb/files/{name}", _file(body, ctype))
             self.expect(f"/bmxxgknb/files/{name}", plan.kind, report, page=path)
@@ -847,17 +880,20 @@ class _Builder:
         bm_shell, bm_target = "/zwgk/bmnb.html", f"{BM_LIST}?page=1"
         self.add(bm_shell, _html(
             '<html><head><meta charset="utf-8"><meta http-equiv="refresh" '
-            'content="0; url=../bmxxgknb/list.html?page=1"><title>部门和乡镇信息公开年报</title></head>'
+            'content="0; url=../bmxxgknb/list.html?page=1">'
+            "<title>部门和乡镇信息公开年报</title></head>"
             "<body>页面跳转中……</body></html>"))
         js_shell = "/zwgk/wjwnb.html"
         self.add(js_shell, _html(
-            f'<html><head><meta charset="utf-8"><title>{HEALTH}</title><script type="text/javascript">'
+            f'<html><head><meta charset="utf-8"><title>{HEALTH}</title>'
+            '<script type="text/javascript">'
             f'location.replace("{HANWEB_COLUMN}");</script></head><body></body></html>'))
         self.shells |= {bm_shell: bm_target, js_shell: HANWEB_COLUMN}
         challenge = (
             '<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Type" '
             'content="text/html; charset=utf-8"><script type="text/javascript" r="m">'
-            "$_ts=window['$_ts'];if(!$_ts)$_ts={};$_ts.nsd=84213;$_ts.cd=\"qxrGrr9kDqAqmqKvDa3lcaLxlGVb"
+            "$_ts=window['$_ts'];if(!$_ts)$_ts={};$_ts.nsd=84213;"
+            "$_ts.cd=\"qxrGrr9kDqAqmqKvDa3lcaLxlGVb"
             "raAqJGAqkA9qDaLSJqAbhOzqJq3lJcGGDqEQhfVIraVqhaAqJAlbhqLqJal5hfAqJqVmhf3qqv\";"
             "</script></head><body><noscript>请开启浏览器的JavaScript功能</noscript></body></html>")
         self.add("/zwgk/zcwj/index.html", _html(challenge, status=412, headers=(
@@ -869,12 +905,16 @@ class _Builder:
         self.add(copy, _file(finance_body, b"application/pdf"))
         self.expect(copy, PDF, finance_report, page="/zwgk/czzj/index.html", copy_of=finance_path)
         self.add("/zwgk/czzj/index.html", _html(_page("财政资金", _list([
-            ("./" + copy.rsplit("/", 1)[1], f"{finance_report['title']}（转载）", finance_report["published"]),
-        ]), crumbs=crumbs + (("财政资金", None),), column="财政资金")))
-        links = [("政府信息公开", "../zfxxgk/"), ("政府信息公开年报（原栏目）", "../xxgk/gknb.html"),
-                 ("部门和乡镇信息公开年报", "bmnb.html"), ("县卫生健康委员会信息公开年报", "wjwnb.html"),
+            ("./" + copy.rsplit("/", 1)[1], f"{finance_report['title']}（转载）",
+             finance_report["published"]),
+        ]), crumbs=(*crumbs, ("财政资金", None)), column="财政资金")))
+        links = [("政府信息公开", "../zfxxgk/"),
+                 ("政府信息公开年报（原栏目）", "../xxgk/gknb.html"),
+                 ("部门和乡镇信息公开年报", "bmnb.html"),
+                 ("县卫生健康委员会信息公开年报", "wjwnb.html"),
                  ("政策文件", "zcwj/index.html"), ("财政资金", "czzj/index.html")]
-        main = ('<div class="zwgk"><ul>' + "".join(f'<li><a href="{h}">{t}</a></li>' for t, h in links)
+        main = ('<div class="zwgk"><ul>'
+                + "".join(f'<li><a href="{h}">{t}</a></li>' for t, h in links)
                 + "</ul></div>")
         self.add(ZWGK, _html(_page("政务公开", main, crumbs=crumbs, column="政务公开")))
 
@@ -884,8 +924,10 @@ class _Builder:
         base = "/xwzx/"
         plain = [
             ("2024-01-18", "示例县召开2024年政务公开工作推进会",
-             ["1月18日，示例县召开2024年政务公开工作推进会，总结2023年政务公开工作，部署2024年重点任务。",
-              "会议要求，各单位要按时编制并公布2023年政府信息公开工作年度报告，确保年度报告数据准确、格式规范。",
+             [("1月18日，示例县召开2024年政务公开工作推进会，总结2023年政务公开工作，"
+               "部署2024年重点任务。"),
+              ("会议要求，各单位要按时编制并公布2023年政府信息公开工作年度报告，"
+               "确保年度报告数据准确、格式规范。"),
               (f'相关链接：<a href="../../bsfw/bszn.html?sid={SID}">办事指南</a>　'
               f'<a href="{GOV_CN_URL}">中国政府网</a>')]),
             ("2023-12-05", "示例县举办“政府开放日”活动",
@@ -897,8 +939,9 @@ class _Builder:
             ymd = date.replace("-", "")
             path = f"{base}{ymd[:6]}/t{ymd}_{self.new_id(20000, 20999)}.html"
             charset = "gbk" if date.startswith("2023") else "utf-8"
-            text = _page(title, _article(title, date, "示例县融媒体中心", paragraphs), crumbs=crumbs,
-                         column="新闻中心", article=(title, date, "示例县融媒体中心"), charset=charset)
+            text = _page(title, _article(title, date, "示例县融媒体中心", paragraphs),
+                         crumbs=crumbs, column="新闻中心",
+                         article=(title, date, "示例县融媒体中心"), charset=charset)
             self.add(path, _html(text, charset=charset))
             items.append((path, title, date))
         broken = [("2024-01-10", "示例县政务服务中心优化办事流程", 500),
@@ -908,14 +951,16 @@ class _Builder:
             ymd = date.replace("-", "")
             path = f"{base}{ymd[:6]}/t{ymd}_{self.new_id(20000, 20999)}.html"
             if status == 500:
-                self.add(path, _html("<html><head><title>500 Internal Server Error</title></head><body>"
+                self.add(path, _html("<html><head><title>500 Internal Server Error</title></head>"
+                                     "<body>"
                                      "<h1>500 Internal Server Error</h1><hr><center>nginx</center>"
                                      "</body></html>", status=500))
             elif status == 404:
                 self.add(path, _not_found())
             else:
                 text = _page(title, _article(title, date, "示例县融媒体中心", [
-                    "近日，示例县组织开展政府网站与政务新媒体季度检查，重点检查信息更新和互动回应情况。"]),
+                    ("近日，示例县组织开展政府网站与政务新媒体季度检查，"
+                     "重点检查信息更新和互动回应情况。")]),
                     crumbs=crumbs, column="新闻中心", article=(title, date, "示例县融媒体中心"))
                 self.add(path, _html(text, delay=self.slow_delay))
                 self.slow[path] = self.slow_delay
@@ -932,12 +977,14 @@ class _Builder:
         guide = _page(title, _article(title, "2023-06-01", COUNTY_OFFICE, [
             "一、受理机构：示例县人民政府办公室（县政务公开办）。",
             "二、申请方式：当面提交、邮寄、网上提交政府信息公开申请表。",
-            "三、办理时限：能够当场答复的当场答复；不能当场答复的，自收到申请之日起20个工作日内予以答复。"]),
+            ("三、办理时限：能够当场答复的当场答复；不能当场答复的，"
+             "自收到申请之日起20个工作日内予以答复。")]),
             crumbs=crumbs, column="办事服务", article=(title, "2023-06-01", COUNTY_OFFICE))
         self.add(GUIDE, _html(guide))
         for variant in (f"{GUIDE};jsessionid={SESSION_ID}", f"{GUIDE}?sid={SID}"):
             self.add(variant, _html(guide), "trap")
-        main = ('<ul class="list"><li><a href="bszn.html;jsessionid=' + SESSION_ID + '">政府信息公开申请'
+        main = ('<ul class="list"><li><a href="bszn.html;jsessionid=' + SESSION_ID + '">'
+                "政府信息公开申请"
                 "</a></li><li><a href=\"../hdjl/index.html\">咨询投诉</a></li></ul>")
         self.add(BSFW, _html(_page("办事服务", main, crumbs=crumbs, column="办事服务")))
 
@@ -961,7 +1008,8 @@ class _Builder:
                 self.out_of_bounds.add(_month_path(*_shift(*CALENDAR_ENTRY, sign * hops)))
 
     def mirror(self) -> None:
-        """A spam mirror injected into the site: a copy of one report page under a gambling header."""
+        """A spam mirror injected into the site: a copy of one report page under a gambling
+        header."""
         original = next(r for r in self.reports if r.organ == COUNTY_OFFICE and r.year == 2022)
         text = render_html(original.report, Style()).decode("utf-8")
         text = text.replace("<head>", '<head><meta name="keywords" content="香港免费图库资料大全,'
@@ -970,7 +1018,8 @@ class _Builder:
         name = original.path.rsplit("/", 1)[1]
         path = f"/mirror/zfxxgknb/{name}"
         self.add(path, _html(text))
-        self.expect(path, HTML, original.report, copy_of=original.path, mirror=True, encoding="utf-8")
+        self.expect(path, HTML, original.report, copy_of=original.path, mirror=True,
+                    encoding="utf-8")
         self.mirror_path = path
 
     def home(self) -> None:
@@ -982,20 +1031,23 @@ class _Builder:
             '<li><a href="zwgk/index.html">政务公开</a></li>'
             f'<li><a href="{SEARCH.lstrip("/")}">检索历年年度报告</a></li></ul></div>'),
             f'<div class="block"><h3>最新年报</h3>{_list(self.latest_reports)}</div>',
-            (f'<div class="block"><h3>通知公告</h3>{_list([(notice_path, notice_title, notice_date)])}'
-            "</div>"),
+            ('<div class="block"><h3>通知公告</h3>'
+             f"{_list([(notice_path, notice_title, notice_date)])}</div>"),
             f'<div class="block"><h3>新闻中心</h3>{_list(self.news)}</div>',
-            ('<div class="block"><h3>便民服务</h3><ul><li><a href="bsfw/bszn.html">政府信息公开申请办事指南</a>'
+            ('<div class="block"><h3>便民服务</h3><ul>'
+            '<li><a href="bsfw/bszn.html">政府信息公开申请办事指南</a>'
             f'</li><li><a href="calendar/?month={CALENDAR_ENTRY[0]:04d}-{CALENDAR_ENTRY[1]:02d}">'
             "政务活动日历</a></li></ul></div>"),
         ]
         # SEO spam injected into a hacked page: a hidden link to the mirror
-        hidden = (f'<div style="display:none"><a href="{self.mirror_path}">香港免费图库资料大全</a></div>')
+        hidden = (f'<div style="display:none"><a href="{self.mirror_path}">'
+                  "香港免费图库资料大全</a></div>")
         text = _page(SITE_NAME, "\n".join(blocks), column="首页", hidden=hidden)
         self.add(HOME, _html(text, gzipped=True))
 
     def assets(self) -> None:
-        css = ("body{font-family:'Microsoft YaHei',SimSun;margin:0}.nav li{display:inline;margin:0 1em}"
+        css = ("body{font-family:'Microsoft YaHei',SimSun;margin:0}"
+               ".nav li{display:inline;margin:0 1em}"
                ".main{width:1000px;margin:0 auto}table{border-collapse:collapse}\n")
         self.add(CSS, _file(css.encode(), b"text/css"), "optional")
 
@@ -1006,7 +1058,8 @@ def _png(width: int = 2, height: int = 2) -> bytes:
     """A tiny valid PNG (the 图解 page's picture)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
 
     rows = b"".join(b"\x00" + b"\xff\xff\xff" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
@@ -1027,9 +1080,11 @@ def report_digest(report: Report) -> str:
 
 def _manifest() -> dict[str, str]:
     try:
-        return json.loads((SITE_DIR / MANIFEST_NAME).read_text(encoding="utf-8"))
+        text = (SITE_DIR / MANIFEST_NAME).read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
+    manifest: dict[str, str] = json.loads(text)
+    return manifest
 
 
 def _blank_template() -> bytes:

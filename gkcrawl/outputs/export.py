@@ -16,7 +16,6 @@ left alone.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import re
@@ -27,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import IO, Any, TextIO, cast
 
 from gkcrawl.store import ReportRow, Store, is_postgres_url, open_store
 from gkcrawl.template.spec import AMOUNT, TEMPLATES, Row, Table, Template
@@ -94,8 +93,9 @@ class CellColumn:
 
 
 WIDE_META = (
-    Field("organ_key", TEXT, "机关键"), Field("organ", TEXT, "发布机关"), Field("year", INTEGER, "报告年度"),
-    Field("format", TEXT, "模板版本"), Field("published", TEXT, "发布日期"), Field("title", TEXT, "标题"),
+    Field("organ_key", TEXT, "机关键"), Field("organ", TEXT, "发布机关"),
+    Field("year", INTEGER, "报告年度"), Field("format", TEXT, "模板版本"),
+    Field("published", TEXT, "发布日期"), Field("title", TEXT, "标题"),
     Field("source_url", TEXT, "来源网址"), Field("portal", TEXT, "门户"),
     Field("n_sources", INTEGER, "副本数"), Field("parser_version", TEXT, "解析器版本"),
     Field("identities_passed", INTEGER, "勾稽关系通过数"),
@@ -134,7 +134,8 @@ def _versions() -> list[Template]:
 
 
 def row_label(row: Row) -> str:
-    """The row's label with its group (``(三)不予公开·1.属于国家秘密``): "3.其他" alone is ambiguous."""
+    """The row's label with its group (``(三)不予公开·1.属于国家秘密``): "3.其他" alone is
+    ambiguous."""
     return LABEL_SEPARATOR.join(part for part in (row.group, row.label) if part)
 
 
@@ -338,7 +339,8 @@ def long_to_wide(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             out[(row["organ_key"], row["year"])] = wide
         name = f"{row['table']}.{row['row']}.{row['column']}"
         if name not in cells:
-            raise ValueError(f"long row of {row['organ_key']} {row['year']}: no template cell {name}")
+            raise ValueError(
+                f"long row of {row['organ_key']} {row['year']}: no template cell {name}")
         wide[name] = row["value"]
     return list(out.values())
 
@@ -372,7 +374,7 @@ def _text_out(out: Output, encoding: str) -> Iterator[TextIO]:
         with _target_path(Path(out)) as part, part.open("w", encoding=encoding, newline="") as f:
             yield f
     else:
-        yield out  # type: ignore[misc]
+        yield cast(TextIO, out)  # a stream: text, as the caller's format is
 
 
 @contextmanager
@@ -381,7 +383,7 @@ def _binary_out(out: Output, fmt: str) -> Iterator[Any]:
         with _target_path(Path(out)) as part:
             yield part
         return
-    if isinstance(out, io.TextIOBase) or hasattr(out, "encoding"):
+    if hasattr(out, "encoding"):  # a text stream (io.TextIOBase and the like)
         buffer = getattr(out, "buffer", None)
         if buffer is None:
             raise ExportError(f"{fmt} is binary: write it to a file or a binary stream")

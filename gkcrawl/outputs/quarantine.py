@@ -59,10 +59,13 @@ def main_quarantine(target: str | Path, as_json: bool, *, include_resolved: bool
         return 0
     cells = [[row.url, row.code, " ".join(row.reason.split()), _warc(row), _when(row.first_seen),
               _when(row.last_seen)] for row in rows]
-    widths = [max([_width(c) for c in col] + [len(h)]) for h, col in zip(COLUMNS, zip(*cells))] \
-        if cells else [len(h) for h in COLUMNS]
+    columns = zip(COLUMNS, zip(*cells, strict=True), strict=True)
+    widths = ([max([_width(c) for c in col] + [len(h)]) for h, col in columns] if cells
+              else [len(h) for h in COLUMNS])
     for line in [list(COLUMNS), *cells]:
-        print("  ".join(_pad(c, w) for c, w in zip(line[:-1], widths)) + "  " + line[-1], file=out)
+        # the last column is not padded
+        padded = "  ".join(_pad(c, w) for c, w in zip(line[:-1], widths[:-1], strict=True))
+        print(padded + "  " + line[-1], file=out)
     print(f"{len(rows)} quarantined document{'s' if len(rows) != 1 else ''}"
           + (" (resolved included)" if include_resolved else ""), file=sys.stderr)
     return 0

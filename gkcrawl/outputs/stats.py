@@ -15,13 +15,13 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape as html_escape
 from pathlib import Path
 from typing import Any, TextIO
 
-from gkcrawl.parsing.regions import PROVINCES
 from gkcrawl.crawl.registry import Portal
+from gkcrawl.parsing.regions import PROVINCES
 from gkcrawl.store import RunRow, Store, open_store
 from gkcrawl.template.spec import TEMPLATES
 
@@ -153,7 +153,7 @@ def _worst(statuses: Iterable[str]) -> str:
 
 def collect(store: Store, registry_portals: Sequence[Portal]) -> Stats:
     """Everything the summary shows, in one pass over the reports."""
-    stats = Stats(target=store.target, generated_at=datetime.now(timezone.utc))
+    stats = Stats(target=store.target, generated_at=datetime.now(UTC))
     portals = {p.id: p for p in registry_portals}
     names = region_names(registry_portals)
     rules = {rule: RuleStats(rule, name) for rule, name in rule_names().items()}
@@ -241,8 +241,9 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     widths = [max(_width(r[i]) for r in cells) for i in range(len(header))]
     right = [bool(rows) and all(not r[i] or _NUMERIC.match(r[i]) for r in cells[1:])
              for i in range(len(header))]
-    return "\n".join("  ".join(_cell(c, w, a) for c, w, a in zip(r, widths, right)).rstrip()
-                     for r in cells)
+    return "\n".join(
+        "  ".join(_cell(c, w, a) for c, w, a in zip(r, widths, right, strict=True)).rstrip()
+        for r in cells)
 
 
 def _percent(rate: float | None) -> str:
@@ -332,7 +333,8 @@ def _vbars(title: str, metric: str, dim: str, bars: Sequence[tuple[str, str, int
     height = CHART_HEIGHT + CHART_MARGIN * 2
     base = CHART_MARGIN + CHART_HEIGHT
     parts = [(f'<svg class="chart" role="img" aria-label="{_e(title)}" width="{width}" '
-             f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'),
+             f'height="{height}" viewBox="0 0 {width} {height}" '
+             'xmlns="http://www.w3.org/2000/svg">'),
              (f'<line x1="{CHART_MARGIN - 4}" y1="{base}" x2="{width - CHART_MARGIN + 4}" '
              f'y2="{base}" class="axis"/>')]
     for i, (key, label, value) in enumerate(bars):
@@ -355,7 +357,8 @@ def _hbars(title: str, metric: str, dim: str, bars: Sequence[tuple[str, int]], c
     width = HBAR_LABEL + HBAR_WIDTH + CHART_MARGIN * 2
     height = CHART_MARGIN + len(bars) * (HBAR_HEIGHT + HBAR_GAP)
     parts = [(f'<svg class="chart" role="img" aria-label="{_e(title)}" width="{width}" '
-             f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">')]
+             f'height="{height}" viewBox="0 0 {width} {height}" '
+             'xmlns="http://www.w3.org/2000/svg">')]
     for i, (label, value) in enumerate(bars):
         y = CHART_MARGIN / 2 + i * (HBAR_HEIGHT + HBAR_GAP)
         w = round(HBAR_WIDTH * value / top)
@@ -386,8 +389,9 @@ def _region_table(stats: Stats) -> str:
         cells = "".join(_num("td", "coverage-region", v, "heat" if v else "heat zero",
                              _heat_style(v, top),
                              region=region, year=y) for y, v in counts.items())
-        rows.append(f"<tr><th scope=\"row\">{_e(region)}</th>{cells}"
-                    f"{_num('td', 'coverage-region-total', stats.region_total(region), 'total', region=region)}</tr>")
+        region_total = _num("td", "coverage-region-total", stats.region_total(region), "total",
+                            region=region)
+        rows.append(f"<tr><th scope=\"row\">{_e(region)}</th>{cells}{region_total}</tr>")
     total = "".join(_num("td", "reports-by-year", v, "total", year=y)
                     for y, v in stats.by_year.items())
     return (f'<table class="heat"><thead><tr><th>地区 region</th>{head}<th>合计</th></tr></thead>'
@@ -399,11 +403,15 @@ def _portal_table(stats: Stats) -> str:
     head = "".join(f"<th>{y}</th>" for y in stats.years)
     rows = []
     for pid, counts in stats.by_portal.items():
-        cells = "".join(_num("td", "coverage-portal", v, "zero" if not v else "", portal=pid, year=y)
+        cells = "".join(_num("td", "coverage-portal", v, "zero" if not v else "", portal=pid,
+                             year=y)
                         for y, v in counts.items())
+        portal_total = _num("td", "coverage-portal-total", stats.portal_total(pid), "total",
+                            portal=pid)
         rows.append(f"<tr><th scope=\"row\"><code>{_e(pid)}</code></th>"
-                    f"<td>{_e(stats.portal_names[pid])}</td><td>{_e(stats.portal_regions[pid])}</td>"
-                    f"{cells}{_num('td', 'coverage-portal-total', stats.portal_total(pid), 'total', portal=pid)}</tr>")
+                    f"<td>{_e(stats.portal_names[pid])}</td>"
+                    f"<td>{_e(stats.portal_regions[pid])}</td>"
+                    f"{cells}{portal_total}</tr>")
     missing = ""
     if stats.portals_without_reports:
         missing = (f'<p class="note">Registry portals without reports 无报告的门户: '
@@ -447,7 +455,8 @@ def _small_tables(stats: Stats) -> str:
         f"<tr data-run=\"{_e(r.crawl_id)}\"><th scope=\"row\"><code>{_e(r.crawl_id)}</code></th>"
         f"<td>{_e(r.spider or '')}</td><td>{_e(_when(r.started_at))}</td>"
         f"<td>{_e(_when(r.finished_at))}</td><td>{_e(r.finish_reason or '')}</td>"
-        f"{_num('td', 'run-starts', r.starts, run=r.crawl_id)}{_num('td', 'run-items', _items(r), run=r.crawl_id)}</tr>"
+        f"{_num('td', 'run-starts', r.starts, run=r.crawl_id)}"
+        f"{_num('td', 'run-items', _items(r), run=r.crawl_id)}</tr>"
         for r in stats.runs)
     return (
         "<div class=\"row\"><section><h2>Template versions 模板版本</h2><table><thead><tr>"

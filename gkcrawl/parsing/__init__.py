@@ -4,7 +4,8 @@ The entry point for the CLI, the crawl's parse pipeline and replay alike::
 
     result = parse_document(body, content_type="text/html; charset=gbk", url=url)
     if result.ok:
-        result.to_dict()   # format, year, organ, published, title, the three tables, inferred, checks, flags
+        result.to_dict()   # format, year, organ, published, title, the three tables,
+                           # inferred, checks, flags
     else:
         result.reason      # one line: why this is not a report or cannot be read
 
@@ -16,17 +17,23 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Callable
+from collections.abc import Callable
 
-from gkcrawl.template.spec import TABLE_KEYS, expected_format
 from gkcrawl.parsing import metadata
-from gkcrawl.parsing.extract import extract_document
 from gkcrawl.parsing.document import Document, Unreadable
+from gkcrawl.parsing.extract import extract_document
 from gkcrawl.parsing.infer import solve
 from gkcrawl.parsing.mapper import detect_format, map_rows
+from gkcrawl.parsing.normalize import (
+    clean_text,
+    fold_script,
+    strip_pinyin,
+    to_simplified,
+    traditional_script,
+)
 from gkcrawl.parsing.prose import stated_totals
-from gkcrawl.parsing.normalize import clean_text, fold_script, strip_pinyin, to_simplified, traditional_script
 from gkcrawl.parsing.report import NotAReport, Report, checks, inferred_entries, plain_cells, tables
+from gkcrawl.template.spec import expected_format
 
 __all__ = ["NotAReport", "Report", "Unreadable", "extract_document", "parse_document",
            "parse_extracted", "safely"]
@@ -34,7 +41,8 @@ __all__ = ["NotAReport", "Report", "Unreadable", "extract_document", "parse_docu
 logger = logging.getLogger(__name__)
 
 #: Section names of the free-form reports of 2008-2018 (before the national template).
-_LEGACY_SECTIONS = re.compile(r"依申请公开政府信息(的)?情况|因政府信息公开申请(提起)?行政复议|收费及减免情况")
+_LEGACY_SECTIONS = re.compile(
+    r"依申请公开政府信息(的)?情况|因政府信息公开申请(提起)?行政复议|收费及减免情况")
 
 
 def parse_document(body: bytes, content_type: str | None = None,
@@ -85,7 +93,7 @@ def _simplify(doc: Document) -> None:
         doc.flags.append("traditional script converted to simplified")
     spam = _SPAM.search(doc.text)
     if spam:
-        line = next(l for l in doc.text.splitlines() if spam.group(0) in l)
+        line = next(t for t in doc.text.splitlines() if spam.group(0) in t)
         doc.flags.append(f"mirror copy: spam text ({line.strip()[:40]})")
 
 
@@ -93,7 +101,7 @@ def parse_extracted(doc: Document, url: str | None = None) -> Report | NotARepor
     """The template-aware half of the parser, for any extractor's :class:`Document`."""
     _simplify(doc)
     md = metadata.extract(doc.text, doc.meta, url)
-    template, scores = detect_format(doc)
+    template, _scores = detect_format(doc)
     if template is None:
         return _without_template(doc, md, url)
     mapped = map_rows(doc, template)
@@ -110,9 +118,11 @@ def parse_extracted(doc: Document, url: str | None = None) -> Report | NotARepor
                      f"the tables follow {template.version}")
     inferred_refs = {i.ref for i in solved.inferred}
     plains = plain_cells(template, solved.cells)
+    parsed = tables(template, solved.cells, plains)
     return Report(
         format=template.version, year=md.year, organ=md.organ, published=md.published,
-        title=md.title, **tables(template, solved.cells, plains),
+        title=md.title, active_disclosure=parsed["active_disclosure"],
+        applications=parsed["applications"], review_litigation=parsed["review_litigation"],
         inferred=inferred_entries(template, solved.inferred),
         checks=checks(template, solved.cells, inferred_refs, plains), flags=flags,
         prose=stated_totals(doc.text), source_url=url, source_kind=doc.kind,
@@ -128,9 +138,11 @@ def _without_template(doc: Document, md: metadata.Metadata, url: str | None) -> 
                           url, doc.kind)
     if (md.year is not None and md.year <= 2018) or _LEGACY_SECTIONS.search(doc.text):
         return Report(format="legacy", year=md.year, organ=md.organ, published=md.published,
-                      title=md.title, **dict.fromkeys(TABLE_KEYS),
+                      title=md.title,
+                      active_disclosure=None, applications=None, review_litigation=None,
                       flags=[*doc.flags, *md.flags,
-                             "legacy free-form report (before the 2019 template): tables not parsed"],
+                             ("legacy free-form report (before the 2019 template): "
+                              "tables not parsed")],
                       source_url=url, source_kind=doc.kind)
     return NotAReport("not_a_report", f"names a report ({md.title}) but prints none of the "
                                       "template tables (the report may be an attachment)",

@@ -20,13 +20,15 @@ from functools import partial
 from itertools import combinations
 from math import comb, prod
 from operator import is_
+from typing import cast
 
-from gkcrawl.template.spec import CellRef, Identity, Template
 from gkcrawl.parsing.mapper import Mapped, PrintedRow
 from gkcrawl.parsing.normalize import Value, to_10k_yuan
+from gkcrawl.template.spec import CellRef, Identity, Template
 
 Number = Decimal
 Cells = dict[CellRef, Number | None]
+_ZERO = Decimal(0)
 
 #: Placements of one short row tried at most (C(15, 4) = 1365 for table 3 fits).
 MAX_PLACEMENTS = 5000
@@ -64,7 +66,8 @@ def solve(mapped: Mapped) -> Solved:
     blanks, amounts = out.blanks, template.amount_cells
     for row in mapped.rows:
         if row.complete:
-            for ref, val in zip(row.refs, row.values):  # _number, inlined: 200 cells a report
+            # _number, inlined: 200 cells a report
+            for ref, val in zip(row.refs, row.values, strict=True):
                 number = val.number
                 cells[ref] = to_10k_yuan(val) if ref in amounts else number
                 if number is None:
@@ -90,8 +93,8 @@ def solve(mapped: Mapped) -> Solved:
     # only placed or derived cells are listed, in template order: visiting those few rather than
     # every cell gives the same list
     for ref in sorted(placed.keys() | derived.keys(), key=template.cell_index.__getitem__):
-        val = cells[ref]
-        if val is None or (ref in printed and ref not in blanks):
+        filled = cells[ref]
+        if filled is None or (ref in printed and ref not in blanks):
             continue
         if ref in placed:
             rule, why = placed[ref]
@@ -101,7 +104,7 @@ def solve(mapped: Mapped) -> Solved:
             continue
         if ref in out.blanks:
             why = "printed blank; " + why
-        out.inferred.append(Inferred(ref, val, rule, why))
+        out.inferred.append(Inferred(ref, filled, rule, why))
     for row in short:
         missing = [ref for ref in row.refs if cells[ref] is None]
         out.flags.append(f"{row.name}: {len(row.values)} of {len(row.refs)} values printed; "
@@ -150,7 +153,7 @@ def _propagate(cells: Cells, identities: tuple[Identity, ...], skip: set[int],
             lhs, rhs = list(map(cell, ident.lhs)), list(map(cell, ident.rhs))
             if not any(map(_is_null, lhs)) and not any(map(_is_null, rhs)):
                 # every cell known, as in most identities of most reports: C calls only
-                if strict and sum(lhs) != sum(rhs):
+                if strict and sum(cast("list[Number]", lhs)) != sum(cast("list[Number]", rhs)):
                     raise _Conflict(index)
                 continue
             lhs_known, lhs_open = _known_sum(ident.lhs, lhs)
@@ -180,11 +183,11 @@ _is_null = partial(is_, None)
 
 
 def _known_sum(refs: tuple[CellRef, ...],
-               values: list[Number | None]) -> tuple[Number | int, list[CellRef]]:
+               values: list[Number | None]) -> tuple[Number, list[CellRef]]:
     """The sum of the known cells and the list of the open ones, in one pass."""
-    known: Number | int = 0
+    known = _ZERO
     open_refs: list[CellRef] = []
-    for ref, val in zip(refs, values):
+    for ref, val in zip(refs, values, strict=True):
         if val is None:
             open_refs.append(ref)
         else:
@@ -203,18 +206,20 @@ def _place(template: Template, cells: Cells, short: list[PrintedRow],
         if comb(n, k) > MAX_PLACEMENTS:
             out.flags.append(f"{row.name}: too many ways to place {k} of {n} values; left null")
             continue
-        numbers = [_number(template, ref, v) for ref, v in zip(row.refs, row.values)]
-        found: dict[tuple, dict[CellRef, Number | None]] = {}
+        # a short row: its k values, each with the unit of one of the first k cells
+        numbers = [_number(template, ref, v) for ref, v in zip(row.refs, row.values, strict=False)]
+        found: dict[tuple[Number | None, ...], dict[CellRef, Number | None]] = {}
         for positions in combinations(range(n), k):
             vec: dict[CellRef, Number | None] = dict.fromkeys(row.refs)
-            for pos, num in zip(positions, numbers):
+            for pos, num in zip(positions, numbers, strict=True):
                 vec[row.refs[pos]] = num
             trial = _merge(cells, vec, identities, broken)
             if trial is not None:  # keep placements consistent with the complete rows
                 key = tuple(trial[r] for r in row.refs)
                 found.setdefault(key, {r: trial[r] for r in row.refs})
         if not found:
-            out.flags.append(f"{row.name}: no placement of the printed values satisfies the identities")
+            out.flags.append(
+                f"{row.name}: no placement of the printed values satisfies the identities")
             continue
         options.append(list(found.values()))
         rows.append(row)
@@ -229,20 +234,17 @@ def _place(template: Template, cells: Cells, short: list[PrintedRow],
         for ref in row.refs:
             if ref in agreed:
                 cells[ref] = agreed[ref]
-                result[ref] = (ALIGNMENT, f"{row.name} printed {len(row.values)} of "
-                                          f"{len(row.refs)} values; every placement that keeps the "
-                                          f"identities gives this cell this value")
+                result[ref] = (ALIGNMENT, (f"{row.name} printed {len(row.values)} of "
+                                           f"{len(row.refs)} values; every placement that keeps "
+                                           f"the identities gives this cell this value"))
     return result
 
 
 def _consensus(solutions: list[dict[CellRef, Number | None]]) -> dict[CellRef, Number]:
-    agreed: dict[CellRef, Number] = {}
     if not solutions:
-        return agreed
-    for ref, val in solutions[0].items():
-        if val is not None and all(s.get(ref) == val for s in solutions[1:]):
-            agreed[ref] = val
-    return agreed
+        return {}
+    return {ref: val for ref, val in solutions[0].items()
+            if val is not None and all(s.get(ref) == val for s in solutions[1:])}
 
 
 def _joint(cells: Cells, options: list[list[dict[CellRef, Number | None]]],
@@ -263,7 +265,8 @@ def _joint(cells: Cells, options: list[list[dict[CellRef, Number | None]]],
     return _consensus([{r: s[r] for r in refs} for s in solutions])
 
 
-def _row_by_row(cells: Cells, options: list[list[dict[CellRef, Number | None]]]) -> dict[CellRef, Number]:
+def _row_by_row(cells: Cells,
+                options: list[list[dict[CellRef, Number | None]]]) -> dict[CellRef, Number]:
     agreed: dict[CellRef, Number] = {}
     for opts in options:
         agreed.update(_consensus(opts))

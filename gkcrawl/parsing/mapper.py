@@ -9,11 +9,13 @@ it is handed on as incomplete, and :mod:`gkcrawl.parsing.infer` decides what the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from enum import Enum
+from typing import Any, Final, cast
 
-from gkcrawl.template.spec import TEMPLATES, CellRef, Row as SpecRow, Table, Template
 from gkcrawl.parsing.document import TEXT, Cell, Document
 from gkcrawl.parsing.normalize import Value, label, value
+from gkcrawl.template.spec import TEMPLATES, CellRef, Table, Template
+from gkcrawl.template.spec import Row as SpecRow
 
 #: A one-cell text row longer than this is prose, not a table label (for format detection).
 MAX_HEADING_CHARS = 30
@@ -89,7 +91,8 @@ def map_rows(doc: Document, template: Template) -> Mapped:
         if not values:
             continue
         spec, table = _match(norm, context, template)
-        if context is not None and context.single_line and norm and _is_column_label(norm[-1], context):
+        if (context is not None and context.single_line and norm
+                and _is_column_label(norm[-1], context)):
             spec, table = None, None  # e.g. 总计 closing table 3's header, not (七)总计 of table 2
         if labels and all(v.blank for v in values) and (
                 spec is None or (context is not None and _is_column_label(norm[-1], context))):
@@ -129,8 +132,8 @@ def _split(cells: list[Cell]) -> tuple[list[str], list[Value]]:
     end = len(parsed)  # just after the last label
     while end and parsed[end - 1] is not None:
         end -= 1
-    labels = [t for t, v in zip(texts, parsed[:end]) if v is None]
-    return labels, parsed[end:]  # type: ignore[return-value]  # all values after the last label
+    labels = [t for t, v in zip(texts[:end], parsed[:end], strict=True) if v is None]
+    return labels, cast("list[Value]", parsed[end:])  # all values after the last label
 
 
 def _is_column_label(lab: str, table: Table) -> bool:
@@ -143,16 +146,20 @@ def _is_column_label(lab: str, table: Table) -> bool:
 MAX_MEMO = 8192
 
 
+class _Memo(Enum):
+    UNSEEN = "unseen"
+
+
 #: Not in the memo yet (None is a memoised answer: no table).
-_UNSEEN = object()
+_UNSEEN: Final = _Memo.UNSEEN
 
 
 def _context_of(lab: str, template: Template) -> Table | None:
     """The table whose context patterns the label names (memoised per template)."""
     memo = template.context_cache
-    found = memo.get(lab, _UNSEEN)
-    if found is not _UNSEEN:
-        return found  # type: ignore[return-value]
+    memoised = memo.get(lab, _UNSEEN)
+    if memoised is not _UNSEEN:
+        return memoised
     found = None
     for table in template.tables:
         if any(p.search(lab) for p in table.context_patterns):
@@ -200,7 +207,8 @@ def _fit(values: list[Value], expected: int, out: Mapped, where: str) -> list[Va
     while len(values) > expected and values[0].blank:
         values.pop(0)
     if len(values) > expected:
-        out.flags.append(f"{where}: {len(values)} values printed for {expected} columns; extra ignored")
+        out.flags.append(
+            f"{where}: {len(values)} values printed for {expected} columns; extra ignored")
         values = values[:expected]
     return values
 

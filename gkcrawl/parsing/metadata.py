@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 from urllib.parse import urlsplit
 
 from gkcrawl.parsing.regions import PROVINCES
@@ -32,7 +33,9 @@ _ORGAN_LINE = re.compile(
 )
 _PUBLISH_SENTENCE = re.compile(rf"现(?:予以)?公布(?P<organ>[{_HAN}()]{{2,40}}?)(?:19|20)\d{{2}}年")
 #: 发布机构：X / 来源：X / 发文机关：X fields of the page header.
-_SOURCE_FIELD = re.compile(rf"^(?:发布机构|发文机关|来源|信息来源)[:：]?(?P<organ>[{_HAN}()]{{2,40}}?)(?:发布日期|发布时间|$)")
+_SOURCE_FIELD = re.compile(
+    rf"^(?:发布机构|发文机关|来源|信息来源)[:：]?(?P<organ>[{_HAN}()]{{2,40}}?)"
+    r"(?:发布日期|发布时间|$)")
 DATE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*[-年/.]\s*(?P<m>\d{1,2})\s*[-月/.]\s*(?P<d>\d{1,2})")
 #: Labelled dates, best first: a printed publication date beats the date the text was signed.
 _DATE_LABELS = (r"发布日期|发布时间|公开日期|发布于", r"成文日期|发文日期|生成日期")
@@ -77,7 +80,7 @@ def _title(md: Metadata, lines: list[str], meta: dict[str, str]) -> None:
     candidates = [_NOISE.sub("", meta[k]) for k in ("ArticleTitle", "title") if meta.get(k)]
     short = [line for line in lines[:200] if len(line) <= MAX_TITLE_CHARS]
     candidates += short
-    candidates += [a + b for a, b in zip(lines[:200], lines[1:200])
+    candidates += [a + b for a, b in pairwise(lines[:200])
                    if len(a) + len(b) <= MAX_TITLE_CHARS]
     for cand in candidates:
         match = TITLE.search(cand)

@@ -71,7 +71,8 @@ def _traditional_chars() -> re.Pattern[str]:
 
 
 def to_simplified(text: str) -> str:
-    return _T2S.convert(text)
+    simplified: str = _T2S.convert(text)
+    return simplified
 
 
 def looks_traditional(text: str) -> bool:
@@ -91,7 +92,7 @@ def traditional_script(stripped: str) -> bool:
     if not han:
         return False
     converted = to_simplified("".join(han))
-    changed = sum(1 for a, b in zip(han, converted) if a != b)
+    changed = sum(1 for a, b in zip(han, converted, strict=False) if a != b)  # lengths may differ
     return changed >= TRADITIONAL_MIN_CHARS and changed / len(han) >= TRADITIONAL_SHARE
 
 
@@ -127,7 +128,8 @@ def label(text: str) -> str:
 #: Marks that stand for "nothing printed" in a value cell.
 _BLANK_MARKS = frozenset({"", "-", "--", "—", "——", "–", "/", "\\", "无", "空"})
 _VALUE = re.compile(
-    r"^(?P<sign>[+-]?)(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?(?P<unit>万元|元|件|个|项|条|次)?$"
+    r"^(?P<sign>[+-]?)(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?"
+    r"(?P<unit>万元|元|件|个|项|条|次)?$"
 )
 YUAN_PER_10K = Decimal(10000)
 

@@ -11,16 +11,19 @@ import re
 _CLAUSE = r"[^。；;!！?？]{0,16}?"
 PATTERNS: dict[str, re.Pattern[str]] = {
     "applications_received": re.compile(
-        rf"(?:收到|受理|接收|接到|新收){_CLAUSE}(?:政府)?信息公开申请(?:共|合计|总数)?(\d+)\s*(?:件|个|条|,|，)"),
+        rf"(?:收到|受理|接收|接到|新收){_CLAUSE}(?:政府)?信息公开申请(?:共|合计|总数)?"
+        r"(\d+)\s*(?:件|个|条|,|，)"),
     "applications_processed": re.compile(
-        rf"(?:办理|办结|答复|处理){_CLAUSE}(?:政府)?信息公开申请(?:共|合计|总数)?(\d+)\s*(?:件|个|条|,|，)"),
+        rf"(?:办理|办结|答复|处理){_CLAUSE}(?:政府)?信息公开申请(?:共|合计|总数)?"
+        r"(\d+)\s*(?:件|个|条|,|，)"),
     "admin_review": re.compile(r"行政复议(?:案件|申请)?(?:共)?(\d+)\s*(?:件|起)"),
     "litigation": re.compile(r"行政诉讼(?:案件)?(?:共)?(\d+)\s*(?:件|起)"),
 }
 #: 没有/未/不存在 … 行政复议(和/、行政诉讼): both stated as zero.
 #: (One lazy gap of up to 32 rather than two of 16: the same matches, without trying every split
 #: of the gap at each 无/未 of the page.)
-_NONE = re.compile(r"(?:没有|未|无|不存在)[^。；;!！?？]{0,32}?行政复议(?P<both>(?:和|、|及|或)行政诉)?")
+_NONE = re.compile(
+    r"(?:没有|未|无|不存在)[^。；;!！?？]{0,32}?行政复议(?P<both>(?:和|、|及|或)行政诉)?")
 
 
 def stated_totals(text: str) -> dict[str, int]:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from gkcrawl import PARSER_VERSION
-from gkcrawl.template.spec import AMOUNT, TABLE_KEYS, CellRef, Template
 from gkcrawl.parsing.infer import Cells, Inferred
+from gkcrawl.template.spec import AMOUNT, TABLE_KEYS, CellRef, Template
 
 PASS, FAIL, UNCERTAIN = "pass", "fail", "uncertain"
 
@@ -45,7 +46,8 @@ def plain_cells(template: Template, cells: Cells) -> dict[CellRef, int | float |
 
 
 def tables(template: Template, cells: Cells,
-           plains: dict[CellRef, int | float | None] | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+           plains: dict[CellRef, int | float | None] | None = None,
+           ) -> dict[str, dict[str, dict[str, Any]]]:
     plains = plains if plains is not None else plain_cells(template, cells)
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for table in template.tables:
@@ -63,7 +65,9 @@ def checks(template: Template, cells: Cells, inferred: set[CellRef],
     # The null cells, found once: testing values for None inside each identity would compare
     # Decimals with None, which _decimal answers through an isinstance(…, numbers.Rational).
     null = {ref for ref, val in cells.items() if val is None}
-    cell, plain_of = cells.__getitem__, plains.__getitem__
+    # read for identities whose cells are all known only
+    cell = cast(Callable[[CellRef], Decimal], cells.__getitem__)
+    plain_of = plains.__getitem__
     out = []
     for ident in template.identities:
         refs = ident.refs
@@ -76,7 +80,7 @@ def checks(template: Template, cells: Cells, inferred: set[CellRef],
             "status": UNCERTAIN if not known else PASS if lsum == rsum else FAIL,
             "lhs": None if lsum is None else int(lsum),
             "rhs": None if rsum is None else int(rsum),
-            "values": dict(zip(ident.ref_names, map(plain_of, refs))),
+            "values": dict(zip(ident.ref_names, map(plain_of, refs), strict=True)),
             "uses_inferred": not inferred.isdisjoint(refs),
         })
     return out

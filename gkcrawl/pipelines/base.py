@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Self
 
 from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
 
 
 class Pipeline:
@@ -16,5 +17,5 @@ class Pipeline:
         return cls(crawler)
 
     @property
-    def stats(self):  # noqa: ANN201 - scrapy's StatsCollector
+    def stats(self) -> StatsCollector:
         return self.crawler.stats

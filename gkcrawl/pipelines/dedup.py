@@ -104,7 +104,8 @@ def _copy(row: SourceRow) -> Copy:
                 row.fetched_at.isoformat() if row.fetched_at else None)
 
 
-def _cross_checked(validation: list[dict], report: dict, previous: dict | None) -> list[dict]:
+def _cross_checked(validation: list[dict[str, Any]], report: dict[str, Any],
+                   previous: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The findings with identity 5 recomputed against the stored previous year (whichever
     year arrived first, the stored result is the same)."""
     kept = [f for f in validation if f.get("check") != CROSS_YEAR]

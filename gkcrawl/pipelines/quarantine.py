@@ -76,7 +76,7 @@ class PipelineErrorQuarantine:
         stats.inc_value("quarantine/pipeline_errors")
         try:
             store_for(self.crawler).upsert_quarantine(QuarantineRow.from_item(entry))
-        except Exception:  # noqa: BLE001 - the item is lost to the store: say where it lives
+        except Exception:  # the item is lost to the store: say where it lives
             stats.inc_value("quarantine/unstored")
             logger.exception("Could not quarantine %s (WARC %s) after a pipeline error: %s",
                              entry.url, entry.warc, entry.reason)

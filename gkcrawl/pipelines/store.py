@@ -38,11 +38,11 @@ class StorePipeline(Pipeline):
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         store = self.store
-        if store.lock_waits and self.stats is not None:  # how often another writer held it
+        if store.lock_waits:  # how often another writer held it
             self.stats.set_value("store/lock_waits", store.lock_waits)
             self.stats.set_value("store/lock_wait_seconds", round(store.lock_wait_seconds, 3))
-        stats = self.stats.get_stats() if self.stats is not None else {}
-        store.finish_run(crawl_id_for(self.crawler), finish_reason=reason, stats=stats)
+        store.finish_run(crawl_id_for(self.crawler), finish_reason=reason,
+                         stats=self.stats.get_stats())
 
     def process_item(self, item: object) -> object:
         if isinstance(item, QuarantineItem):

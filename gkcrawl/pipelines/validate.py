@@ -5,12 +5,12 @@ The cross-year identity needs last year's report of the same organ: it is read f
 
 from __future__ import annotations
 
-from gkcrawl.quality.dedup import organ_key
 from gkcrawl.items import ReportItem
 from gkcrawl.parsing.report import FAIL
-from gkcrawl.store import store_for
-from gkcrawl.quality.validation import validate
 from gkcrawl.pipelines.base import Pipeline
+from gkcrawl.quality.dedup import organ_key
+from gkcrawl.quality.validation import validate
+from gkcrawl.store import store_for
 
 
 class ValidatePipeline(Pipeline):
@@ -28,5 +28,6 @@ class ValidatePipeline(Pipeline):
         failed = [f for f in findings if f.status == FAIL]
         for finding in failed:
             self.stats.inc_value(f"validation/fail/{finding.check}")
-        self.stats.inc_value("validation/reports_failing" if failed else "validation/reports_passing")
+        self.stats.inc_value("validation/reports_failing" if failed
+                             else "validation/reports_passing")
         return item

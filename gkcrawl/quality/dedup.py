@@ -23,7 +23,7 @@ from gkcrawl.store.schema import CHOSEN, COPY, SUPERSEDED
 #: Host suffixes of official government sites.
 OFFICIAL_SUFFIXES = ("gov.cn",)
 
-_STRIP = re.compile(r"[\s\W_]+", re.U)
+_STRIP = re.compile(r"[\s\W_]+", re.UNICODE)
 # organ spelling variants, most specific first: the key keeps what tells organs apart
 _ORGAN_VARIANTS = (
     (re.compile(r"人民政府"), "政府"),
@@ -84,7 +84,7 @@ class Copy:
     report: dict[str, Any]
     fetched_at: str | None = None
 
-    def rank(self) -> tuple:
+    def rank(self) -> tuple[bool, int, int, str, str, int]:
         return (self.official and not is_mirror(self.report), completeness(self.report),
                 -failed_checks(self.report), self.report.get("published") or "",
                 self.fetched_at or "", self.id)

@@ -66,9 +66,8 @@ def cell_tokens(report: dict[str, Any], *, nonzero: bool = False) -> list[str]:
             for column, value in cells.items():
                 if nonzero and not value:
                     continue
-                if isinstance(value, float) and value.is_integer():
-                    value = int(value)
-                tokens.append(f"{key}.{row}.{column}={value}")
+                number = int(value) if isinstance(value, float) and value.is_integer() else value
+                tokens.append(f"{key}.{row}.{column}={number}")
     return tokens
 
 
@@ -81,7 +80,8 @@ def minhash(tokens: Iterable[str]) -> MinHash:
 
 def signature(text: str, report: dict[str, Any]) -> list[int]:
     """The MinHash signature of the text's shingles and the report's table cells."""
-    return minhash(shingles(text).union(cell_tokens(report))).hashvalues.tolist()
+    values: list[int] = minhash(shingles(text).union(cell_tokens(report))).hashvalues.tolist()
+    return values
 
 
 def similarity(a: Sequence[int], b: Sequence[int]) -> float:

@@ -65,7 +65,7 @@ def validate(report: dict[str, Any], previous: dict[str, Any] | None = None) -> 
                         f"format {report.get('format')!r}: no template tables to check")]
     cells = cells_of(template, report)
     inferred = {tuple(i["cell"].split(".")) for i in report.get("inferred") or []}
-    findings = [identity_finding(c) for c in checks(template, cells, inferred)]  # type: ignore[arg-type]
+    findings = [identity_finding(c) for c in checks(template, cells, inferred)]
     findings += _domain(template, cells)
     findings += _format(report, template)
     findings += _prose(report, cells)
@@ -89,9 +89,8 @@ def _domain(template: Template, cells: dict[CellRef, Decimal | None]) -> list[Fi
         if value is None:
             continue
         kind = template.kind(ref)
-        if kind != SIGNED and value < 0:
-            bad[".".join(ref)] = float(value)
-        elif kind != AMOUNT and value != value.to_integral_value():
+        if ((kind != SIGNED and value < 0)
+                or (kind != AMOUNT and value != value.to_integral_value())):
             bad[".".join(ref)] = float(value)
     return [_domain_finding(bad)]
 

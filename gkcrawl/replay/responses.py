@@ -40,7 +40,7 @@ REPLAY_SETTINGS: dict[str, Any] = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
     "DOWNLOADER_MIDDLEWARES": {"gkcrawl.replay.responses.ArchiveResponseMiddleware": 950},
     # no network handlers at all: a request that got past the archive middleware cannot be sent
-    "DOWNLOAD_HANDLERS": {scheme: None for scheme in ("http", "https", "ftp", "s3", "data")},
+    "DOWNLOAD_HANDLERS": dict.fromkeys(("http", "https", "ftp", "s3", "data")),
 }
 
 

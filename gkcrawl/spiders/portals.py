@@ -16,8 +16,9 @@ Settings (defaults in ``DEFAULTS``):
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
@@ -25,15 +26,22 @@ from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
-from gkcrawl.crawl import registry
 from gkcrawl.archive.config import crawl_id_for
 from gkcrawl.archive.signals import warc_metadata
 from gkcrawl.crawl import META_KEY as META
-from gkcrawl.crawl import cms
-from gkcrawl.crawl.classify import REPORT, REPORT_LIST, REPORT_PAGE, Verdict, classify_html, is_attachment, report_title
+from gkcrawl.crawl import cms, registry
+from gkcrawl.crawl.classify import (
+    REPORT,
+    REPORT_LIST,
+    REPORT_PAGE,
+    Verdict,
+    classify_html,
+    is_attachment,
+    report_title,
+)
 from gkcrawl.crawl.links import score_link
-from gkcrawl.crawl.urls import canonical, in_domains
 from gkcrawl.crawl.resume import NOT_MODIFIED, UNCHANGED
+from gkcrawl.crawl.urls import canonical, in_domains
 from gkcrawl.items import DocumentItem
 
 #: Priority points per link-score point; hops subtract, so shallow strong links go first.
@@ -49,6 +57,10 @@ DEFAULTS = {"CRAWL_MAX_HOPS": 5, "CRAWL_PAGE_BUDGET": 1000, "CRAWL_MAX_LIST_PAGE
 
 class PortalsSpider(Spider):
     name = "portals"
+    # set in from_crawler, from the settings
+    max_hops: int
+    budget: int
+    max_list_pages: int
 
     def __init__(self, portals: str | None = None, only: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -88,8 +100,8 @@ class PortalsSpider(Spider):
         info = response.meta[META]
         portal = info["portal"]
         self.crawler.stats.inc_value(f"portal/{portal}/pages")
-        if not isinstance(response, TextResponse) or not _is_html(response) and (
-                is_attachment(response.url) or response.body[:5] == b"%PDF-"):
+        if not isinstance(response, TextResponse) or (not _is_html(response) and (
+                is_attachment(response.url) or response.body[:5] == b"%PDF-")):
             yield from self._attachment(response, info)
             return
         sel = response.selector
@@ -119,7 +131,7 @@ class PortalsSpider(Spider):
         return True
 
     def on_error(self, failure: Failure) -> None:
-        request = failure.request  # type: ignore[attr-defined]
+        request = failure.request  # type: ignore[attr-defined]  # set on the failure by Scrapy
         portal = request.meta.get(META, {}).get("portal", "?")
         self.crawler.stats.inc_value(f"portal/{portal}/errors")
         response = getattr(failure.value, "response", None)
@@ -149,7 +161,7 @@ class PortalsSpider(Spider):
             warc=warc, crawl_id=crawl_id_for(self.crawler),
             in_portal=self._in_portal(response.url, info["portal"]),
             # the archive's date, so that a replay of the record gives the same item
-            fetched_at=(warc or {}).get("date") or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            fetched_at=(warc or {}).get("date") or datetime.now(UTC).isoformat(timespec="seconds"),
         )
 
     def _follow(self, response: Response, info: dict[str, Any], verdict: Verdict,
@@ -158,7 +170,8 @@ class PortalsSpider(Spider):
         on_report = verdict.role in (REPORT, REPORT_PAGE)
         # one decision per URL: what an adapter says a link is (pager, redirect) beats a plain link
         candidates: dict[str, tuple[str, str]] = {}
-        for url, text, kind in [(f.url, f.text, f.kind) for f in extra] + [(u, t, cms.PAGE) for u, t in links]:
+        found = [(f.url, f.text, f.kind) for f in extra] + [(u, t, cms.PAGE) for u, t in links]
+        for url, text, kind in found:
             candidates.setdefault(canonical(url), (text, kind))
         for url, (text, kind) in candidates.items():
             if is_attachment(url, text):
@@ -211,13 +224,14 @@ class PortalsSpider(Spider):
         meta = {META: {"portal": portal, "hops": hops, "role": role, "referrer": referrer,
                        "list_root": list_root, "anchor": anchor}}
         # (Scrapy's RefererMiddleware sets the Referer header from the response)
-        return Request(url, callback=self.parse, errback=self.on_error, priority=priority, meta=meta)
+        return Request(url, callback=self.parse, errback=self.on_error, priority=priority,
+                       meta=meta)
 
 
 def _parsable_document(body: bytes) -> bool:
     """PDF, DOCX (a zip holding word/) or an OLE2 Word file, whatever the URL says."""
     head = body[:8]
-    return (head.startswith(b"%PDF-") or head.startswith(b"\xd0\xcf\x11\xe0")
+    return (head.startswith((b"%PDF-", b"\xd0\xcf\x11\xe0"))
             or (head.startswith(b"PK\x03\x04") and b"word/" in body[:65536]))
 
 

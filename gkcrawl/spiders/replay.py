@@ -20,8 +20,8 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from scrapy import Spider, signals
@@ -183,8 +183,7 @@ class ReplaySpider(Spider):
         """The same WARC pointer the live crawl put on the item."""
         location = exchange.location
         name = str(location.path)
-        if name.endswith(OPEN_SUFFIX):
-            name = name[: -len(OPEN_SUFFIX)]
+        name = name.removesuffix(OPEN_SUFFIX)
         return {"filename": os.path.relpath(name, self.archive_root), "offset": location.offset,
                 "length": location.length, "record_id": exchange.record_id,
                 "digest": exchange.payload_digest or "", "is_revisit": exchange.is_revisit,

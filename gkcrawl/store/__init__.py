@@ -35,9 +35,24 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 __all__ = [
-    "FetchRow", "MIGRATIONS", "ROLES", "STORE_FILENAME", "Migration", "QuarantineRow",
-    "ReportRow", "RunRow", "SourceRow", "Store", "StoreError", "close_store_for",
-    "is_postgres_url", "json_safe", "open_store", "record_key", "store_for", "store_target",
+    "MIGRATIONS",
+    "ROLES",
+    "STORE_FILENAME",
+    "FetchRow",
+    "Migration",
+    "QuarantineRow",
+    "ReportRow",
+    "RunRow",
+    "SourceRow",
+    "Store",
+    "StoreError",
+    "close_store_for",
+    "is_postgres_url",
+    "json_safe",
+    "open_store",
+    "record_key",
+    "store_for",
+    "store_target",
 ]
 
 logger = logging.getLogger(__name__)

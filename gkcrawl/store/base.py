@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import fields
 from datetime import datetime
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Protocol, Self
 
 from gkcrawl.store.rows import (
     FetchRow,
@@ -111,6 +111,15 @@ class StoreError(RuntimeError):
     pass
 
 
+class Cursor(Protocol):
+    """A statement's result: sqlite3's and psycopg's cursors alike (rows as dicts)."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
 class Store(abc.ABC):
     """Runs, sources, reports and quarantine entries in SQLite or PostgreSQL.
 
@@ -134,7 +143,7 @@ class Store(abc.ABC):
 
     # --- dialect ---------------------------------------------------------------------------
     @abc.abstractmethod
-    def _exec(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+    def _exec(self, sql: str, params: Mapping[str, Any] | None = None) -> Cursor:
         """Run one statement; the result has ``fetchall()`` (dicts) and ``rowcount``."""
 
     @abc.abstractmethod
@@ -216,24 +225,26 @@ class Store(abc.ABC):
         out = {}
         for name, value in values.items():
             if name in JSON_COLUMNS and value is not None:
-                value = self._json_in(value)
+                out[name] = self._json_in(value)
             elif name in TS_COLUMNS:
-                value = self._ts_in(to_datetime(value))
+                out[name] = self._ts_in(to_datetime(value))
             elif name in BOOL_COLUMNS:
-                value = self._bool_in(bool(value))
-            out[name] = value
+                out[name] = self._bool_in(bool(value))
+            else:
+                out[name] = value
         return out
 
     def _decode(self, row: Mapping[str, Any]) -> dict[str, Any]:
         out = {}
         for name, value in row.items():
             if name in JSON_COLUMNS and value is not None:
-                value = self._json_out(value)
+                out[name] = self._json_out(value)
             elif name in TS_COLUMNS:
-                value = self._ts_out(value)
+                out[name] = self._ts_out(value)
             elif name in BOOL_COLUMNS:
-                value = bool(value)
-            out[name] = value
+                out[name] = bool(value)
+            else:
+                out[name] = value
         return out
 
     def _rows(self, cls: type[Any], sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:
@@ -312,7 +323,7 @@ class Store(abc.ABC):
                   if c not in ("record_key", "first_seen", "last_seen")}
         values |= {"record_key": row.record_key, "first_seen": now, "last_seen": now}
         with self.transaction():
-            source_id = self._exec(UPSERT_SOURCE, self._params(values)).fetchall()[0]["id"]
+            source_id: int = self._exec(UPSERT_SOURCE, self._params(values)).fetchall()[0]["id"]
             self._exec(RESOLVE_QUARANTINE, self._params(
                 {"now": now, "url": row.url, "key": row.record_key}))
             self._exec("DELETE FROM source_bands WHERE source_id = :id", {"id": source_id})
@@ -453,7 +464,7 @@ class Store(abc.ABC):
                   if c not in ("record_key", "first_seen", "last_seen")}
         values |= {"record_key": row.record_key, "first_seen": now, "last_seen": now}
         with self._statement():
-            entry_id = self._exec(UPSERT_QUARANTINE, self._params(values)).fetchall()[0]["id"]
+            entry_id: int = self._exec(UPSERT_QUARANTINE, self._params(values)).fetchall()[0]["id"]
         row.id = entry_id
         return entry_id
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -74,7 +74,7 @@ class PostgresStore(Store):
         return value
 
     def _ts_out(self, value: Any) -> datetime | None:
-        return value.astimezone(timezone.utc) if value is not None else None
+        return value.astimezone(UTC) if value is not None else None
 
     def _bool_in(self, value: bool) -> bool:
         return value

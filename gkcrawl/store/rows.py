@@ -28,7 +28,7 @@ def to_datetime(value: datetime | str | None) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(value)  # "Z" included
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)

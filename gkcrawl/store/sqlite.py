@@ -77,14 +77,12 @@ class SQLiteStore(Store):
             try:
                 yield
             except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
+                self._rollback()
                 raise
             try:
                 self._exec("COMMIT")
             except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
+                self._rollback()
                 raise
             return
         self._savepoints += 1
@@ -101,6 +99,11 @@ class SQLiteStore(Store):
             self._conn.execute(f"RELEASE SAVEPOINT {name}")
         finally:
             self._savepoints -= 1
+
+    def _rollback(self) -> None:
+        """Roll back, unless the failure already ended the transaction."""
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
 
     def _lock_migrations(self) -> None:
         pass  # BEGIN IMMEDIATE already holds the write lock

@@ -73,7 +73,8 @@ class Table:
         """The cells of one row, in column order."""
         refs = self._row_refs.get(row.key)
         if refs is None:
-            refs = self._row_refs[row.key] = tuple((self.key, row.key, c) for c in self.row_columns(row))
+            refs = tuple((self.key, row.key, c) for c in self.row_columns(row))
+            self._row_refs[row.key] = refs
         return refs
 
     @cached_property
@@ -125,10 +126,10 @@ class Template:
     @cached_property
     def signature_patterns(self) -> tuple[re.Pattern[str], ...]:
         """Signatures compiled for one search over newline-joined labels (labels hold no \\n)."""
-        return tuple(re.compile(p, re.M) for p in self.signatures)
+        return tuple(re.compile(p, re.MULTILINE) for p in self.signatures)
 
     @cached_property
-    def label_cache(self) -> dict[tuple, object]:
+    def label_cache(self) -> dict[tuple[str | None, ...], tuple[Row | None, Table | None]]:
         """Memo of row lookups (mapper._match); labels repeat across every report."""
         return {}
 
@@ -284,7 +285,8 @@ def _applications(other_rows: tuple[Row, ...]) -> Table:
 
 APPLICATIONS_2021 = _applications((
     _leaf("other_overdue_correction",
-          "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请", r"逾期不补正", _OTHER),
+          "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+          r"逾期不补正", _OTHER),
     _leaf("other_overdue_fee",
           "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
           r"收费通知|缴纳费用", _OTHER),
@@ -329,22 +331,26 @@ def _identities(tables: tuple[Table, ...]) -> tuple[Identity, ...]:
     parts = [c.key for c in apps.columns if c.key != "total"]
     out: list[Identity] = []
     for col in (c.key for c in apps.columns):
-        out.append(Identity("1", f"applications: new_received + carried_over = total_processed + carried_forward [{col}]",
+        balance = "new_received + carried_over = total_processed + carried_forward"
+        out.append(Identity("1", f"applications: {balance} [{col}]",
                             ((a, "new_received", col), (a, "carried_over", col)),
                             ((a, "total_processed", col), (a, "carried_forward", col))))
         out.append(Identity("2", f"applications: total_processed = sum of results [{col}]",
-                            ((a, "total_processed", col),), tuple((a, leaf, col) for leaf in leaves)))
-    for row in apps.rows:
-        out.append(Identity("3", f"applications: total = sum of applicant columns [{row.key}]",
-                            ((a, row.key, "total"),), tuple((a, row.key, p) for p in parts)))
-    for row in review.rows:
-        out.append(Identity("4", f"review_litigation: total = upheld + corrected + other + pending [{row.key}]",
-                            ((r, row.key, "total"),),
-                            tuple((r, row.key, c) for c in ("upheld", "corrected", "other", "pending"))))
+                            ((a, "total_processed", col),),
+                            tuple((a, leaf, col) for leaf in leaves)))
+    out.extend(Identity("3", f"applications: total = sum of applicant columns [{row.key}]",
+                        ((a, row.key, "total"),), tuple((a, row.key, p) for p in parts))
+               for row in apps.rows)
+    out.extend(Identity(
+        "4", f"review_litigation: total = upheld + corrected + other + pending [{row.key}]",
+        ((r, row.key, "total"),),
+        tuple((r, row.key, c) for c in ("upheld", "corrected", "other", "pending")))
+        for row in review.rows)
     return tuple(out)
 
 
-def _template(version: str, notice: str, signatures: tuple[str, ...], tables: tuple[Table, ...]) -> Template:
+def _template(version: str, notice: str, signatures: tuple[str, ...],
+              tables: tuple[Table, ...]) -> Template:
     return Template(version, notice, signatures, tables, _identities(tables))
 
 

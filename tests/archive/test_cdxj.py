@@ -45,7 +45,7 @@ def test_runs_and_passes_give_sorted_unique_lines(tmp_path: Path) -> None:
     random.Random(3).shuffle(duplicated)
     torn = duplicated[-1].rstrip("\n")  # a last line without its newline
     sources = [write(tmp_path / "one", duplicated[:400]),
-               write(tmp_path / "two", duplicated[400:-1] + [torn])]
+               write(tmp_path / "two", [*duplicated[400:-1], torn])]
     target = tmp_path / "index.cdxj"
     # tiny runs and a fan-in of 2: dozens of runs, merged in several passes
     count = sort_unique_into(sources, target, run_chars=2_000, fan_in=2)

@@ -28,8 +28,7 @@ import pytest
 
 from gkcrawl.archive.cdxj import INDEX_NAME
 from gkcrawl.archive.writer import WarcPointer, WarcWriter
-
-from .pywb_venv import pywb_bin
+from tests.archive.pywb_venv import pywb_bin
 
 CDXJ_INDEXER = Path(sys.executable).parent / "cdxj-indexer"
 COLLECTION = "coll"

@@ -7,8 +7,14 @@ import random
 from parsel import Selector
 
 from gkcrawl.crawl import cms
-from gkcrawl.crawl.classify import (LOOKALIKE_ROLE, OTHER, REPORT, REPORT_LIST, REPORT_PAGE,
-                                        classify_html)
+from gkcrawl.crawl.classify import (
+    LOOKALIKE_ROLE,
+    OTHER,
+    REPORT,
+    REPORT_LIST,
+    REPORT_PAGE,
+    classify_html,
+)
 from gkcrawl.crawl.links import score_link
 from gkcrawl.crawl.urls import canonical
 from gkcrawl.demo.render.html import render_html
@@ -36,15 +42,18 @@ def test_trs_pager_pages_from_create_page_html() -> None:
         "http://www.example.gov.cn/zfxxgk/zfxxgknb/index_2.html",
         "http://www.example.gov.cn/zfxxgk/zfxxgknb/index_3.html"]
     newer = "<script>createPageHTML('page_div', 3, 1, 'index', 'shtml', 42);</script>"
-    assert [f.url.rsplit("/", 1)[1] for f in cms.TrsPager().links(BASE, newer, Selector(text=newer))] == [
+    found = cms.TrsPager().links(BASE, newer, Selector(text=newer))
+    assert [f.url.rsplit("/", 1)[1] for f in found] == [
         "index.shtml", "index_1.shtml", "index_2.shtml"]
 
 
 def test_hanweb_records_inside_xml_script() -> None:
     html = ('<script type="text/xml"><datastore><recordset>'
-            '<record><![CDATA[<li><a href="/art/2022/1/20/art_1234_567.html" title="x">某局2021年政府信息公开工作年度报告</a></li>]]></record>'
+            '<record><![CDATA[<li><a href="/art/2022/1/20/art_1234_567.html" title="x">'
+            "某局2021年政府信息公开工作年度报告</a></li>]]></record>"
             '</recordset></datastore></script>')
-    found = list(cms.HanwebXmlList().links("http://www.example.gov.cn/col/col1234/index.html", html, Selector(text=html)))
+    found = list(cms.HanwebXmlList().links("http://www.example.gov.cn/col/col1234/index.html",
+                                           html, Selector(text=html)))
     assert found == [cms.Found("http://www.example.gov.cn/art/2022/1/20/art_1234_567.html",
                                "某局2021年政府信息公开工作年度报告", cms.PAGE)]
 
@@ -53,8 +62,10 @@ def test_script_redirect_shell_and_pager_links() -> None:
     shell = '<html><script>window.location.replace("../real/index.html");</script></html>'
     assert [f.url for f in cms.ScriptRedirect().links(BASE, shell, Selector(text=shell))] == [
         "http://www.example.gov.cn/zfxxgk/real/index.html"]
-    pager = '<a href="list.html?page=2">下一页</a><a href="about.html">关于</a><a href="index_5.html">尾页</a>'
-    assert [(f.url.rsplit("/", 1)[1], f.kind) for f in cms.Pager().links(BASE, pager, Selector(text=pager))] == [
+    pager = ('<a href="list.html?page=2">下一页</a><a href="about.html">关于</a>'
+             '<a href="index_5.html">尾页</a>')
+    links = cms.Pager().links(BASE, pager, Selector(text=pager))
+    assert [(f.url.rsplit("/", 1)[1], f.kind) for f in links] == [
         ("list.html?page=2", cms.PAGINATION), ("index_5.html", cms.PAGINATION)]
 
 
@@ -80,7 +91,8 @@ def test_classifier_roles() -> None:
     listing = ("<html><body><a href='t1.html'>甲县2021年政府信息公开工作年度报告</a>"
                "<a href='t2.html'>乙局2021年政府信息公开年度报告</a></body></html>")
     assert classify(listing, "http://x.gov.cn/news/") == REPORT_LIST
-    notice = ("<html><head><title>关于做好2022年政府信息公开工作年度报告编制工作的通知</title></head>"
+    notice = ("<html><head>"
+              "<title>关于做好2022年政府信息公开工作年度报告编制工作的通知</title></head>"
               "<body><p>各单位：请于1月31日前报送年度报告。</p></body></html>")
     assert classify(notice) == LOOKALIKE_ROLE
     assert classify("<html><head><title>首页</title></head><body>欢迎</body></html>") == OTHER

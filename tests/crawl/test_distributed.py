@@ -14,14 +14,13 @@ import pytest
 import redis
 
 from gkcrawl.archive.reader import iter_archive
+from gkcrawl.crawl.distributed import run_keys
 from gkcrawl.demo.registry import write_registry
 from gkcrawl.demo.site import DEFAULT_SEED, build_site
-from gkcrawl.crawl.distributed import run_keys
 from gkcrawl.store import open_store
-
 from tests.conftest import PgSchema
-from ..crawling import ROOT
-from ..portal import PortalProcess
+from tests.crawling import ROOT
+from tests.portal import PortalProcess
 
 REDIS_URL = os.environ.get("GKCRAWL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 START_REDIS = ("redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save '' "
@@ -29,17 +28,18 @@ START_REDIS = ("redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 -
 WORKERS = ("w1", "w2")
 
 
-@pytest.fixture()
+@pytest.fixture
 def redis_server() -> str:
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
     except redis.exceptions.ConnectionError as exc:
-        pytest.fail(f"Redis is not reachable at {REDIS_URL} ({exc}).\nStart it with:  {START_REDIS}",
-                    pytrace=False)
+        pytest.fail(f"Redis is not reachable at {REDIS_URL} ({exc}).\n"
+                    f"Start it with:  {START_REDIS}", pytrace=False)
     return REDIS_URL
 
 
-def test_two_workers_share_one_crawl(redis_server: str, pg_schema: PgSchema, tmp_path: Path) -> None:
+def test_two_workers_share_one_crawl(redis_server: str, pg_schema: PgSchema,
+                                     tmp_path: Path) -> None:
     if pg_schema.error:
         pytest.fail(pg_schema.error, pytrace=False)
     store_url = pg_schema.fresh()
@@ -76,12 +76,14 @@ def test_two_workers_share_one_crawl(redis_server: str, pg_schema: PgSchema, tmp
     assert twice == {}
     assert {r.path for r in site.reports} <= set(hits)
     # both workers worked, each into its own crawl directory
-    per_worker = {w: [e.url for e in iter_archive([tmp_path / "archive" / f"{run}-{w}"])] for w in WORKERS}
+    per_worker = {w: [e.url for e in iter_archive([tmp_path / "archive" / f"{run}-{w}"])]
+                  for w in WORKERS}
     assert all(len(urls) > 1 for urls in per_worker.values())
     # every report stored once, every document once, in the shared PostgreSQL store
     with open_store(store_url) as store:
         sources = store.sources()
-        assert sorted(s.url.removeprefix(portal.url) for s in sources) == sorted(r.path for r in site.reports)
+        assert (sorted(s.url.removeprefix(portal.url) for s in sources)
+                == sorted(r.path for r in site.reports))
         reports = list(store.reports())
         assert len(reports) == len({(r.organ, r.year) for r in site.reports})
         assert {r.crawl_id for r in sources} <= {f"{run}-{w}" for w in WORKERS}

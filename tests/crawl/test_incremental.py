@@ -7,19 +7,19 @@ import random
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
+from typing import ClassVar
 
 import pytest
 
 from gkcrawl.archive.reader import iter_archive
-from gkcrawl.store import open_store
 from gkcrawl.demo.render.html import render_html
 from gkcrawl.demo.render.reports import random_report
-
-from ..crawling import ROOT
+from gkcrawl.store import open_store
+from tests.crawling import ROOT
 
 LIST = "/zfxxgk/zfxxgknb/index.html"
 ETAG_PAGE = "/zfxxgk/zfxxgknb/t20220120_1.html"  # answers 304 to a matching If-None-Match
@@ -29,10 +29,10 @@ LAST_MODIFIED = formatdate(1_650_000_000, usegmt=True)
 
 
 class Portal(BaseHTTPRequestHandler):
-    pages: dict[str, bytes] = {}
-    log: list[tuple[str, int, dict[str, str]]] = []
+    pages: ClassVar[dict[str, bytes]] = {}
+    log: ClassVar[list[tuple[str, int, dict[str, str]]]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         body = self.pages.get(self.path)
         if body is None:
             self.reply(404, b"not found")
@@ -65,11 +65,13 @@ def listing(*paths: str) -> bytes:
             "</body></html>").encode()
 
 
-@pytest.fixture()
+@pytest.fixture
 def portal() -> Iterator[str]:
-    reports = {path: render_html(random_report(random.Random(n), "2021", 2020 + n, "示例县人民政府"))
+    reports = {path: render_html(random_report(random.Random(n), "2021", 2020 + n,
+                                               "示例县人民政府"))
                for n, path in enumerate((ETAG_PAGE, PLAIN_PAGE, NEW_PAGE), start=1)}
-    Portal.pages = {"/": b"<html><body><a href='/zfxxgk/zfxxgknb/index.html'>\xe5\xb9\xb4\xe6\x8a\xa5</a></body></html>",
+    Portal.pages = {"/": b"<html><body><a href='/zfxxgk/zfxxgknb/index.html'>"
+                         b"\xe5\xb9\xb4\xe6\x8a\xa5</a></body></html>",
                     "/robots.txt": b"User-agent: *\n", LIST: listing(ETAG_PAGE, PLAIN_PAGE),
                     **reports}
     Portal.log = []

@@ -13,8 +13,7 @@ from pathlib import Path
 from gkcrawl.archive.reader import ReadStats, iter_archive
 from gkcrawl.archive.verify import verify
 from gkcrawl.demo.registry import write_registry
-
-from ..portal import PortalProcess
+from tests.portal import PortalProcess
 
 ROOT = Path(__file__).parents[2]
 #: Small files so that several are closed (rotated) before the kill.
@@ -33,7 +32,8 @@ def test_sigkill_midway(tmp_path: Path) -> None:
             [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}",
              "-s", f"ARCHIVE_DIR={tmp_path / 'archive'}", "-s", "CRAWL_ID=killed",
              "-s", f"WARC_MAX_SIZE={WARC_MAX_SIZE}", "-s", "CONCURRENT_REQUESTS=1",
-             "-s", "DOWNLOAD_DELAY=0.2", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=WARNING"],
+             "-s", "DOWNLOAD_DELAY=0.2", "-s", "AUTOTHROTTLE_ENABLED=False",
+             "-s", "LOG_LEVEL=WARNING"],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + WAIT_SECONDS
         while len(list(crawl_dir.glob("*.warc.gz"))) < CLOSED_BEFORE_KILL:

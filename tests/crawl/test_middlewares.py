@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
+from typing import ClassVar
 
 import pytest
 from scrapy import Request, Spider, signals
@@ -20,9 +21,9 @@ BASE = 0.3
 
 
 class Flaky(BaseHTTPRequestHandler):
-    hits: list[tuple[str, float]] = []
+    hits: ClassVar[list[tuple[str, float]]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         Flaky.hits.append((self.path, time.monotonic()))
         tries = sum(1 for p, _ in Flaky.hits if p == self.path)
         status = 200
@@ -39,7 +40,7 @@ class Flaky(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture()
+@pytest.fixture
 def server() -> Iterator[str]:
     Flaky.hits = []
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
@@ -106,7 +107,8 @@ def test_cookies_use_the_shipped_public_suffix_list(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(socket, "create_connection", no_network)
     monkeypatch.setattr(socket.socket, "connect", no_network)
-    OfflineSuffixCookiesMiddleware.from_crawler(get_crawler(settings_dict={"COOKIES_ENABLED": True}))
+    OfflineSuffixCookiesMiddleware.from_crawler(
+        get_crawler(settings_dict={"COOKIES_ENABLED": True}))
     assert cookies._is_public_domain("gov.cn")
     assert not cookies._is_public_domain("www.gov.cn")
     assert not cookies._is_public_domain("xizang.gov.cn")

@@ -1,8 +1,9 @@
 """``scrapy crawl portals`` against the sample portal served on 127.0.0.1, end to end.
 
-One crawl per session (the ``crawl`` fixture: a subprocess, exactly as users run it), then one test per acceptance
-item: every report found, nothing else classified as a report, no URL fetched twice, bounds
-kept, and an archive that gzip, warcio, cdxj-indexer and ``gkcrawl verify`` accept.
+One crawl per session (the ``crawl`` fixture: a subprocess, exactly as users run it), then one
+test per acceptance item: every report found, nothing else classified as a report, no URL fetched
+twice, bounds kept, and an archive that gzip, warcio, cdxj-indexer and ``gkcrawl verify``
+accept.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from pathlib import Path
 
 from gkcrawl.archive.reader import ReadStats, iter_archive
 from gkcrawl.demo.site import GBK_DISPOSITION
-
-from ..crawling import BIN, TRAP_LIMIT, Crawl
+from tests.crawling import BIN, TRAP_LIMIT, Crawl
 
 
 def warc_files(crawl: Crawl) -> list[Path]:
@@ -33,7 +33,8 @@ def test_every_report_found_with_its_true_tables(crawl: Crawl) -> None:
     assert set(found) == set(expected)
     for path, truth in expected.items():
         item = found[path]
-        assert (item["organ"], item["year"], item["format"]) == (truth.organ, truth.year, truth.format)
+        assert ((item["organ"], item["year"], item["format"])
+                == (truth.organ, truth.year, truth.format))
         for table in ("active_disclosure", "applications", "review_litigation"):
             assert item[table] == truth.report[table], (path, table)
         assert item["portal"] == "demo" and item["crawl_id"] == "test-crawl"
@@ -77,7 +78,8 @@ def test_crawl_stays_within_bounds(crawl: Crawl) -> None:
 def test_archive_passes_gzip_warcio_verify_and_cdxj(crawl: Crawl) -> None:
     for path in warc_files(crawl):
         assert subprocess.run(["gzip", "-t", str(path)]).returncode == 0
-        check = subprocess.run([str(BIN / "warcio"), "check", str(path)], capture_output=True, text=True)
+        check = subprocess.run([str(BIN / "warcio"), "check", str(path)], capture_output=True,
+                               text=True)
         assert check.returncode == 0, check.stdout + check.stderr
     verify = subprocess.run([sys.executable, "-m", "gkcrawl.cli", "verify", str(crawl.crawl_dir)],
                             capture_output=True, text=True)
@@ -111,7 +113,8 @@ def test_every_fetch_archived_exactly_once_with_its_status(crawl: Crawl) -> None
 
 
 def test_gbk_disposition_and_cookies_archived_byte_faithfully(crawl: Crawl) -> None:
-    path = next(p for p, spec in crawl.site.items() if spec.header("Content-Disposition") == GBK_DISPOSITION)
+    path = next(p for p, spec in crawl.site.items()
+                if spec.header("Content-Disposition") == GBK_DISPOSITION)
     spec = crawl.site[path]
     exchange = next(e for e in iter_archive([crawl.crawl_dir]) if crawl.path(e.url) == path)
     headers = [(k.lower(), v) for k, v in exchange.headers]

@@ -25,7 +25,8 @@ def test_default_registry_is_national_provinces_and_ministries() -> None:
     assert levels.count("national") == 1 and levels.count("province") == 31
     assert levels.count("ministry") >= 25
     by_id = {p.id: p for p in portals}
-    assert by_id["xinjiang"].name == "新疆维吾尔自治区人民政府" and by_id["xinjiang"].region_code == "650000"
+    assert by_id["xinjiang"].name == "新疆维吾尔自治区人民政府"
+    assert by_id["xinjiang"].region_code == "650000"
     assert by_id["mohrss"].start_urls[0] == "https://www.mohrss.gov.cn/xxgk2020/zfxxgknb/"
     assert all(p.allowed_domains and p.start_url.startswith("http") for p in portals)
 
@@ -35,10 +36,12 @@ def test_only_selects_a_subset_in_registry_order() -> None:
 
 
 @pytest.mark.parametrize(("rows", "message"), [
-    ("a,甲,http://a.gov.cn/,,,,county\nb,乙,ftp://b.gov.cn/,,,,county\n", ":3: start_url 'ftp://b.gov.cn/' is not an http(s) URL"),
+    ("a,甲,http://a.gov.cn/,,,,county\nb,乙,ftp://b.gov.cn/,,,,county\n",
+     ":3: start_url 'ftp://b.gov.cn/' is not an http(s) URL"),
     ("a,甲,http://a.gov.cn/,,,,county\na,乙,http://b.gov.cn/,,,,county\n", ":3: duplicate id 'a'"),
     ("a,,http://a.gov.cn/,,,,county\n", ":2: empty 'name'"),
-    ("a,甲,http://a.gov.cn/,http://other.cn/nb/,a.gov.cn,,county\n", ":2: http://other.cn/nb/ is outside allowed_domains a.gov.cn"),
+    ("a,甲,http://a.gov.cn/,http://other.cn/nb/,a.gov.cn,,county\n",
+     ":2: http://other.cn/nb/ is outside allowed_domains a.gov.cn"),
     ("a,甲,http://a.gov.cn/,,,12,county\n", ":2: region_code '12' is not a 6-digit code"),
     ("A B,甲,http://a.gov.cn/,,,,county\n", ":2: id 'A B' must be"),
     ("a,甲,http://a.gov.cn/,,,,planet\n", ":2: level 'planet' is not one of"),
@@ -61,7 +64,8 @@ def test_missing_columns_and_unknown_ids(tmp_path: Path) -> None:
 
 def test_crawl_command_reports_a_bad_registry_as_usage_error(tmp_path: Path) -> None:
     path = write(tmp_path, "a,甲,notaurl,,,,county\n")
-    proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={path}"],
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "portals",
+                           "-a", f"portals={path}"],
                           capture_output=True, text=True, timeout=120,
                           cwd=Path(__file__).parents[2])
     assert proc.returncode == 2

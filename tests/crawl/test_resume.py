@@ -10,14 +10,13 @@ import sys
 import time
 from pathlib import Path
 
-from gkcrawl.archive.reader import iter_archive, load_response
+from gkcrawl.archive.reader import RecordLocation, iter_archive, load_response
 from gkcrawl.archive.verify import verify
 from gkcrawl.demo.registry import write_registry
 from gkcrawl.demo.site import DEFAULT_SEED, build_site
 from gkcrawl.store import open_store
-
-from ..crawling import ROOT
-from ..portal import PortalProcess
+from tests.crawling import ROOT
+from tests.portal import PortalProcess
 
 #: Kill the first run once this many pages were served.
 KILL_AFTER = 40
@@ -27,7 +26,8 @@ WAIT_SECONDS = 90
 def command(registry: Path, tmp_path: Path) -> list[str]:
     return [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}",
             "-s", f"JOBDIR={tmp_path / 'job'}", "-s", f"ARCHIVE_DIR={tmp_path / 'archive'}",
-            "-s", "CONCURRENT_REQUESTS=2", "-s", "DOWNLOAD_DELAY=0.05", "-s", "AUTOTHROTTLE_ENABLED=False",
+            "-s", "CONCURRENT_REQUESTS=2", "-s", "DOWNLOAD_DELAY=0.05",
+            "-s", "AUTOTHROTTLE_ENABLED=False",
             "-s", "DOWNLOAD_TIMEOUT=1.5", "-s", "RETRY_TIMES=0", "-s", "CRAWL_MAX_LIST_PAGES=5",
             "-s", "WARC_MAX_SIZE=60000", "-s", "LOG_LEVEL=INFO"]
 
@@ -84,13 +84,12 @@ def test_resume_after_sigkill(tmp_path: Path) -> None:
         for source in sources:
             path = tmp_path / "archive" / source.warc_file
             path = path if path.exists() else path.with_name(path.name + ".open")
-            from gkcrawl.archive.reader import RecordLocation
-
             stored = load_response(RecordLocation(path, source.warc_offset, source.warc_length),
                                    _original(crawl_dir, source.url))
             assert stored.status == 200
         assert store.run(crawl_id).starts == 2
 
 
-def _original(crawl_dir: Path, url: str):  # noqa: ANN202 - a RecordLocation or None
-    return next((e.original for e in iter_archive([crawl_dir]) if e.url == url and e.is_revisit), None)
+def _original(crawl_dir: Path, url: str) -> RecordLocation | None:
+    revisits = (e for e in iter_archive([crawl_dir]) if e.url == url and e.is_revisit)
+    return next((e.original for e in revisits), None)

@@ -10,18 +10,19 @@ import time
 from pathlib import Path
 
 from gkcrawl.demo.registry import write_registry
-
-from ..crawling import ROOT
-from ..portal import PortalProcess
+from tests.crawling import ROOT
+from tests.portal import PortalProcess
 
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_TIMEOUT=1.5",
-        "-s", "RETRY_TIMES=0", "-s", "CRAWL_MAX_LIST_PAGES=5", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
+        "-s", "RETRY_TIMES=0", "-s", "CRAWL_MAX_LIST_PAGES=5",
+        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
 
 
 def gkcrawl_crawl(tmp_path: Path, registry: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "gkcrawl.cli", "crawl", "--jobs-dir", str(tmp_path / "crawls"), *args,
-         "--", "-a", f"portals={registry}", "-s", f"ARCHIVE_DIR={tmp_path / 'archive'}", *FAST],
+        [sys.executable, "-m", "gkcrawl.cli", "crawl", "--jobs-dir", str(tmp_path / "crawls"),
+         *args, "--", "-a", f"portals={registry}", "-s", f"ARCHIVE_DIR={tmp_path / 'archive'}",
+         *FAST],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 

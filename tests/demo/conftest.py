@@ -7,8 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from gkcrawl.demo.site import DEFAULT_SEED, Site, build_site
-
-from ..portal import PortalProcess
+from tests.portal import PortalProcess
 
 #: The slow page's delay in these tests: short, so the module stays fast.
 TEST_SLOW_DELAY = 1.0

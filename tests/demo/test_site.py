@@ -23,6 +23,7 @@ from w3lib.encoding import html_to_unicode
 
 from gkcrawl.crawl import registry
 from gkcrawl.demo import serve, write_registry
+from gkcrawl.demo.render.reports import tables_of
 from gkcrawl.demo.site import (
     BLANK_TEMPLATE_NAME,
     CALENDAR_ENTRY,
@@ -41,9 +42,7 @@ from gkcrawl.demo.site import (
     report_digest,
 )
 from gkcrawl.parsing import parse_document
-from gkcrawl.demo.render.reports import tables_of
-
-from .conftest import TEST_SLOW_DELAY, PortalProcess
+from tests.demo.conftest import TEST_SLOW_DELAY, PortalProcess
 
 ORIGIN = "http://127.0.0.1:8000"
 FETCH_WORKERS = 8
@@ -170,7 +169,8 @@ def test_ground_truth_is_consistent(site: Site) -> None:
 def test_traps_are_endless_and_bounded_by_hops(site: Site) -> None:
     far = "/calendar/?month=2031-07"
     assert site[far].status == 200 and "2031年7月" in site[far].content.decode()
-    assert site.trap_of(far) == ("calendar", (2031 - CALENDAR_ENTRY[0]) * 12 + 7 - CALENDAR_ENTRY[1])
+    months = (2031 - CALENDAR_ENTRY[0]) * 12 + 7 - CALENDAR_ENTRY[1]
+    assert site.trap_of(far) == ("calendar", months)
     assert site["/hdjl/index.html?page=500"].status == 200
     assert site.trap_of("/hdjl/index.html?page=500") == ("pagination", 499)
     assert site.trap_of("/zfxxgk/") is None
@@ -281,7 +281,7 @@ def test_every_path_answers_as_specified(portal: PortalProcess, site: Site) -> N
     paths = sorted(site.all_paths | site.traps | site.disallowed | site.optional
                    | site.out_of_bounds)
     with ThreadPoolExecutor(FETCH_WORKERS) as pool:
-        answers = dict(zip(paths, pool.map(lambda p: _fetch(portal, p), paths)))
+        answers = dict(zip(paths, pool.map(lambda p: _fetch(portal, p), paths), strict=True))
     for path, (status, headers, body, elapsed) in answers.items():
         spec = site[path]
         assert status == spec.status, path
@@ -301,16 +301,19 @@ def test_unknown_path_is_a_404_page(portal: PortalProcess) -> None:
 
 
 def test_gbk_disposition_and_two_cookies_arrive_raw(portal: PortalProcess, site: Site) -> None:
-    path = next(p for p in site.all_paths if site[p].header("Content-Disposition") == GBK_DISPOSITION)
+    path = next(p for p in site.all_paths
+                if site[p].header("Content-Disposition") == GBK_DISPOSITION)
     response, body = portal.get(path)
     headers = [(k, v.encode("latin-1")) for k, v in response.getheaders()]
-    assert ("Content-Disposition", 'attachment; filename="2022年度报告.pdf"'.encode("gbk")) in headers
+    disposition = 'attachment; filename="2022年度报告.pdf"'.encode("gbk")
+    assert ("Content-Disposition", disposition) in headers
     cookies = [v for k, v in headers if k == "Set-Cookie"]
     assert len(cookies) == 2 and cookies[0].startswith(b"JSESSIONID=")
     assert body.startswith(b"%PDF-")
     # and on the wire, the header block carries the GBK bytes verbatim
     with socket.create_connection((portal.host, portal.port), timeout=10) as sock:
-        sock.sendall(f"HEAD {path} HTTP/1.1\r\nHost: {portal.host}\r\nConnection: close\r\n\r\n".encode())
+        sock.sendall(f"HEAD {path} HTTP/1.1\r\nHost: {portal.host}\r\n"
+                     "Connection: close\r\n\r\n".encode())
         raw = b""
         while chunk := sock.recv(65536):
             raw += chunk

@@ -17,20 +17,21 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from gkcrawl.demo.render.html import render_html
+from gkcrawl.demo.render.reports import random_report
 from gkcrawl.items import QuarantineItem
 from gkcrawl.parsing import parse_document
 from gkcrawl.pipelines.dedup import source_row
-from gkcrawl.store import QuarantineRow, ReportRow, SourceRow, Store
-from gkcrawl.demo.render.html import render_html
-from gkcrawl.demo.render.reports import random_report
 from gkcrawl.quality.validation import validate
+from gkcrawl.store import QuarantineRow, ReportRow, SourceRow, Store
 from tests.shared import seed_path
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 EVIL_ORGAN = '=HYPERLINK("http://evil")'
 MINUS_ORGAN = "-1+2"
 DDE_TITLE = "@SUM(1+1)*cmd|' /C calc'!A0"
-#: a binary float with no short exact expansion: the export must keep 0.1, not 0.1000000000000000055…
+#: a binary float with no short exact expansion: the export must keep 0.1, not
+#: 0.1000000000000000055…
 TENTH = 0.1
 
 #: seed prefix -> (portal, url)

@@ -1,4 +1,5 @@
-"""What the summary must show, counted straight from the store (not through ``gkcrawl.outputs.stats``)."""
+"""What the summary must show, counted straight from the store (not through
+``gkcrawl.outputs.stats``)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Exports against both backends: every format and layout is written, read back with its own
 library (csv, json, pyarrow, openpyxl) and compared with the stored reports; long → wide gives the
-stored cells back; text that a spreadsheet would run as a formula is neutralised, numbers are not."""
+stored cells back; text that a spreadsheet would run as a formula is neutralised, numbers are
+not."""
 
 from __future__ import annotations
 
@@ -36,8 +37,7 @@ from gkcrawl.outputs.export import (
 )
 from gkcrawl.store import ReportRow, Store
 from gkcrawl.template.spec import AMOUNT, TEMPLATES
-
-from .corpus import DDE_TITLE, EVIL_ORGAN, MINUS_ORGAN, TENTH, fill
+from tests.outputs.corpus import DDE_TITLE, EVIL_ORGAN, MINUS_ORGAN, TENTH, fill
 
 LAYOUTS = ("wide", "long")
 
@@ -59,7 +59,8 @@ def read_back(path: Path, fmt: str, layout: str) -> list[dict[str, Any]]:
         if sheet.title != layout and not sheet.title.startswith(f"{layout}_"):
             continue
         values = list(sheet.iter_rows(values_only=True))
-        rows += [dict(zip(values[0], r)) for r in values[1:]]
+        # a read-only sheet's row ends at its last filled cell
+        rows += [dict(zip(values[0], r, strict=False)) for r in values[1:]]
     book.close()
     return rows
 
@@ -147,7 +148,7 @@ def test_wide_equals_the_store(filled: Store, fmt: str, tmp_path: Path) -> None:
     rows = [typed(r, "wide", fmt) for r in read_back(path, fmt, "wide")]
     stored = list(filled.reports())
     assert len(rows) == len(stored) == 13
-    for row, report in zip(rows, stored):
+    for row, report in zip(rows, stored, strict=True):
         where = f"{fmt} {report.organ_key} {report.year}"
         assert_same_values(row, {**stored_meta(report), **stored_cells(report)}, where)
     # the corpus has what the round trip must survive
@@ -170,7 +171,7 @@ def test_long_to_wide_equals_the_stored_values(filled: Store, fmt: str, tmp_path
     assert len(long) == sum(len(TEMPLATES[r.format].cells()) for r in stored)
     rebuilt = long_to_wide(long)
     assert len(rebuilt) == len(stored)
-    for wide, report in zip(rebuilt, stored):
+    for wide, report in zip(rebuilt, stored, strict=True):
         want = {"organ_key": report.organ_key, "organ": report.organ, "year": report.year,
                 "format": report.format, **stored_cells(report)}
         assert_same_values(wide, want, f"{fmt} {report.organ_key} {report.year}")
@@ -221,14 +222,16 @@ def test_xlsx_text_is_never_a_formula(filled: Store, tmp_path: Path) -> None:
     book = load_workbook(path)  # not read-only: cell styles are loaded
     sheet = book["wide"]
     names = [c.value for c in sheet[1]]
-    organ, change = names.index("organ") + 1, names.index("active_disclosure.admin_licensing.change") + 1
+    organ = names.index("organ") + 1
+    change = names.index("active_disclosure.admin_licensing.change") + 1
     fees = names.index("active_disclosure.admin_fees.amount_10k_yuan") + 1
     by_organ = {sheet.cell(r, organ).value: r for r in range(2, sheet.max_row + 1)}
     for hostile in (EVIL_ORGAN, MINUS_ORGAN):
         cell = sheet.cell(by_organ[hostile], organ)
         assert cell.data_type == "s" and cell.value == hostile and cell.quotePrefix
     changes = [sheet.cell(r, change) for r in by_organ.values()]
-    assert any(c.data_type == "n" and c.value is not None and c.value < 0 for c in changes)  # 本年增/减 stay numbers
+    # 本年增/减 stay numbers
+    assert any(c.data_type == "n" and c.value is not None and c.value < 0 for c in changes)
     tenth = sheet.cell(by_organ[EVIL_ORGAN], fees)
     assert tenth.data_type == "n" and tenth.value == TENTH
     with zipfile.ZipFile(path) as archive:

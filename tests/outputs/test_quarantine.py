@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gkcrawl.store import QuarantineRow, Store
 from gkcrawl.outputs.quarantine import _width, main_quarantine
-
+from gkcrawl.store import QuarantineRow, Store
 from tests.samples import quarantine_item
 
 
@@ -31,7 +30,8 @@ def test_table(store: Store, target: str, capsys: pytest.CaptureFixture[str]) ->
     lines = out.splitlines()
     assert lines[0].split() == ["url", "code", "reason", "warc", "first_seen", "last_seen"]
     assert len(lines) == 3 and "2 quarantined documents" in err
-    assert lines[1].startswith("http://www.wzs.gov.cn/zwgk/ndbg/scan.pdf  scanned_pdf  PDF 无文字层")
+    assert lines[1].startswith(
+        "http://www.wzs.gov.cn/zwgk/ndbg/scan.pdf  scanned_pdf  PDF 无文字层")
     assert "crawl-a/gkcrawl-20240101000000000-00000-host.warc.gz@99" in lines[1]
     # columns line up on a terminal, CJK characters counting double
     assert _width(lines[1][:lines[1].index("crawl-a/")]) == lines[0].index("warc")

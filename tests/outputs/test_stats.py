@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from gkcrawl.crawl import registry
-from gkcrawl.parsing.regions import PROVINCES
 from gkcrawl.crawl.registry import Portal
 from gkcrawl.outputs.stats import (
     NATIONAL_REGION,
@@ -22,10 +21,10 @@ from gkcrawl.outputs.stats import (
     render_html,
     render_terminal,
 )
+from gkcrawl.parsing.regions import PROVINCES
 from gkcrawl.store import Store, open_store
-
-from .corpus import fill
-from .expected import REGION_OF, expected
+from tests.outputs.corpus import fill
+from tests.outputs.expected import REGION_OF, expected
 
 
 @pytest.fixture
@@ -76,7 +75,8 @@ def test_regions_come_from_the_registry_codes() -> None:
 
 def test_terminal_tables(filled: Store) -> None:
     text = render_terminal(collect(filled, registry.load()))
-    assert "13 reports of 11 organs (15 copies), years 2017-2024; quarantine 3 open (1 resolved); 1 run" in text
+    assert ("13 reports of 11 organs (15 copies), years 2017-2024; "
+            "quarantine 3 open (1 resolved); 1 run") in text
     lines = text.splitlines()
     xizang = next(line for line in lines if line.startswith("西藏自治区 "))
     assert xizang.split() == ["西藏自治区", "0", "0", "0", "1", "2", "0", "0", "0", "3"]
@@ -84,7 +84,8 @@ def test_terminal_tables(filled: Store) -> None:
     # right-aligned counts line up under their year, CJK characters counting double
     assert header.endswith("total") and len(xizang.encode("gbk")) == len(header)
     assert "regions without reports: 25" in text
-    assert re.search(r"^scanned_pdf +2$", text, re.MULTILINE) and re.search(r"^corrupt +1$", text, re.MULTILINE)
+    assert re.search(r"^scanned_pdf +2$", text, re.MULTILINE)
+    assert re.search(r"^corrupt +1$", text, re.MULTILINE)
     assert re.search(r"^crawl-a +portals .* finished +1 +14$", text, re.MULTILINE)
 
 

@@ -14,12 +14,11 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from gkcrawl.parsing.regions import PROVINCES
 from gkcrawl.outputs.stats import main_stats
+from gkcrawl.parsing.regions import PROVINCES
 from gkcrawl.store import Store
-
-from .corpus import fill
-from .expected import expected
+from tests.outputs.corpus import fill
+from tests.outputs.expected import expected
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 CHROMIUM_TIMEOUT = 120
@@ -52,7 +51,8 @@ def dump_dom(page: Path, profile: Path) -> str:
     return dom
 
 
-def shown(dom: lxml.html.HtmlElement, metric: str, *dims: str) -> Iterator[tuple[tuple[str, ...], int]]:
+def shown(dom: lxml.html.HtmlElement, metric: str,
+          *dims: str) -> Iterator[tuple[tuple[str, ...], int]]:
     """(dimension values, number shown) of every element of ``metric``."""
     for element in dom.xpath("//*[@data-metric=$m]", m=metric):
         yield tuple(element.get(f"data-{d}") for d in dims), int(element.text_content())

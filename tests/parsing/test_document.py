@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from gkcrawl.demo.render.html import Style, render_html
+from gkcrawl.demo.render.reports import random_report
+from gkcrawl.demo.render.text import STYLES, render_text
 from gkcrawl.parsing import extract_document
 from gkcrawl.parsing.document import Document
 from gkcrawl.parsing.metadata import _NOISE, _NOISE_IN_LINE
 from gkcrawl.parsing.normalize import nfkc
-from gkcrawl.demo.render.html import Style, render_html
-from gkcrawl.demo.render.reports import random_report
-from gkcrawl.demo.render.text import STYLES, render_text
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 HTML_STYLES = [Style(), Style(word_export=True), Style(encoding="gbk", misaligned=True),

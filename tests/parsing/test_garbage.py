@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import random
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gkcrawl.parsing import NotAReport, parse_document
 from gkcrawl.demo.render.html import render_html
 from gkcrawl.demo.render.reports import random_report
+from gkcrawl.parsing import NotAReport, parse_document
 
 MiB = 1 << 20
 

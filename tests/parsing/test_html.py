@@ -10,8 +10,7 @@ from gkcrawl.parsing import _simplify, mapper, parse_document
 from gkcrawl.parsing.extract.decode import decode_html
 from gkcrawl.parsing.extract.html import extract_html
 from gkcrawl.template.spec import TEMPLATES
-
-from .test_seeds import parse_seed
+from tests.parsing.test_seeds import parse_seed
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "html"
 
@@ -25,8 +24,10 @@ def test_official_page_with_merges_blank_totals_and_word_markup() -> None:
     result = parse_document(body, "text/html", "http://www.wzs.gov.cn/zfxxgk/gknb/t20220129_1.html")
     report = result.to_dict()
     assert tables(report) == tables(parse_seed("001"))
-    assert (report["organ"], report["year"], report["published"]) == ("五指山市人民政府办公室", 2021, "2022-01-29")
-    # 总计 was printed blank on every leaf row of table 2: each one recovered from its row (identity 3)
+    assert ((report["organ"], report["year"], report["published"])
+            == ("五指山市人民政府办公室", 2021, "2022-01-29"))
+    # 总计 was printed blank on every leaf row of table 2: each one recovered from its row
+    # (identity 3)
     inferred = {i["cell"]: i for i in report["inferred"]}
     assert inferred["applications.disclosed.total"]["value"] == 13
     assert inferred["applications.disclosed.total"]["rule"] == "3"
@@ -61,7 +62,8 @@ def test_grid_expansion_keeps_span_origins() -> None:
 def test_only_innermost_tables_are_grids() -> None:
     doc = extract_html("<table><tr><td><p>一、总体情况</p><table><tr><td>规章</td><td>1</td></tr>"
                        "</table></td></tr></table>")
-    assert [(r.kind, r.texts) for r in doc.rows] == [("text", ["一、总体情况"]), ("table", ["规章", "1"])]
+    assert [(r.kind, r.texts) for r in doc.rows] == [("text", ["一、总体情况"]),
+                                                    ("table", ["规章", "1"])]
 
 
 ROW_2021 = "<tr><td colspan=3>{label}</td>{cells}</tr>"
@@ -69,10 +71,12 @@ ROW_2021 = "<tr><td colspan=3>{label}</td>{cells}</tr>"
 
 def _page(rows: dict[str, list[str]]) -> bytes:
     """A minimal 2021 page with the given table-2 rows (label -> 7 cells, '' for blank)."""
-    body = "".join(ROW_2021.format(label=label, cells="".join(f"<td>{c or '&nbsp;'}</td>" for c in cells))
-                   for label, cells in rows.items())
+    body = "".join(
+        ROW_2021.format(label=label, cells="".join(f"<td>{c or '&nbsp;'}</td>" for c in cells))
+        for label, cells in rows.items())
     return ("<html><head><title>某县2021年政府信息公开工作年度报告</title></head><body>"
-            "<p>某县人民政府2021年政府信息公开工作年度报告</p><p>三、收到和处理政府信息公开申请情况</p>"
+            "<p>某县人民政府2021年政府信息公开工作年度报告</p>"
+            "<p>三、收到和处理政府信息公开申请情况</p>"
             "<table><tr><td>本年制发件数</td></tr><tr><td colspan=3>申请人情况</td></tr>"
             f"{body}</table></body></html>").encode()
 
@@ -110,8 +114,10 @@ def test_amounts_in_yuan_become_10k_yuan_and_signs_are_kept() -> None:
 
 
 def test_lookalike_notice_is_not_a_report() -> None:
-    page = ("<html><head><title>关于做好2021年政府信息公开工作年度报告编制工作的通知</title></head><body>"
-            "<p>关于做好2021年政府信息公开工作年度报告编制工作的通知</p><p>各区县：请按照格式编制。</p>"
+    page = ("<html><head>"
+            "<title>关于做好2021年政府信息公开工作年度报告编制工作的通知</title></head><body>"
+            "<p>关于做好2021年政府信息公开工作年度报告编制工作的通知</p>"
+            "<p>各区县：请按照格式编制。</p>"
             "</body></html>").encode()
     result = parse_document(page, "text/html")
     assert not result.ok and result.code == "lookalike"
@@ -122,13 +128,15 @@ def test_report_page_without_tables_points_to_attachment() -> None:
             "<a href='nb.pdf'>附件：年度报告.pdf</a></body></html>").encode()
     result = parse_document(page, "text/html")
     assert not result.ok and result.code == "not_a_report"
-    assert "template tables" in result.reason and result.title == "某市2022年政府信息公开工作年度报告"
+    assert "template tables" in result.reason
+    assert result.title == "某市2022年政府信息公开工作年度报告"
 
 
 def test_legacy_report_is_recognised_and_flagged() -> None:
     page = ("<html><body><h1>舒兰市2016年政府信息公开工作年度报告</h1><p>一、概述</p>"
-            "<p>二、主动公开政府信息情况</p><p>三、依申请公开政府信息情况</p><table><tr><td>申请总数</td>"
-            "<td>12</td></tr></table><p>四、因政府信息公开申请行政复议、提起行政诉讼的情况</p></body></html>").encode()
+            "<p>二、主动公开政府信息情况</p><p>三、依申请公开政府信息情况</p>"
+            "<table><tr><td>申请总数</td><td>12</td></tr></table>"
+            "<p>四、因政府信息公开申请行政复议、提起行政诉讼的情况</p></body></html>").encode()
     report = parse_document(page, "text/html").to_dict()
     assert report["format"] == "legacy" and report["year"] == 2016 and report["organ"] == "舒兰市"
     assert report["applications"] is None
@@ -157,7 +165,7 @@ def test_rowspan_past_the_row_end_leaves_blank_cells_of_their_own() -> None:
     assert [c.text for c in second] == ["d", "", "c"]
     assert second[2].origin == first[2].origin
     origins = [c.origin for row in doc.rows for c in row.cells]
-    assert second[1].origin not in origins[:4] + [second[0].origin, second[2].origin]
+    assert second[1].origin not in [*origins[:4], second[0].origin, second[2].origin]
     assert second[1].origin > second[0].origin  # drawn after the row's own cells
 
 

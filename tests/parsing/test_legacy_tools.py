@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 
-from gkcrawl.quality.dedup import organ_key
-from gkcrawl.parsing import parse_document
-from gkcrawl.parsing.extract import legacy
-from gkcrawl.parsing.document import Unreadable
-from gkcrawl.parsing.extract.legacy import extract_legacy
-from gkcrawl.store import Store
 from gkcrawl.demo.render.html import render_html
+from gkcrawl.parsing import parse_document
+from gkcrawl.parsing.document import Unreadable
+from gkcrawl.parsing.extract import legacy
+from gkcrawl.parsing.extract.legacy import extract_legacy
+from gkcrawl.quality.dedup import organ_key
+from gkcrawl.store import Store
 from tests.parsing.test_docx_pdf import TABLE_KEYS, assert_report_matches, fixture, report_of
 from tests.pipelines.test_dedup_store import document, roles, run
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import random
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from gkcrawl.parsing import parse_document
 from gkcrawl.demo.render.html import Style, render_html
 from gkcrawl.demo.render.reports import random_report, tables_of
 from gkcrawl.demo.render.text import STYLES, render_text
+from gkcrawl.parsing import parse_document
 
 EXAMPLES = 25
 reports = st.builds(lambda seed, version: random_report(random.Random(seed), version),
@@ -45,7 +46,8 @@ def test_text_round_trip(report: dict, style: str) -> None:
 ATTACHMENT_EXAMPLES = 10  # rendering a PDF takes a few hundred ms
 
 
-@settings(max_examples=ATTACHMENT_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=ATTACHMENT_EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(reports, st.sampled_from(["docx", "pdf"]))
 def test_attachment_round_trip(report: dict, kind: str) -> None:
     from gkcrawl.demo.render.docx import render_docx

@@ -6,7 +6,6 @@ lost empty cells (002, 003), the expectation is what the identities force, and n
 
 from __future__ import annotations
 
-
 import pytest
 
 from gkcrawl.parsing import parse_document
@@ -29,11 +28,13 @@ def parse_seed(prefix: str) -> dict:
 
 def applications(order: list[str], rows: list[list[int | None] | None]) -> dict:
     assert len(order) == len(rows)
-    return {key: dict(zip(APPLICANTS, row if row else [None] * 7)) for key, row in zip(order, rows)}
+    return {key: dict(zip(APPLICANTS, row or [None] * 7, strict=True))
+            for key, row in zip(order, rows, strict=True)}
 
 
 def review(numbers: list[int | None]) -> dict:
-    return {row: dict(zip(T3_COLS, numbers[i * 5:i * 5 + 5])) for i, row in enumerate(T3_ROWS)}
+    return {row: dict(zip(T3_COLS, numbers[i * 5:i * 5 + 5], strict=True))
+            for i, row in enumerate(T3_ROWS)}
 
 
 def zeros(n: int) -> list[int]:
@@ -105,8 +106,10 @@ def test_seed_002_spam_header_and_missing_cells() -> None:
     for key, row in {
         "new_received": [86, 4, 0, 0, 0, 0, 90], "carried_over": [6, 0, 0, 0, 0, 0, 6],
         "disclosed": [10, 1, 0, 0, 0, 0, 11], "partially_disclosed": [2, 0, 0, 0, 0, 0, 2],
-        "withheld_state_secret": [1, 0, 0, 0, 0, 0, 1], "withheld_process_info": [2, 0, 0, 0, 0, 0, 2],
-        "unavailable_not_held": [56, 3, 0, 0, 0, 0, 59], "unavailable_unclear": [1, 0, 0, 0, 0, 0, 1],
+        "withheld_state_secret": [1, 0, 0, 0, 0, 0, 1],
+        "withheld_process_info": [2, 0, 0, 0, 0, 0, 2],
+        "unavailable_not_held": [56, 3, 0, 0, 0, 0, 59],
+        "unavailable_unclear": [1, 0, 0, 0, 0, 0, 1],
         "not_processed_complaint": [1, 0, 0, 0, 0, 0, 1],
         "other_overdue_correction": [3, 0, 0, 0, 0, 0, 3], "other_other": [16, 0, 0, 0, 0, 0, 16],
         "total_processed": [92, 4, 0, 0, 0, 0, 96],

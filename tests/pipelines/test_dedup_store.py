@@ -25,7 +25,8 @@ from tests.quality.test_dedup import official_copy, seed_text
 
 pytestmark = pytest.mark.usefixtures("fast_engine")
 
-SEEDS_MIRROR = {"000": "http://jsf24.com/zwgk/1.html", "002": "http://www.hk-tuku.example/2023/0130.html"}
+SEEDS_MIRROR = {"000": "http://jsf24.com/zwgk/1.html",
+                "002": "http://www.hk-tuku.example/2023/0130.html"}
 SEEDS_OFFICIAL = {"000": "http://www.xizang.gov.cn/zwgk/xxgk/nb/202201/t20220112_1.html",
                   "002": "http://www.xinjiang.gov.cn/xinjiang/gknb/202301/t20230130_2.html"}
 

@@ -21,8 +21,8 @@ from gkcrawl.pipelines.dedup import DedupPipeline
 from gkcrawl.pipelines.store import StorePipeline
 from gkcrawl.store import close_store_for, is_postgres_url, open_store, store_for, store_target
 from gkcrawl.store.__init__ import _stores
-from tests.shared import seed_path
 from tests.samples import WZS, quarantine_item, report_item
+from tests.shared import seed_path
 
 CRAWL_ID = "crawl-a"
 

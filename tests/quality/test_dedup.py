@@ -18,7 +18,6 @@ from gkcrawl.quality.dedup import (
     organ_key,
 )
 from gkcrawl.quality.fingerprint import signature, similarity
-
 from tests.parsing.test_seeds import parse_seed
 from tests.shared import seed_path
 

@@ -31,9 +31,8 @@ from gkcrawl.quality.fingerprint import (
     signature,
     similarity,
 )
+from tests.parsing.test_seeds import parse_seed
 from tests.quality.test_dedup import official_copy, seed_text
-
-from ..parsing.test_seeds import parse_seed
 
 
 def page(seed: int, version: str, style: int) -> tuple[str, dict[str, Any]]:

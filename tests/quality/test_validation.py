@@ -5,8 +5,7 @@ from __future__ import annotations
 import copy
 
 from gkcrawl.quality.validation import cross_year, summary, validate
-
-from ..parsing.test_seeds import parse_seed
+from tests.parsing.test_seeds import parse_seed
 
 
 def by_rule(findings: list, check: str) -> dict:
@@ -36,7 +35,8 @@ def test_identity_failure_is_reported_with_numbers() -> None:
 
 def test_domain_checks_signs_and_fractions() -> None:
     report = copy.deepcopy(parse_seed("004"))
-    assert by_rule(validate(report), "domain")["non_negative_integers"].status == "pass"  # -5 allowed
+    # -5 allowed
+    assert by_rule(validate(report), "domain")["non_negative_integers"].status == "pass"
     report["applications"]["carried_forward"]["other_org"] = -1
     report["review_litigation"]["admin_review"]["upheld"] = 0.5
     domain = by_rule(validate(report), "domain")["non_negative_integers"]

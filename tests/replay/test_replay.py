@@ -14,8 +14,7 @@ from typing import Any
 
 from gkcrawl.archive.reader import iter_archive
 from gkcrawl.store import open_store
-
-from ..crawling import ROOT, Crawl
+from tests.crawling import ROOT, Crawl
 
 STORE = "gkcrawl.sqlite3"
 

@@ -15,7 +15,7 @@ import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ TEMPLATE_2021_DOCX = Path(__file__).parents[1] / "site" / "template-2021-blank.d
 #: Zip entry timestamp used for every part, so the same report always renders to the same bytes.
 FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 #: Core-properties date when the report has no publication date.
-FALLBACK_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+FALLBACK_DATE = datetime(2000, 1, 1, tzinfo=UTC)
 #: Number of label columns printed left of the values in table 2 (三、/(三)/1. levels).
 T2_LABEL_COLUMNS = 3
 #: Number of grid columns of table 1 (label + three value columns).
@@ -266,10 +266,7 @@ def narrative(report: dict[str, Any], section: int) -> str:
 
 def render_docx(report: dict[str, Any]) -> bytes:
     """DOCX bytes of ``report``; the same report always gives the same bytes."""
-    if report["format"] == "2021":
-        document = _fill_2021(report)
-    else:
-        document = _build(report)
+    document = _fill_2021(report) if report["format"] == "2021" else _build(report)
     props = document.core_properties
     props.title = report_title(report)
     props.author = report["organ"]
@@ -286,7 +283,7 @@ def render_docx(report: dict[str, Any]) -> bytes:
 def _timestamp(published: str | None) -> datetime:
     if not published:
         return FALLBACK_DATE
-    return datetime.fromisoformat(published).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(published).replace(tzinfo=UTC)
 
 
 def _fill_2021(report: dict[str, Any]) -> Any:

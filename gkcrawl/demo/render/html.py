@@ -10,8 +10,8 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from gkcrawl.template.spec import TEMPLATES, Row, Table
 from gkcrawl.demo.render.reports import Report, fmt, review_line
+from gkcrawl.template.spec import TEMPLATES, Row, Table
 
 Cell = tuple[str, int, int]  # text, rowspan, colspan
 _OTHER = "(六)其他处理"
@@ -44,14 +44,15 @@ def render_html(report: Report, style: Style = Style()) -> bytes:
     template = TEMPLATES[report["format"]]
     body = [
         f"<h1 class='title'>{html.escape(report['title'])}</h1>",
-        f"<div class='info'>发布机构：{html.escape(report['organ'])} "
-        f"发布日期：{report.get('published') or ''}</div>",
+        (f"<div class='info'>发布机构：{html.escape(report['organ'])} "
+         f"发布日期：{report.get('published') or ''}</div>"),
         "<div class='TRS_Editor'>",
-        f"<p>依据《中华人民共和国政府信息公开条例》，编制本报告。本报告统计时限为{report['year']}年1月1日至"
-        f"{report['year']}年12月31日。</p>",
+        (f"<p>依据《中华人民共和国政府信息公开条例》，编制本报告。"
+         f"本报告统计时限为{report['year']}年1月1日至{report['year']}年12月31日。</p>"),
         "<p>一、总体情况</p><p>（文字描述）</p>",
         "<p>二、主动公开政府信息情况</p>", _table(_active_rows(report, template), style),
-        "<p>三、收到和处理政府信息公开申请情况</p>", _table(_application_rows(report, template, style), style),
+        "<p>三、收到和处理政府信息公开申请情况</p>",
+        _table(_application_rows(report, template, style), style),
         "<p>四、政府信息公开行政复议、行政诉讼情况</p>", _table(_review_rows(report), style),
         "<p>五、存在的主要问题及改进情况</p><p>（文字描述）</p>",
         "<p>六、其他需要报告的事项</p><p>无。</p>",
@@ -96,7 +97,8 @@ def _label(text: str, style: Style) -> str:
 
 def _td(cell: Cell, style: Style, is_label: bool) -> str:
     text, rowspan, colspan = cell
-    attrs = (f" rowspan='{rowspan}'" if rowspan > 1 else "") + (f" colspan='{colspan}'" if colspan > 1 else "")
+    attrs = ((f" rowspan='{rowspan}'" if rowspan > 1 else "")
+             + (f" colspan='{colspan}'" if colspan > 1 else ""))
     if is_label:
         inner = _label(text, style)
     elif text == "":
@@ -134,7 +136,7 @@ def _active_rows(report: Report, template: Table | object) -> list[tuple[list[Ce
             row = table.row(key)
             values = [(fmt(data[key][c]), 1, 1) for c in table.row_columns(row)]
             values[-1] = (values[-1][0], 1, width - len(values))
-            out.append(([(row.label, 1, 1)] + values, 1))
+            out.append(([(row.label, 1, 1), *values], 1))
     return out
 
 
@@ -151,14 +153,17 @@ def _active_groups(version: str) -> list[tuple[str, list[str]]]:
             ("第二十条第（九）项", ["centralized_procurement"])]
 
 
-def _application_rows(report: Report, template: object, style: Style) -> list[tuple[list[Cell], int]]:
+def _application_rows(report: Report, template: object,
+                      style: Style) -> list[tuple[list[Cell], int]]:
     table = TEMPLATES[report["format"]].table("applications")
     data = report["applications"]
     cols = [c.key for c in table.columns]
     out: list[tuple[list[Cell], int]] = [
-        ([("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", 3, 3), ("申请人情况", 1, 7)], 2),
+        ([("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", 3, 3),
+          ("申请人情况", 1, 7)], 2),
         ([("自然人", 2, 1), ("法人或其他组织", 1, 5), ("总计", 2, 1)], 3),
-        ([("商业企业", 1, 1), ("科研机构", 1, 1), ("社会公益组织", 1, 1), ("法律服务机构", 1, 1), ("其他", 1, 1)], 5),
+        ([("商业企业", 1, 1), ("科研机构", 1, 1), ("社会公益组织", 1, 1), ("法律服务机构", 1, 1),
+          ("其他", 1, 1)], 5),
     ]
     leaves = [r for r in table.rows if r.leaf]
     groups: dict[str, list[Row]] = {}
@@ -173,28 +178,30 @@ def _application_rows(report: Report, template: object, style: Style) -> list[tu
 
     for row in table.rows:
         if row.key in ("new_received", "carried_over"):
-            out.append(([(row.label, 1, 3)] + values(row), 1))
+            out.append(([(row.label, 1, 3), *values(row)], 1))
         elif row.key == "disclosed":
             results = sum(1 for r in leaves) + 1  # the leaves and (七)总计
-            out.append(([("三、本年度办理结果", results, 1), (row.label, 1, 2)] + values(row), 2))
+            out.append(([("三、本年度办理结果", results, 1), (row.label, 1, 2), *values(row)], 2))
         elif row.leaf and row.group.startswith("三、"):
-            out.append(([(row.label, 1, 2)] + values(row), 1))
+            out.append(([(row.label, 1, 2), *values(row)], 1))
         elif row.leaf:
             members = groups[row.group]
             first = [(row.group, len(members), 1)] if row is members[0] else []
-            out.append((first + [(row.label, 1, 1)] + values(row), len(first) + 1))
+            out.append(([*first, (row.label, 1, 1), *values(row)], len(first) + 1))
         elif row.key == "total_processed":
-            out.append(([(row.label, 1, 2)] + values(row), 1))
+            out.append(([(row.label, 1, 2), *values(row)], 1))
         else:
-            out.append(([(row.label, 1, 3)] + values(row), 1))
+            out.append(([(row.label, 1, 3), *values(row)], 1))
     return out
 
 
 def _review_rows(report: Report) -> list[tuple[list[Cell], int]]:
-    results = [("结果维持", 1, 1), ("结果纠正", 1, 1), ("其他结果", 1, 1), ("尚未审结", 1, 1), ("总计", 1, 1)]
+    results = [("结果维持", 1, 1), ("结果纠正", 1, 1), ("其他结果", 1, 1), ("尚未审结", 1, 1),
+               ("总计", 1, 1)]
     return [
         ([("行政复议", 1, 5), ("行政诉讼", 1, 10)], 2),
-        ([(t, 2, 1) for t, _, _ in results] + [("未经复议直接起诉", 1, 5), ("复议后起诉", 1, 5)], 7),
+        ([(t, 2, 1) for t, _, _ in results]
+         + [("未经复议直接起诉", 1, 5), ("复议后起诉", 1, 5)], 7),
         (results + results, 10),
         ([(fmt(v), 1, 1) for v in review_line(report)], 0),
     ]

@@ -22,7 +22,6 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from gkcrawl.template.spec import APPLICANT_COLUMNS, REVIEW
 from gkcrawl.demo.render.docx import (
     SECTION_HEADINGS,
     TABLE_SECTIONS,
@@ -34,6 +33,7 @@ from gkcrawl.demo.render.docx import (
     narrative,
     report_title,
 )
+from gkcrawl.template.spec import APPLICANT_COLUMNS, REVIEW
 
 #: reportlab's built-in Adobe-GB1 CID font: simplified Chinese without embedding a font file.
 CJK_FONT = "STSong-Light"
@@ -105,9 +105,8 @@ def render_pdf(report: dict[str, Any]) -> bytes:
         invariant=1,
     )
     story: list[Any] = [Paragraph(_escape(title), _style("title")), Spacer(1, BODY_SIZE)]
-    for line in (date_line(report), intro_line(report)):
-        if line:
-            story.append(Paragraph(_escape(line), _style("body")))
+    story.extend(Paragraph(_escape(line), _style("body"))
+                 for line in (date_line(report), intro_line(report)) if line)
     tables = {t.key: t for t in layout_tables(report)}
     by_section = {section: key for key, section in TABLE_SECTIONS.items()}
     for section, heading in enumerate(SECTION_HEADINGS):

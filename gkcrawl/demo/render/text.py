@@ -22,7 +22,8 @@ def render_text(report: Report, style: str = PIPE) -> bytes:
         for cells, _labels in rows:
             texts = [text for text, _, _ in cells]
             lines.extend(_row(texts, style))
-    lines += ["五、存在的主要问题及改进情况", "（文字描述）", "六、其他需要报告的事项", "无。", report["organ"]]
+    lines += ["五、存在的主要问题及改进情况", "（文字描述）", "六、其他需要报告的事项", "无。",
+              report["organ"]]
     sep = "\n\n" if style == STREAM else "\n"
     return sep.join(lines).encode("utf-8")
 

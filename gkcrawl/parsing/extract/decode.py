@@ -20,7 +20,7 @@ _PDF_MAGIC = b"%PDF-"
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SNIFF_BYTES = 2048
-_HTML_HINT = re.compile(rb"<(!doctype\s+html|html|head|body|table|meta|div|p)[\s>/]", re.I)
+_HTML_HINT = re.compile(rb"<(!doctype\s+html|html|head|body|table|meta|div|p)[\s>/]", re.IGNORECASE)
 #: Share of control characters above which decoded "text" is binary garbage.
 MAX_CONTROL_SHARE = 0.02
 _FALLBACK = "gb18030"

@@ -17,9 +17,9 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from gkcrawl.parsing.document import (
-    DocumentBuilder,
     Cell,
     Document,
+    DocumentBuilder,
     Unreadable,
 )
 

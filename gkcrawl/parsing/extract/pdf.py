@@ -17,12 +17,13 @@ from typing import Any
 
 import pdfplumber
 from pdfplumber.page import Page
+from pdfplumber.pdf import PDF
 from pdfplumber.table import Table
 
 from gkcrawl.parsing.document import (
-    DocumentBuilder,
     Cell,
     Document,
+    DocumentBuilder,
     OriginCounter,
     Unreadable,
 )
@@ -62,7 +63,7 @@ def extract_pdf(body: bytes) -> Document:
         raise Unreadable("corrupt", _broken_reason(exc)) from exc
 
 
-def _extract(pdf: pdfplumber.PDF) -> Document:
+def _extract(pdf: PDF) -> Document:
     pages = pdf.pages
     total = len(pages)
     if not total:
@@ -99,7 +100,7 @@ class _Builder(DocumentBuilder):
     cid_chars: int = 0
 
     def table(self, grid: list[list[Cell]]) -> None:
-        index, seen = self.start_table(), set()
+        index, seen = self.start_table(), set[int]()
         for cells in grid:
             self.table_row(index, cells, seen)
 
@@ -137,13 +138,13 @@ def _read_page(page: Page, out: _Builder) -> bool:
 def _grid(table: Table, new_origin: OriginCounter) -> list[list[Cell]]:
     """The table's full grid; merged positions share the covering cell's origin."""
     texts = table.extract()
-    owners: dict[tuple[float, float, float, float], Cell] = {}
+    owners: dict[tuple[float, ...], Cell] = {}
     for row, row_texts in zip(table.rows, texts, strict=True):
         for bbox, text in zip(row.cells, row_texts, strict=True):
             if bbox is not None:
                 owners[tuple(bbox)] = Cell((text or "").strip(), new_origin())
-    xs = sorted({c[0] for c in table.cells}) + [table.bbox[2]]
-    ys = sorted({c[1] for c in table.cells}) + [table.bbox[3]]
+    xs = [*sorted({c[0] for c in table.cells}), table.bbox[2]]
+    ys = [*sorted({c[1] for c in table.cells}), table.bbox[3]]
     grid: list[list[Cell]] = []
     for i, row in enumerate(table.rows):
         cy = (ys[i] + ys[i + 1]) / 2
@@ -160,7 +161,7 @@ def _grid(table: Table, new_origin: OriginCounter) -> list[list[Cell]]:
 
 
 def _covering(
-    owners: dict[tuple[float, float, float, float], Cell], x: float, y: float
+    owners: dict[tuple[float, ...], Cell], x: float, y: float
 ) -> Cell | None:
     for (x0, top, x1, bottom), cell in owners.items():
         if x0 <= x < x1 and top <= y < bottom:
@@ -185,8 +186,8 @@ def _in_cell(obj: dict[str, Any], tables: list[Table]) -> bool:
 
 
 def _center_in(obj: dict[str, Any], bbox: tuple[float, float, float, float]) -> bool:
-    x = (obj["x0"] + obj["x1"]) / 2
-    y = (obj["top"] + obj["bottom"]) / 2
+    x: float = (obj["x0"] + obj["x1"]) / 2
+    y: float = (obj["top"] + obj["bottom"]) / 2
     x0, top, x1, bottom = bbox
     return x0 <= x < x1 and top <= y < bottom
 
