@@ -157,7 +157,14 @@ def _crawl(args: argparse.Namespace) -> int:
     import subprocess
     from datetime import datetime
 
+    from gkcrawl.archive.config import check_crawl_id
+
     crawl_id = args.resume or "portals-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    try:
+        check_crawl_id(crawl_id)
+    except ValueError as exc:
+        print(f"gkcrawl crawl: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     jobdir = args.jobs_dir / crawl_id
     if args.resume and not jobdir.exists():
         print(f"gkcrawl crawl: no run {crawl_id} in {args.jobs_dir}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import weakref
 from dataclasses import dataclass
@@ -28,6 +29,11 @@ CRAWL_LOG_NAME = "crawl.log.jsonl"
 CRAWL_ID_TIME_FORMAT = "%Y%m%dT%H%M%SZ"
 #: The file in JOBDIR that keeps the crawl id, so a resumed crawl writes to the same crawl dir.
 JOBDIR_CRAWL_ID = "gkcrawl-crawl-id"
+
+#: A crawl id names a directory under ARCHIVE_DIR: letters, digits, ``.``, ``_`` and ``-``,
+#: starting with a letter or digit (no path separators, no ``..``).
+CRAWL_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_UNSAFE_IN_ID = re.compile(r"[^A-Za-z0-9._-]")
 
 _crawl_ids: weakref.WeakKeyDictionary[Crawler, str] = weakref.WeakKeyDictionary()
 
@@ -59,6 +65,15 @@ def worker_id(settings: BaseSettings) -> str:
     return settings.get("WORKER_ID") or f"{socket.gethostname()}-{os.getpid()}"
 
 
+def check_crawl_id(crawl_id: str) -> str:
+    """``crawl_id`` if it can name a directory under ARCHIVE_DIR; raise ValueError otherwise
+    (``../x`` would write outside the archive)."""
+    if not CRAWL_ID_PATTERN.fullmatch(crawl_id) or ".." in crawl_id:
+        raise ValueError(f"invalid crawl id {crawl_id!r}: letters, digits, '.', '_' and '-' only, "
+                         "starting with a letter or digit")
+    return crawl_id
+
+
 def crawl_id_for(crawler: Crawler) -> str:
     """The crawl directory's name, computed once per crawler.
 
@@ -73,11 +88,12 @@ def crawl_id_for(crawler: Crawler) -> str:
         jobdir = crawler.settings.get("JOBDIR")
         saved = Path(jobdir) / JOBDIR_CRAWL_ID if jobdir else None
         if configured and crawler.settings.get("REDIS_URL"):
-            _crawl_ids[crawler] = f"{configured}-{worker_id(crawler.settings)}"
+            name = f"{configured}-{_UNSAFE_IN_ID.sub('_', worker_id(crawler.settings))}"
+            _crawl_ids[crawler] = check_crawl_id(name)
         elif configured:
-            _crawl_ids[crawler] = str(configured)
+            _crawl_ids[crawler] = check_crawl_id(str(configured))
         elif saved is not None and saved.exists():
-            _crawl_ids[crawler] = saved.read_text(encoding="utf-8").strip()
+            _crawl_ids[crawler] = check_crawl_id(saved.read_text(encoding="utf-8").strip())
         else:
             name = crawler.spider.name if crawler.spider is not None else "crawl"
             stamp = datetime.now(UTC).strftime(CRAWL_ID_TIME_FORMAT)

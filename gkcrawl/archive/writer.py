@@ -28,7 +28,7 @@ from warcio.warcwriter import WARCWriter
 
 from gkcrawl import __version__
 from gkcrawl.archive.cdxj import INDEX_NAME, IndexJournal, cdxj_line, merge_into_index
-from gkcrawl.archive.config import WARC_MAX_SIZE, WARC_PREFIX
+from gkcrawl.archive.config import WARC_MAX_SIZE, WARC_PREFIX, check_crawl_id
 from gkcrawl.archive.digests import DigestEntry, DigestStore, sha1_digest
 from gkcrawl.archive.paths import OPEN_SUFFIX
 from gkcrawl.archive.records import HeaderPairs, request_head, response_head
@@ -110,8 +110,7 @@ class WarcWriter:
         dedup: bool = True,
         hostname: str | None = None,
     ) -> None:
-        if not crawl_id or "/" in crawl_id or crawl_id in {".", ".."}:
-            raise ValueError(f"invalid crawl id {crawl_id!r}")
+        check_crawl_id(crawl_id)
         self.archive_root = Path(archive_root)
         self.crawl_id = crawl_id
         self.crawl_dir = self.archive_root / crawl_id

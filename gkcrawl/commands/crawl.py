@@ -1,5 +1,6 @@
-"""``scrapy crawl`` for this project: a registry error is a usage error naming the row, and a run
-that lost archive records or did not finish exits non-zero (Scrapy itself exits 0 on both)."""
+"""``scrapy crawl`` for this project: a registry error or a crawl id that cannot name a directory
+is a usage error, before anything is fetched; a run that lost archive records or did not finish
+exits non-zero (Scrapy itself exits 0 on both)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import argparse
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
+from gkcrawl.archive.config import check_crawl_id
 from gkcrawl.crawl import registry
 
 #: Finish reasons of a run that did its job.
@@ -20,6 +22,13 @@ class Command(ScrapyCrawl):
         if len(args) != 1:
             raise UsageError
         spargs = opts.spargs
+        assert self.settings is not None
+        crawl_id = self.settings.get("CRAWL_ID")
+        if crawl_id:
+            try:
+                check_crawl_id(str(crawl_id))
+            except ValueError as exc:
+                raise UsageError(f"CRAWL_ID: {exc}", print_help=False) from None
         if args[0] == "portals":
             try:
                 registry.load(spargs.get("portals"), spargs.get("only"))
