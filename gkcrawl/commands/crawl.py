@@ -1,10 +1,12 @@
-"""``scrapy crawl`` for this project: a registry error or a crawl id that cannot name a directory
-is a usage error, before anything is fetched; a run that lost archive records or did not finish
-exits non-zero (Scrapy itself exits 0 on both)."""
+"""``scrapy crawl`` for this project: a registry error, an unknown spider argument or a crawl id
+that cannot name a directory is a usage error, before anything is fetched; a run that lost
+archive records or did not finish exits non-zero (Scrapy itself exits 0 on both)."""
 
 from __future__ import annotations
 
 import argparse
+import inspect
+from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
@@ -29,12 +31,20 @@ class Command(ScrapyCrawl):
                 check_crawl_id(str(crawl_id))
             except ValueError as exc:
                 raise UsageError(f"CRAWL_ID: {exc}", print_help=False) from None
+        assert self.crawler_process
+        try:
+            spidercls = self.crawler_process.spider_loader.load(args[0])
+        except KeyError:  # Scrapy says so itself below
+            spidercls = None
+        unknown = unknown_arguments(spidercls, spargs) if spidercls is not None else []
+        if unknown:
+            raise UsageError(f"unknown spider argument(s) for {args[0]}: {', '.join(unknown)}",
+                             print_help=False)
         if args[0] == "portals":
             try:
                 registry.load(spargs.get("portals"), spargs.get("only"))
             except registry.RegistryError as exc:
                 raise UsageError(str(exc), print_help=False) from None
-        assert self.crawler_process
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **spargs)
         self.crawler_process.start()
@@ -45,3 +55,12 @@ class Command(ScrapyCrawl):
         if (stats.get_value("warc/write_error", 0)
                 or stats.get_value("finish_reason") not in GOOD_FINISH):
             self.exitcode = 1
+
+
+def unknown_arguments(spidercls: type[Any], spargs: dict[str, str]) -> list[str]:
+    """The ``-a`` arguments the spider does not take (a typo would otherwise be ignored);
+    arguments starting with ``_`` are the scheduler's own (scrapyd's ``_job``)."""
+    params = inspect.signature(spidercls.__init__).parameters.values()
+    known = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return sorted(name for name in spargs if name not in known - {"self"}
+                  and not name.startswith("_"))

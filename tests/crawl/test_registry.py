@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from gkcrawl.commands.crawl import unknown_arguments
 from gkcrawl.crawl import registry
+from gkcrawl.spiders.portals import PortalsSpider
+
+ROOT = Path(__file__).parents[2]
 
 HEADER = "id,name,start_url,report_url,allowed_domains,region_code,level\n"
 
@@ -70,3 +74,15 @@ def test_crawl_command_reports_a_bad_registry_as_usage_error(tmp_path: Path) -> 
                           cwd=Path(__file__).parents[2])
     assert proc.returncode == 2
     assert f"{path}:2: start_url 'notaurl' is not an http(s) URL" in proc.stderr
+
+
+def test_an_unknown_spider_argument_is_a_usage_error(tmp_path: Path) -> None:
+    """A typo (``-a portal=``) would otherwise crawl the default registry; scrapyd's ``_job``
+    passes."""
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "portals", "-a", "portal=x.csv",
+                           "-a", "_job=1", "-s", f"ARCHIVE_DIR={tmp_path}"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2
+    assert "unknown spider argument(s) for portals: portal" in proc.stderr
+    assert "Traceback" not in proc.stderr and not any(tmp_path.iterdir())
+    assert unknown_arguments(PortalsSpider, {"portals": "a.csv", "only": "x", "_job": "1"}) == []
