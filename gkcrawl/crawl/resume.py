@@ -46,8 +46,8 @@ INCREMENTAL_CONDITIONAL = True
 PREVIOUS_KEY = "gk_previous_fetch"
 FROM_ARCHIVE, NOT_MODIFIED, UNCHANGED = "from-archive", "not-modified", "unchanged"
 NOT_MODIFIED_STATUS, OK = 304, 200
-#: Fetch rows written to the store per transaction (one commit per page cost more than all the
-#: rest of the middleware), and the longest a row waits.
+#: Fetch rows written to the store per transaction (a commit per page would be most of the
+#: middleware's work), and the longest a row waits.
 FETCH_BATCH = 64
 FETCH_FLUSH_SECONDS = 2.0
 class ArchiveResumeScheduler(Scheduler):
@@ -97,7 +97,7 @@ class ArchiveLookupMiddleware:
         return cls(crawler)
 
     def spider_opened(self) -> None:
-        # a first crawl asks the store nothing per request (the lookup was a tenth of archiving)
+        # a first crawl has no earlier fetch to look up: it asks the store nothing per request
         self.earlier_fetches = store_for(self.crawler).has_fetches_besides(
             crawl_id_for(self.crawler))
         crawl_dir = crawl_dir_for(self.crawler)

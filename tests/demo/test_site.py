@@ -46,7 +46,7 @@ from tests.demo.conftest import TEST_SLOW_DELAY, PortalProcess
 
 ORIGIN = "http://127.0.0.1:8000"
 FETCH_WORKERS = 8
-#: Size bounds of the brief: a crawl at concurrency 8 must stay well under a minute.
+#: Size bounds of the sample portal: a crawl at concurrency 8 stays well under a minute.
 MIN_PATHS, MAX_PATHS = 60, 120
 #: How long serve() may take to shut down with a delayed request and an idle keep-alive open.
 SHUTDOWN_BUDGET = 2.0

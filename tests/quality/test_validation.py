@@ -15,7 +15,7 @@ def by_rule(findings: list, check: str) -> dict:
 def test_seed_001_prose_disagrees_with_table() -> None:
     findings = validate(parse_seed("001"))
     prose = by_rule(findings, "prose")
-    # 共收到政府信息公开申请15件, the table says 16 (field notes S3)
+    # 共收到政府信息公开申请15件, the table says 16
     assert prose["applications_received"].status == "fail"
     assert prose["applications_received"].values == {"stated": 15, "table": 16}
     assert prose["admin_review"].status == prose["litigation"].status == "pass"
