@@ -17,6 +17,8 @@ from pathlib import Path
 from gkcrawl import __version__
 
 EXIT_OK, EXIT_NOT_A_REPORT, EXIT_USAGE = 0, 1, 2
+#: A command that could not do its work (a store that cannot be opened, say).
+EXIT_ERROR = 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -88,11 +90,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.set_defaults(run=_demo)
 
     args = parser.parse_args(argv)
+    from gkcrawl.store import StoreError
+
     try:
         status: int = args.run(args)
     except BrokenPipeError:  # `gkcrawl export ... | head`: the reader has what it wanted
         sys.stderr.close()
         return EXIT_OK
+    except StoreError as exc:
+        print(f"gkcrawl {args.command}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     return status
 
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.crawling import Crawl
 
 
@@ -33,3 +35,25 @@ def test_export_stats_quarantine_commands(crawl: Crawl, tmp_path: Path) -> None:
     assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     quarantine = gkcrawl("quarantine", "--store", store, "--json")
     assert quarantine.returncode == 0
+
+
+UNREACHABLE = "postgresql://postgres@127.0.0.1:1/gkcrawl"
+
+
+@pytest.mark.parametrize("command", [("export", "--format", "csv"), ("stats",), ("quarantine",)])
+def test_a_store_that_cannot_be_opened_is_one_line_and_exit_1(command: tuple[str, ...]) -> None:
+    proc = gkcrawl(*command, "--store", UNREACHABLE)
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert f"gkcrawl {command[0]}: cannot open the store {UNREACHABLE}" in proc.stderr
+
+
+def test_a_crawl_without_its_store_stops_before_fetching(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", "only=xizang",
+         "-s", f"STORE_URL={UNREACHABLE}", "-s", f"ARCHIVE_DIR={tmp_path / 'archive'}"],
+        cwd=Path(__file__).parents[1], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines()[-1].startswith(
+        f"scrapy crawl portals: cannot open the store {UNREACHABLE}")
+    assert "Traceback" not in proc.stderr and not (tmp_path / "archive").exists()

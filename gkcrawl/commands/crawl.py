@@ -1,11 +1,13 @@
 """``scrapy crawl`` for this project: a registry error, an unknown spider argument or a crawl id
-that cannot name a directory is a usage error, before anything is fetched; a run that lost
-archive records or did not finish exits non-zero (Scrapy itself exits 0 on both)."""
+that cannot name a directory is a usage error, and a store that cannot be opened an error, each
+said in one line before anything is fetched; a run that lost archive records or did not finish
+exits non-zero (Scrapy itself exits 0 on both)."""
 
 from __future__ import annotations
 
 import argparse
 import inspect
+import sys
 from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
@@ -13,6 +15,7 @@ from scrapy.exceptions import UsageError
 
 from gkcrawl.archive.config import check_crawl_id
 from gkcrawl.crawl import registry
+from gkcrawl.store import StoreError, open_store, store_target
 
 #: Finish reasons of a run that did its job.
 GOOD_FINISH = ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout",
@@ -45,6 +48,12 @@ class Command(ScrapyCrawl):
                 registry.load(spargs.get("portals"), spargs.get("only"))
             except registry.RegistryError as exc:
                 raise UsageError(str(exc), print_help=False) from None
+        try:  # opened (and migrated) once now, so that a crawl never starts without it
+            open_store(store_target(self.settings)).close()
+        except StoreError as exc:
+            print(f"scrapy crawl {args[0]}: {exc}", file=sys.stderr)
+            self.exitcode = 1
+            return
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **spargs)
         self.crawler_process.start()

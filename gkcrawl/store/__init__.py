@@ -13,6 +13,7 @@ closes it when the engine stops.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,15 +71,25 @@ def is_postgres_url(target: str | Path) -> bool:
 def open_store(target: str | Path, *, migrate: bool = True) -> Store:
     """A ``postgresql://``/``postgres://`` URL opens PostgreSQL, anything else is a SQLite file
     (its parent directories are created). Missing migrations are applied unless ``migrate`` is
-    false."""
+    false. A store that cannot be opened raises StoreError, whose message is one line naming
+    the store and the reason."""
+    errors: tuple[type[Exception], ...]
     if is_postgres_url(target):
-        from gkcrawl.store.postgres import PostgresStore
+        import psycopg
 
-        store: Store = PostgresStore(str(target))
+        from gkcrawl.store.postgres import PostgresStore, mask_password
+
+        shown, errors = mask_password(str(target)), (psycopg.Error,)
     else:
         from gkcrawl.store.sqlite import SQLiteStore
 
-        store = SQLiteStore(target)
+        shown, errors = str(target), (sqlite3.Error, OSError)
+    try:
+        store: Store = (PostgresStore(str(target)) if is_postgres_url(target)
+                        else SQLiteStore(target))
+    except errors as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"cannot open the store {shown}: {reason}") from exc
     if migrate:
         try:
             applied = store.migrate()
