@@ -11,7 +11,6 @@ import json
 import mimetypes
 import sys
 from collections.abc import Sequence
-from datetime import UTC
 from pathlib import Path
 
 from gkcrawl import __version__
@@ -158,35 +157,9 @@ def _quarantine(args: argparse.Namespace) -> int:
 
 
 def _crawl(args: argparse.Namespace) -> int:
-    """A fresh JOBDIR and crawl id per run; the same ones only to resume (a reused JOBDIR would
-    make Scrapy skip everything the earlier run saw)."""
-    import os
-    import subprocess
-    from datetime import datetime
+    from gkcrawl.crawl.runs import main_crawl
 
-    from gkcrawl.archive.config import check_crawl_id
-
-    crawl_id = args.resume or "portals-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    try:
-        check_crawl_id(crawl_id)
-    except ValueError as exc:
-        print(f"gkcrawl crawl: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    jobdir = args.jobs_dir / crawl_id
-    if args.resume and not jobdir.exists():
-        print(f"gkcrawl crawl: no run {crawl_id} in {args.jobs_dir}", file=sys.stderr)
-        return EXIT_USAGE
-    if not args.resume and jobdir.exists():
-        print(f"gkcrawl crawl: {jobdir} exists; use --resume {crawl_id}", file=sys.stderr)
-        return EXIT_USAGE
-    extra = [a for a in args.scrapy_args if a != "--"]
-    command = [sys.executable, "-m", "scrapy", "crawl", "portals", "-s", f"JOBDIR={jobdir}",
-               "-s", f"CRAWL_ID={crawl_id}", *extra]
-    print(f"{'Resuming' if args.resume else 'Starting'} run {crawl_id} (JOBDIR {jobdir})",
-          file=sys.stderr)
-    settings_module = os.environ.get("SCRAPY_SETTINGS_MODULE", "gkcrawl.settings")
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": settings_module}
-    return subprocess.run(command, env=env, check=False).returncode
+    return main_crawl(args.jobs_dir, args.resume, args.scrapy_args)
 
 
 def _export(args: argparse.Namespace) -> int:

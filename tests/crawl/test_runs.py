@@ -4,11 +4,13 @@ same ones only with --resume, which then fetches nothing the run archived."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from gkcrawl.crawl.runs import ARGS_FILE
 from gkcrawl.demo.registry import write_registry
 from tests.crawling import ROOT
 from tests.portal import PortalProcess
@@ -48,5 +50,43 @@ def test_each_run_its_own_id_jobdir_and_warc_dir(tmp_path: Path) -> None:
         fetched = {p for p in json.loads(body) if p != "/robots.txt"}
         assert fetched <= {"/xwzx/202312/t20231228_20775.html"}  # only what had timed out
         assert gkcrawl_crawl(tmp_path, registry, "--resume", "nope").returncode == 2
+    finally:
+        portal.stop()
+
+
+def test_sigterm_stops_the_crawl_and_resume_runs_it_again_with_its_arguments(
+        tmp_path: Path) -> None:
+    """systemd's stop: the crawl ends cleanly (no orphan), says how to resume; ``--resume``
+    without arguments crawls the same registry into the same run."""
+    portal = PortalProcess("--port", "0", "--slow-delay", "20")
+    try:
+        registry = tmp_path / "portals.csv"
+        write_registry(registry, portal.url)
+        jobs = tmp_path / "crawls"
+        run = subprocess.Popen(
+            [sys.executable, "-m", "gkcrawl.cli", "crawl", "--jobs-dir", str(jobs), "--",
+             "-a", f"portals={registry}", "-s", f"ARCHIVE_DIR={tmp_path / 'archive'}", *FAST,
+             "-s", "DOWNLOAD_TIMEOUT=30", "-s", "CONCURRENT_REQUESTS=1"],
+            cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while len(json.loads(portal.get("/__hits__")[1])) < 5 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        run.send_signal(signal.SIGTERM)
+        _, stderr = run.communicate(timeout=120)
+        assert run.returncode != 0
+        (crawl_id,) = [p.name for p in jobs.iterdir()]
+        assert f"resume it with: gkcrawl crawl --jobs-dir {jobs} --resume {crawl_id}" in stderr
+        alive = subprocess.run(["pgrep", "-f", f"CRAWL_ID={crawl_id}"], capture_output=True,
+                               text=True, check=False)
+        assert alive.stdout == ""  # the crawl stopped with its parent
+        assert json.loads((jobs / crawl_id / ARGS_FILE).read_text())[:2] == [
+            "-a", f"portals={registry}"]
+        resumed = subprocess.run(
+            [sys.executable, "-m", "gkcrawl.cli", "crawl", "--jobs-dir", str(jobs),
+             "--resume", crawl_id, "--", "-s", "DOWNLOAD_TIMEOUT=1.5"],
+            cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+        assert resumed.returncode == 0, resumed.stderr[-2000:]
+        assert f"Resuming crawl {crawl_id}" in resumed.stderr
+        assert "xizang" not in resumed.stderr  # the run's own registry, not the shipped one
     finally:
         portal.stop()
