@@ -35,6 +35,7 @@ from scrapy.responsetypes import responsetypes
 from gkcrawl.archive.config import ArchiveSettings, crawl_dir_for, crawl_id_for
 from gkcrawl.archive.extension import META_KEY as WARC_META
 from gkcrawl.archive.reader import ReadStats, RecordLocation, iter_archive, load_response
+from gkcrawl.crawl.middlewares import CHALLENGE_STATUSES
 from gkcrawl.crawl.urls import canonical
 from gkcrawl.store import FetchRow, store_for
 from gkcrawl.store.rows import utcnow
@@ -45,7 +46,7 @@ logger = logging.getLogger(__name__)
 INCREMENTAL_CONDITIONAL = True
 PREVIOUS_KEY = "gk_previous_fetch"
 FROM_ARCHIVE, NOT_MODIFIED, UNCHANGED = "from-archive", "not-modified", "unchanged"
-NOT_MODIFIED_STATUS, OK = 304, 200
+NOT_MODIFIED_STATUS, OK, SERVER_ERROR = 304, 200, 500
 #: Fetch rows written to the store per transaction (a commit per page would be most of the
 #: middleware's work), and the longest a row waits.
 FETCH_BATCH = 64
@@ -104,9 +105,16 @@ class ArchiveLookupMiddleware:
         if not crawl_dir.exists() or not any(crawl_dir.glob("*.warc.gz*")):
             return
         stats = ReadStats()
+        transient = {int(code) for code in self.crawler.settings.getlist("RETRY_HTTP_CODES")}
+        transient |= CHALLENGE_STATUSES
         for exchange in iter_archive([crawl_dir], stats=stats):
-            self.archived.setdefault(canonical(exchange.url), (
-                exchange.location, exchange.original, exchange.record_id, exchange.warc_date))
+            # only a final answer stands for the URL, the last one archived: a failure (a 5xx,
+            # a timeout's retry, an anti-bot challenge, a body cut short) is fetched again
+            if (exchange.status >= SERVER_ERROR or exchange.status in transient
+                    or exchange.truncated):
+                continue
+            self.archived[canonical(exchange.url)] = (
+                exchange.location, exchange.original, exchange.record_id, exchange.warc_date)
         self.crawler.stats.set_value("resume/archived_urls", len(self.archived))
         logger.info("Resuming crawl %s: %d URLs already archived (%d files, %d damaged records)",
                     crawl_id_for(self.crawler), len(self.archived), stats.files, stats.damaged)
