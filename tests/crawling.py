@@ -52,3 +52,9 @@ def run_crawl(portal: PortalProcess, out: Path, *extra: str,
         args += ["-s", f"{name}={value}"]
     return subprocess.run([*args, *extra], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout)
+
+
+def failed_paths(site: Site) -> set[str]:
+    """Paths whose answer was a failure (a 5xx, the anti-bot challenge, a timeout): a resumed
+    crawl asks for them again."""
+    return {p for p, status in site.errors.items() if status in (412, 500)} | set(site.slow)

@@ -78,11 +78,14 @@ def cdxj_line(
 
 
 class IndexJournal:
-    """Unsorted index lines of one writer, flushed with each record pair."""
+    """Unsorted index lines of one writer, flushed with each record pair. The writer holds an
+    exclusive lock on it while it lives: a journal nobody holds is a killed writer's, merged by
+    ``gkcrawl.archive.recover``."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fh = open(path, "x", encoding="utf-8")  # noqa: SIM115 - lives as long as the writer
+        fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
     def append(self, lines: Iterable[str]) -> None:
         self._fh.writelines(lines)

@@ -32,6 +32,7 @@ from gkcrawl.archive.config import WARC_MAX_SIZE, WARC_PREFIX, check_crawl_id
 from gkcrawl.archive.digests import DigestEntry, DigestStore, sha1_digest
 from gkcrawl.archive.paths import OPEN_SUFFIX
 from gkcrawl.archive.records import HeaderPairs, request_head, response_head
+from gkcrawl.archive.recover import lock_exclusively, recover
 
 WARC_VERSION = "1.1"
 SOFTWARE = f"gkcrawl/{__version__}"
@@ -115,6 +116,7 @@ class WarcWriter:
         self.crawl_id = crawl_id
         self.crawl_dir = self.archive_root / crawl_id
         self.crawl_dir.mkdir(parents=True, exist_ok=True)
+        recover(self.crawl_dir)  # what a killed writer of this crawl left, closed first
         self.prefix = prefix
         self.max_size = max_size
         self.hostname = hostname or socket.gethostname()
@@ -165,6 +167,8 @@ class WarcWriter:
                 self._fh = open(open_path, "xb")  # noqa: SIM115 - closed in _finish_file
             except FileExistsError:  # another writer raced us to this serial
                 continue
+            # held while the file is written: a file nobody holds is a killed writer's (recover)
+            lock_exclusively(self._fh.fileno())
             break
         self._open_path, self._final_path = open_path, final_path
         self._size = self._pairs_in_file = 0

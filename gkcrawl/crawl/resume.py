@@ -35,6 +35,7 @@ from scrapy.responsetypes import responsetypes
 from gkcrawl.archive.config import ArchiveSettings, crawl_dir_for, crawl_id_for
 from gkcrawl.archive.extension import META_KEY as WARC_META
 from gkcrawl.archive.reader import ReadStats, RecordLocation, iter_archive, load_response
+from gkcrawl.archive.recover import recover
 from gkcrawl.crawl.middlewares import CHALLENGE_STATUSES
 from gkcrawl.crawl.urls import canonical
 from gkcrawl.store import FetchRow, store_for
@@ -102,6 +103,7 @@ class ArchiveLookupMiddleware:
         self.earlier_fetches = store_for(self.crawler).has_fetches_besides(
             crawl_id_for(self.crawler))
         crawl_dir = crawl_dir_for(self.crawler)
+        recover(crawl_dir)  # a killed run's files closed, so that every location read stays true
         if not crawl_dir.exists() or not any(crawl_dir.glob("*.warc.gz*")):
             return
         stats = ReadStats()

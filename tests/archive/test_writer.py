@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import json
 import os
 import sys
 import zlib
@@ -20,6 +21,8 @@ from gkcrawl import __version__
 from gkcrawl.archive.cdxj import INDEX_NAME
 from gkcrawl.archive.framing import WarcRecord, iter_file
 from gkcrawl.archive.reader import iter_archive
+from gkcrawl.archive.recover import recover
+from gkcrawl.archive.verify import verify
 from gkcrawl.archive.writer import WarcWriter
 
 GBK_DISPOSITION = 'attachment; filename="2023年度报告.pdf"'.encode("gbk")
@@ -227,13 +230,49 @@ def test_new_writer_never_appends_to_a_crashed_file(
     left_behind = simulate_crash(crashed)
     size = left_behind.stat().st_size
 
-    resumed = make_writer()
+    resumed = make_writer()  # closes what the crashed writer left, then writes a file of its own
     resumed.write_exchange(**sample_exchange())
     resumed.close()
-    assert left_behind.exists() and left_behind.stat().st_size == size
+    recovered = left_behind.with_name(left_behind.name.removesuffix(".open"))
+    assert not left_behind.exists() and recovered.stat().st_size == size
     (new_file,) = resumed.files
     assert new_file.name.split("-")[2] == "00001"
-    assert left_behind.name.endswith(".warc.gz.open")
+
+
+def test_a_killed_writers_file_is_cut_to_its_last_whole_record_closed_and_indexed(
+    make_writer: Factory, sample_exchange: Callable[..., dict[str, Any]],
+    simulate_crash: Callable[[WarcWriter], Path],
+) -> None:
+    crashed = make_writer()
+    pointers = [crashed.write_exchange(**sample_exchange(url=f"http://a.gov.cn/{n}.html"))
+                for n in range(3)]
+    left_behind = simulate_crash(crashed)
+    whole = left_behind.stat().st_size
+    with left_behind.open("ab") as fh:  # the record being written when the kill came
+        fh.write(b"\x1f\x8b\x08\x00half a gzip member")
+    (recovered,) = recover(left_behind.parent)
+    assert recover(left_behind.parent) == []  # nothing left to do the second time
+    assert recovered.path.name == left_behind.name.removesuffix(".open")
+    assert recovered.records == 3 and recovered.cut_bytes == len(b"half a gzip member") + 4
+    assert recovered.path.stat().st_size == whole and verify([recovered.path]).ok
+    # every pointer the crashed writer handed out names a file that exists, at its record
+    for pointer in pointers:
+        assert (left_behind.parent.parent / pointer.filename).exists()
+    index = (left_behind.parent / INDEX_NAME).read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line.split(" ", 2)[2])["offset"] for line in index] == [
+        str(p.offset) for p in sorted(pointers, key=lambda p: p.offset)]
+    assert not list(left_behind.parent.glob(".index.cdxj.*.part"))
+
+
+def test_a_live_writers_file_is_left_alone(
+    make_writer: Factory, sample_exchange: Callable[..., dict[str, Any]],
+) -> None:
+    live = make_writer()
+    live.write_exchange(**sample_exchange())
+    assert live.current_file is not None
+    assert recover(live.current_file.parent) == []
+    assert live.current_file.exists()
+    live.close()
 
 
 def test_failed_write_is_rolled_back_and_raised(
