@@ -62,12 +62,20 @@ def load(path: str | Path | None = None, only: str | list[str] | None = None) ->
                             f"required: {','.join(REQUIRED)}")
     portals: list[Portal] = []
     seen: set[str] = set()
+    errors: list[str] = []  # every bad row is reported, not only the first
     for line, row in enumerate(reader, start=2):
-        portal = _portal(row, f"{path}:{line}")
+        try:
+            portal = _portal(row, f"{path}:{line}")
+        except RegistryError as exc:
+            errors.append(str(exc))
+            continue
         if portal.id in seen:
-            raise RegistryError(f"{path}:{line}: duplicate id {portal.id!r}")
+            errors.append(f"{path}:{line}: duplicate id {portal.id!r}")
+            continue
         seen.add(portal.id)
         portals.append(portal)
+    if errors:
+        raise RegistryError("\n".join(errors))
     if only:
         ids = only.split(",") if isinstance(only, str) else only
         wanted = [i.strip() for i in ids if i.strip()]

@@ -57,6 +57,16 @@ def test_bad_rows_name_the_row(tmp_path: Path, rows: str, message: str) -> None:
     assert f"{path}{message}" in str(error.value)
 
 
+def test_every_bad_row_is_reported(tmp_path: Path) -> None:
+    path = write(tmp_path, "a,甲,ftp://a.gov.cn/,,,,county\nb,乙,http://b.gov.cn/,,,,county\n"
+                           "c,,http://c.gov.cn/,,,,county\nb,丁,http://d.gov.cn/,,,,county\n")
+    with pytest.raises(registry.RegistryError) as error:
+        registry.load(path)
+    assert str(error.value).splitlines() == [
+        f"{path}:2: start_url 'ftp://a.gov.cn/' is not an http(s) URL",
+        f"{path}:4: empty 'name'", f"{path}:5: duplicate id 'b'"]
+
+
 def test_missing_columns_and_unknown_ids(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("id,name\na,甲\n", encoding="utf-8")
