@@ -1,7 +1,9 @@
 """The portal registry: which government portals to crawl, as data (a CSV shipped in the package).
 
 Columns: ``id,name,start_url`` are required; ``report_url`` (the 政府信息公开年报 column when
-known), ``allowed_domains`` (space or semicolon separated; default: the start URL's host),
+known), ``allowed_domains`` (space or semicolon separated, ``host`` or ``host:port``; default:
+the start URL's host; other ports than 80, 443 and the start and report URLs' are out of scope
+unless named here),
 ``region_code`` (GB/T 2260) and ``level`` (national, province, ministry, city, county, township)
 are hints.
 A new portal is one line here, not code.
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from gkcrawl.crawl.urls import DEFAULT_PORTS, port_of
 
 REQUIRED = ("id", "name", "start_url")
 LEVELS = {"national", "province", "ministry", "city", "county", "district", "township",
@@ -36,6 +40,8 @@ class Portal:
     allowed_domains: tuple[str, ...] = ()
     region_code: str = ""
     level: str = ""
+    #: 80, 443, the ports of the start and report URLs, and those ``allowed_domains`` names
+    allowed_ports: tuple[int, ...] = DEFAULT_PORTS
 
     @property
     def start_urls(self) -> list[str]:
@@ -98,9 +104,19 @@ def _portal(row: dict[str, str | None], where: str) -> Portal:
         url = values.get(column, "")
         if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname):
             raise RegistryError(f"{where}: {column} {url!r} is not an http(s) URL")
-    domains = tuple(d for d in re.split(r"[\s;]+", values.get("allowed_domains", "")) if d)
+    entries = [d for d in re.split(r"[\s;]+", values.get("allowed_domains", "")) if d]
+    domains = tuple(d.partition(":")[0].lower() for d in entries)
     if not domains:
         domains = (urlsplit(values["start_url"]).hostname or "",)
+    ports = set(DEFAULT_PORTS)
+    for entry in entries:
+        if ":" in entry:
+            port = entry.partition(":")[2]
+            if not port.isdigit():
+                raise RegistryError(f"{where}: allowed_domains {entry!r}: the port is no number")
+            ports.add(int(port))
+    ports |= {p for url in (values["start_url"], values.get("report_url", "")) if url
+              and (p := port_of(url)) is not None}
     for url in (values["start_url"], values.get("report_url", "")):
         host = urlsplit(url).hostname or ""
         if url and not any(host == d or host.endswith("." + d) for d in domains):
@@ -111,4 +127,5 @@ def _portal(row: dict[str, str | None], where: str) -> Portal:
         raise RegistryError(f"{where}: level {values['level']!r} is not one of "
                             f"{', '.join(sorted(LEVELS - {''}))}")
     return Portal(values["id"], values["name"], values["start_url"], values.get("report_url", ""),
-                  domains, values.get("region_code", ""), values.get("level", ""))
+                  domains, values.get("region_code", ""), values.get("level", ""),
+                  tuple(sorted(ports)))

@@ -24,6 +24,23 @@ def canonical(url: str) -> str:
     return canonicalize_url(urlunsplit((parts.scheme, parts.netloc, path, query, "")))
 
 
-def in_domains(url: str, domains: tuple[str, ...]) -> bool:
+#: The ports a portal's site answers on unless its registry row names others.
+DEFAULT_PORTS: tuple[int, ...] = (80, 443)
+_SCHEME_PORTS = {"http": 80, "https": 443}
+
+
+def port_of(url: str) -> int | None:
+    """The URL's port, the scheme's own when none is written."""
+    parts = urlsplit(url)
+    try:
+        return parts.port or _SCHEME_PORTS.get(parts.scheme.lower())
+    except ValueError:  # a port that is no number
+        return None
+
+
+def in_domains(url: str, domains: tuple[str, ...],
+               ports: tuple[int, ...] = DEFAULT_PORTS) -> bool:
+    """On one of ``domains`` (or a subdomain) and one of ``ports``: another port of a portal's
+    host is another service (an admin console, a test instance), out of scope."""
     host = (urlsplit(url).hostname or "").lower()
-    return any(host == d or host.endswith("." + d) for d in domains)
+    return port_of(url) in ports and any(host == d or host.endswith("." + d) for d in domains)

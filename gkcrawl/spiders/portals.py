@@ -208,13 +208,15 @@ class PortalsSpider(Spider):
                 yield request
 
     def _in_portal(self, url: str, portal: str) -> bool:
-        """Fetched from one of the registry's official portal domains (redirects may leave them)."""
-        return in_domains(url, self.portals[portal].allowed_domains)
+        """On one of the registry's official portal domains and ports (redirects may leave
+        them)."""
+        row = self.portals[portal]
+        return in_domains(url, row.allowed_domains, row.allowed_ports)
 
     def _request(self, url: str, portal: str, hops: int, role: str, referrer: str | None,
                  priority: int, list_root: str | None = None, anchor: str = "") -> Request | None:
         url = canonical(url)
-        if url in self.seen or not in_domains(url, self.portals[portal].allowed_domains):
+        if url in self.seen or not self._in_portal(url, portal):
             return None
         if self.scheduled[portal] >= self.budget:
             self.crawler.stats.inc_value(f"portal/{portal}/bounded/budget")

@@ -10,6 +10,7 @@ import pytest
 
 from gkcrawl.commands.crawl import unknown_arguments
 from gkcrawl.crawl import registry
+from gkcrawl.crawl.urls import in_domains
 from gkcrawl.spiders.portals import PortalsSpider
 
 ROOT = Path(__file__).parents[2]
@@ -96,3 +97,14 @@ def test_an_unknown_spider_argument_is_a_usage_error(tmp_path: Path) -> None:
     assert "unknown spider argument(s) for portals: portal" in proc.stderr
     assert "Traceback" not in proc.stderr and not any(tmp_path.iterdir())
     assert unknown_arguments(PortalsSpider, {"portals": "a.csv", "only": "x", "_job": "1"}) == []
+
+
+def test_other_ports_of_a_portals_host_are_out_of_scope(tmp_path: Path) -> None:
+    path = write(tmp_path, "a,甲,http://127.0.0.1:8000/,,,,county\n"
+                           "b,乙,http://b.gov.cn/,,b.gov.cn b.gov.cn:8443,,county\n")
+    a, b = registry.load(path)
+    assert in_domains("http://127.0.0.1:8000/zwgk/", a.allowed_domains, a.allowed_ports)
+    assert not in_domains("http://127.0.0.1:9000/admin/", a.allowed_domains, a.allowed_ports)
+    assert in_domains("https://www.b.gov.cn/x", b.allowed_domains, b.allowed_ports)
+    assert in_domains("https://b.gov.cn:8443/x", b.allowed_domains, b.allowed_ports)
+    assert not in_domains("http://b.gov.cn:8080/x", b.allowed_domains, b.allowed_ports)
