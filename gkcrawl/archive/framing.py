@@ -10,7 +10,9 @@ decides how to decode them.
 
 from __future__ import annotations
 
+import mmap
 import os
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ RANDOM_ACCESS_CHUNK = 1 << 16
 WARC_MAGIC = b"WARC/"
 RECORD_END = b"\r\n\r\n"
 _HEAD_END = b"\r\n\r\n"
+_CONTENT_LENGTH = re.compile(rb"\r\nContent-Length:[ \t]*(\d+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,10 +222,16 @@ def iter_file(path: str | Path, start: int = 0,
               stop: int | None = None) -> Iterator[WarcRecord | Damage]:
     """Records of one file in order; unreadable stretches come out as ``Damage``.
 
-    With ``start``/``stop``, only the gzip members that begin in ``[start, stop)``: a part of the
-    file, whose first member is found as damage recovery finds the next member. Parts that meet
-    end to end give every member once."""
+    A ``.warc.gz`` file is read a gzip member at a time; an uncompressed ``.warc`` file (as
+    other tools write them) a record at a time, by its Content-Length. With ``start``/``stop``,
+    only the gzip members that begin in ``[start, stop)``: a part of the file, whose first
+    member is found as damage recovery finds the next member. Parts that meet end to end give
+    every member once (an uncompressed file is read whole)."""
     with open(path, "rb") as fh:
+        if is_plain(fh):
+            if not start:
+                yield from _plain_records(fh)
+            return
         if start:
             first = _next_member_start(fh, start - 1)
             if first is None:
@@ -242,9 +251,57 @@ def iter_file(path: str | Path, start: int = 0,
             yield from records
 
 
+def is_plain(fh: BinaryIO) -> bool:
+    """An uncompressed WARC file: it starts with a version line, not a gzip member."""
+    fh.seek(0)
+    plain = fh.read(len(WARC_MAGIC)) == WARC_MAGIC
+    fh.seek(0)
+    return plain
+
+
+def _plain_end(data: bytes | mmap.mmap, pos: int) -> int:
+    """Where the uncompressed record starting at ``pos`` ends (after its CRLF CRLF)."""
+    head_end = data.find(_HEAD_END, pos)
+    if head_end < 0:
+        raise FramingError("WARC headers not terminated by an empty line")
+    declared = _CONTENT_LENGTH.search(bytes(data[pos:head_end]))
+    if declared is None:
+        raise FramingError("missing or invalid Content-Length")
+    return head_end + len(_HEAD_END) + int(declared.group(1)) + len(RECORD_END)
+
+
+def _plain_records(fh: BinaryIO) -> Iterator[WarcRecord | Damage]:
+    """The records of an uncompressed WARC file; a stretch that does not frame is ``Damage``,
+    and reading goes on at the next version line."""
+    size = os.fstat(fh.fileno()).st_size
+    if not size:
+        return
+    with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        pos = 0
+        while pos < size:
+            try:
+                end = _plain_end(data, pos)
+                if end > size:
+                    raise FramingError("record cut short (unexpected end of file)")
+                yield from parse_records(bytes(data[pos:end]), pos, end - pos)
+            except FramingError as exc:
+                following = data.find(b"\r\n" + WARC_MAGIC, pos + 1)
+                end = size if following < 0 else following + 2
+                yield Damage(pos, end - pos, f"bad record framing: {exc}",
+                             truncated=following < 0)
+            pos = end
+
+
 def read_record_at(path: str | Path, offset: int) -> WarcRecord:
-    """The (first) record of the gzip member at ``offset``; raise on any damage."""
+    """The (first) record of the gzip member at ``offset`` (the record itself in an
+    uncompressed file); raise on any damage."""
     with open(path, "rb") as fh:
+        if is_plain(fh):
+            fh.seek(offset)
+            head = fh.read(RANDOM_ACCESS_CHUNK)
+            end = _plain_end(head, 0)
+            fh.seek(offset)
+            return parse_records(fh.read(end), offset, end)[0]
         fh.seek(offset)
         member = next(iter_members(fh, RANDOM_ACCESS_CHUNK), None)
     if member is None:

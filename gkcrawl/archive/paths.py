@@ -9,7 +9,7 @@ from pathlib import Path
 
 #: Suffix of a WARC file still being written (renamed away on a clean close).
 OPEN_SUFFIX = ".open"
-WARC_SUFFIXES = (".warc.gz", ".warc.gz" + OPEN_SUFFIX)
+WARC_SUFFIXES = (".warc.gz", ".warc.gz" + OPEN_SUFFIX, ".warc")
 _GLOB_CHARS = frozenset("*?[")
 
 

@@ -17,6 +17,9 @@ from gkcrawl.archive.config import check_crawl_id
 from gkcrawl.crawl import registry
 from gkcrawl.store import StoreError, open_store, store_target
 
+#: Exit statuses (docs/operations.md): the run did not finish or lost archive records; it
+#: finished, but documents it reached are neither stored nor quarantined in the store.
+EXIT_FAILED, EXIT_LOST = 1, 3
 #: Finish reasons of a run that did its job.
 GOOD_FINISH = ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout",
                "closespider_errorcount")
@@ -63,7 +66,9 @@ class Command(ScrapyCrawl):
         stats = crawler.stats
         if (stats.get_value("warc/write_error", 0)
                 or stats.get_value("finish_reason") not in GOOD_FINISH):
-            self.exitcode = 1
+            self.exitcode = EXIT_FAILED
+        elif stats.get_value("quarantine/unstored", 0):
+            self.exitcode = EXIT_LOST  # documents neither stored nor quarantined in the store
 
 
 def unknown_arguments(spidercls: type[Any], spargs: dict[str, str]) -> list[str]:

@@ -31,6 +31,9 @@ from gkcrawl.archive.paths import expand_warc_paths
 if TYPE_CHECKING:
     from gkcrawl.archive.reader import Part
 
+#: Exit statuses (docs/operations.md): done; could not do the work; a usage error; done, but
+#: something could not be read.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOST = 0, 1, 2, 3
 #: A line a replay process prints for the parent's progress bar.
 PROGRESS_PREFIX = "@progress "
 DONE_PREFIX = "@done "
@@ -66,7 +69,7 @@ def main_replay(paths: Sequence[str], *, jobs: int | None = None, store: str | N
         files = expand_warc_paths(paths)
     except FileNotFoundError as exc:
         print(f"gkcrawl replay: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     workers = max(1, min(jobs or os.cpu_count() or 1, len(files)))
     claims = tempfile.mkdtemp(prefix="gkcrawl-replay-claims-")
     archive = os.pathsep.join(map(str, files))
@@ -118,4 +121,15 @@ def main_replay(paths: Sequence[str], *, jobs: int | None = None, store: str | N
           f"{total['documents']} report documents -> {total['reports']} reports, "
           f"{total['quarantined']} quarantined; {total['damaged']} damaged records skipped",
           file=sys.stderr)
-    return 0 if all(c == 0 for c in codes) else 1
+    if any(codes):
+        print(f"gkcrawl replay: a replay process failed (exit {max(codes)})", file=sys.stderr)
+        return EXIT_FAILED
+    if not total["records"]:
+        print(f"gkcrawl replay: no WARC record could be read from {len(files)} files",
+              file=sys.stderr)
+        return EXIT_FAILED
+    if total["damaged"] or total["read_errors"]:
+        print(f"gkcrawl replay: {total['damaged']} damaged records could not be read: what they "
+              "held is not in the store", file=sys.stderr)
+        return EXIT_LOST
+    return EXIT_OK

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gkcrawl.archive.reader import iter_archive
+from gkcrawl.replay.jobs import EXIT_FAILED, EXIT_LOST
 from gkcrawl.store import open_store
 from tests.crawling import ROOT, Crawl
 
@@ -70,16 +71,41 @@ def test_broken_records_are_reported_and_the_rest_read(crawl: Crawl, tmp_path: P
     files[0].write_bytes(bytes(data))
     files[-1].write_bytes(files[-1].read_bytes()[:-300])
     proc = replay(archive, "--jobs", "1")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    summary = proc.stderr.strip().splitlines()[-1]
+    assert proc.returncode == EXIT_LOST, proc.stderr[-3000:]  # done, but something was lost
+    summary, last = proc.stderr.strip().splitlines()[-2:]
     damaged = int(summary.split(";")[1].split()[0])
     assert damaged >= 2
+    assert last == (f"gkcrawl replay: {damaged} damaged records could not be read: what they "
+                    "held is not in the store")
     with open_store(archive / STORE) as store:
         replayed = {s.url for s in store.sources()}
     broken_url = next(i["source_url"] for i in crawl.items if i["warc"] == pointer)
     assert broken_url not in replayed
     assert len(replayed) >= len(crawl.items) - 2  # everything else was read
     assert gzip.decompress(files[1].read_bytes())  # the untouched files are intact
+
+
+def test_a_replay_that_reads_nothing_fails(tmp_path: Path) -> None:
+    crawl_dir = tmp_path / "archive" / "test-crawl"
+    crawl_dir.mkdir(parents=True)
+    (crawl_dir / "junk.warc.gz").write_bytes(b"not a WARC file at all" * 100)
+    proc = replay(tmp_path / "archive", "--jobs", "1")
+    assert proc.returncode == EXIT_FAILED
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "gkcrawl replay: no WARC record could be read from 1 files")
+
+
+def test_uncompressed_warc_files_are_replayed(crawl: Crawl, tmp_path: Path) -> None:
+    """Other tools write ``.warc`` files, a record after another, uncompressed."""
+    archive = copy_archive(crawl, tmp_path / "archive")
+    files = sorted((archive / "test-crawl").glob("*.warc.gz"))
+    for path in files:
+        path.with_suffix("").write_bytes(gzip.decompress(path.read_bytes()))
+        path.unlink()
+    proc = replay(archive, "--jobs", "1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with open_store(archive / STORE) as store:
+        assert {s.url for s in store.sources()} == {i["source_url"] for i in crawl.items}
 
 
 def test_reparse_older_than(crawl: Crawl, tmp_path: Path) -> None:
