@@ -279,3 +279,31 @@ def test_records_larger_than_zlibs_feed_read_whole_and_damage_found_inside_them(
     assert [e.offset for e in stats.errors] == [pointers[2].offset, pointers[3].offset]
     assert "corrupt gzip member" in stats.errors[0].message
     assert "truncated" in stats.errors[1].message
+
+
+def test_an_uncompressed_warc_file_is_read_a_record_at_a_time(tmp_path: Path) -> None:
+    """``.warc`` as other tools write it; a record cut short at the end is damage, counted."""
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    from gkcrawl.archive.reader import load_response
+
+    path = tmp_path / "other-tool.warc"
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=False)
+        for n in range(4):
+            head = StatusAndHeaders("200 OK", [("Content-Type", "text/html")],
+                                    protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(
+                f"http://a.gov.cn/{n}.html", "response", payload=BytesIO(b"<p>%d</p>" % n),
+                http_headers=head))
+    whole = path.read_bytes()
+    stats = ReadStats()
+    exchanges = list(iter_archive([tmp_path], stats=stats))
+    assert [e.url for e in exchanges] == [f"http://a.gov.cn/{n}.html" for n in range(4)]
+    assert load_response(exchanges[2].location).body == b"<p>2</p>"
+    path.write_bytes(whole[:-40])  # the last record cut short
+    stats = ReadStats()
+    assert len(list(iter_archive([path], stats=stats))) == 3 and stats.damaged == 1
