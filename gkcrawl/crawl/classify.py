@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from urllib.parse import parse_qsl, urlsplit
 
 from parsel import Selector
 
 from gkcrawl.crawl.links import REPORT_COLUMN_URL
-from gkcrawl.parsing.metadata import LOOKALIKE, TITLE
+from gkcrawl.parsing.metadata import LOOKALIKE, MAX_TITLE_CHARS, TitleMatch, find_title
 from gkcrawl.parsing.normalize import clean_text, looks_traditional
 
 REPORT, REPORT_PAGE, REPORT_LIST, LOOKALIKE_ROLE, OTHER = (
@@ -27,6 +28,11 @@ TEMPLATE_WORDS = re.compile(
 #: A list names this many report titles at least.
 MIN_LIST_REPORTS = 2
 _COLUMN_META = re.compile(r"年报|年度报告")
+#: The page's own text: every text node of the body but link texts, scripts and styles.
+_OWN_TEXT = ("//body//text()[not(ancestor::a) and not(ancestor::script) "
+             "and not(ancestor::style)]")
+#: Lines of a page's own text read for its signals.
+MAX_TEXT_LINES = 4000
 _SPACES = re.compile(r"\s+")
 
 
@@ -61,18 +67,38 @@ def is_attachment(url: str, text: str = "") -> bool:
     return text.strip().lower().endswith(ATTACHMENT_SUFFIXES)
 
 
-def report_title(text: str) -> re.Match[str] | None:
-    """The annual-report title in a short text, unless it is a notice or guide about reports."""
+def report_title(text: str) -> TitleMatch | None:
+    """The annual-report title in a short text (a heading, a link, a line), unless it is a
+    notice or guide about reports."""
     flat = _SPACES.sub("", text)
-    match = TITLE.search(flat)
+    match = find_title(flat)
     if match and not LOOKALIKE.search(flat):
         return match
     return None
 
 
+def title_in_lines(lines: list[str]) -> tuple[str, TitleMatch] | None:
+    """The first line of running text that is a report title, or two lines that are one
+    together (a title split over two lines): a title printed in a ``<p>``, a ``<div>``, bold
+    or centred, or only in the body."""
+    short = [line for line in lines if len(line) <= MAX_TITLE_CHARS]
+    joined = [a + b for a, b in pairwise(short) if len(a) + len(b) <= MAX_TITLE_CHARS]
+    for line in short + joined:
+        match = report_title(line)
+        if match:
+            return line, match
+    return None
+
+
 def classify_html(url: str, html: str, sel: Selector,
                   links: list[tuple[str, str]]) -> Verdict:
-    """``links`` are the page's (absolute url, anchor text) pairs."""
+    """``links`` are the page's (absolute url, anchor text) pairs.
+
+    A page with a report's signals (a report title in a heading or anywhere in its own text,
+    alone or split over two lines, or the template's table headers) is a report, to be parsed:
+    what does not parse is quarantined with the reason, never dropped. Link texts do not count
+    (a list links many reports), nor a sentence that mentions reports (a title is a short
+    line); a page is "other" only without any of the signals."""
     traditional = looks_traditional(html[:20000])
     titles = [t for t in (
         sel.xpath('//meta[@name="ArticleTitle"]/@content').get(),
@@ -81,31 +107,42 @@ def classify_html(url: str, html: str, sel: Selector,
     ) if t and t.strip()]
     titles = [clean_text(t, traditional) for t in titles]
     attachments = [(u, t) for u, t in links if is_attachment(u, t)]
-    body = clean_text(" ".join(sel.css("body ::text").getall()[:4000]), traditional)
+    # the page's own text, without link texts, scripts and styles: a line per text node
+    lines = [clean_text(t, traditional).strip() for t in sel.xpath(_OWN_TEXT).getall()]
+    lines = [line for line in lines if line][:MAX_TEXT_LINES]
+    body = " ".join(lines)
+    tables = bool(TEMPLATE_WORDS.search(body))
     for title in titles:
         match = report_title(title)
         if match:
-            year, organ = int(match["year"]), match["organ"]
-            if TEMPLATE_WORDS.search(body):
-                return Verdict(REPORT, year, organ, title.strip(),
-                               "report title and template tables", attachments)
-            if attachments:
-                return Verdict(REPORT_PAGE, year, organ, title.strip(),
-                               "report title; tables in attachments", attachments)
-            return Verdict(REPORT, year, organ, title.strip(), "report title, no template tables",
-                           attachments)
+            return _report(match, title.strip(), tables, attachments, "report title")
     column = " ".join(
         sel.xpath('//meta[@name="ColumnName" or @name="ColumnType"]/@content').getall())
     listed = sum(1 for _, text in links if report_title(clean_text(text, traditional)))
     in_column = bool(_COLUMN_META.search(column) or REPORT_COLUMN_URL.search(url))
     if listed >= MIN_LIST_REPORTS or (in_column and listed):
         return Verdict(REPORT_LIST, reason=f"{listed} report links")
-    if any(LOOKALIKE.search(t) and TITLE.search(_SPACES.sub("", t)) for t in titles):
+    if any(LOOKALIKE.search(t) and find_title(_SPACES.sub("", t)) for t in titles):
         return Verdict(LOOKALIKE_ROLE, title=titles[0].strip(),
                        reason="about annual reports, not one")
-    if TEMPLATE_WORDS.search(body) and report_title(body[:3000]):
-        match = report_title(body[:3000])
-        assert match is not None
-        return Verdict(REPORT, int(match["year"]), match["organ"], None,
-                       "template tables and a report title in the text", attachments)
-    return Verdict(OTHER, reason="no report title")
+    found = title_in_lines(lines)
+    if found:
+        line, match = found
+        return _report(match, line, tables, attachments, "report title in the text")
+    if tables:
+        return Verdict(REPORT, reason="template tables without a report title",
+                       attachments=attachments)
+    return Verdict(OTHER, reason="no report title or template tables")
+
+
+def _report(match: TitleMatch, title: str, tables: bool, attachments: list[tuple[str, str]],
+            where: str) -> Verdict:
+    """A page with a report title: the report, or its page when the tables are attachments."""
+    if tables:
+        return Verdict(REPORT, match.year, match.organ, title, f"{where} and template tables",
+                       attachments)
+    if attachments:
+        return Verdict(REPORT_PAGE, match.year, match.organ, title,
+                       f"{where}; tables in attachments", attachments)
+    return Verdict(REPORT, match.year, match.organ, title, f"{where}, no template tables",
+                   attachments)

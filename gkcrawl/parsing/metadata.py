@@ -16,10 +16,33 @@ from urllib.parse import urlsplit
 from gkcrawl.parsing.regions import PROVINCES
 
 _HAN = r"\u4e00-\u9fff"
+_REPORT = r"(?:政府信息公开|政务公开|信息公开)(?:工作)?\s*(?:年度)?\s*(?:报告|年报)"
+#: 上海市人民政府办公厅2019年政府信息公开工作年度报告: the organ first, as most titles are
 TITLE = re.compile(
-    rf"(?P<organ>[{_HAN}()]{{2,40}}?)\s*(?P<year>(?:19|20)\d{{2}})\s*年?度?\s*"
-    r"(?:政府信息公开|政务公开|信息公开)(?:工作)?\s*(?:年度)?\s*(?:报告|年报)"
-)
+    rf"(?P<organ>[{_HAN}()]{{2,40}}?)\s*(?P<year>(?:19|20)\d{{2}})\s*年?度?\s*{_REPORT}")
+#: 2019年上海市人民政府办公厅政府信息公开工作年度报告: the year first
+TITLE_YEAR_FIRST = re.compile(
+    rf"(?P<year>(?:19|20)\d{{2}})\s*年度?\s*(?P<organ>[{_HAN}()]{{2,40}}?)\s*{_REPORT}")
+
+
+@dataclass(frozen=True, slots=True)
+class TitleMatch:
+    """An annual-report title found in a text: its year, its organ and where it stands."""
+
+    year: int
+    organ: str
+    start: int
+    end: int
+
+
+def find_title(text: str) -> TitleMatch | None:
+    """The annual-report title in ``text``, the organ first or the year first."""
+    for pattern in (TITLE, TITLE_YEAR_FIRST):
+        match = pattern.search(text)
+        if match:
+            start = min(match.start("organ"), match.start("year"))
+            return TitleMatch(int(match["year"]), match["organ"], start, match.end())
+    return None
 #: A title with these words is about reports (a notice, a template, a reading guide), not one.
 LOOKALIKE = re.compile(r"通知|关于|编制|报送|格式|模板|公告|意见|解读|图解|函")
 _LEAD_IN = re.compile(r"^(标题|题目|名称|文章标题)")
@@ -83,15 +106,15 @@ def _title(md: Metadata, lines: list[str], meta: dict[str, str]) -> None:
     candidates += [a + b for a, b in pairwise(lines[:200])
                    if len(a) + len(b) <= MAX_TITLE_CHARS]
     for cand in candidates:
-        match = TITLE.search(cand)
+        match = find_title(cand)
         if not match:
             continue
         if LOOKALIKE.search(cand):
             md.lookalike = True
             continue
-        organ = _LEAD_IN.sub("", match["organ"])
-        md.title = _LEAD_IN.sub("", cand[match.start("organ"):match.end()])
-        md.year = int(match["year"])
+        organ = _LEAD_IN.sub("", match.organ)
+        md.title = _LEAD_IN.sub("", cand[match.start:match.end])
+        md.year = match.year
         md.organ = organ
         md.lookalike = False
         return

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from parsel import Selector
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
@@ -43,6 +44,7 @@ from gkcrawl.crawl.links import score_link
 from gkcrawl.crawl.resume import NOT_MODIFIED, UNCHANGED
 from gkcrawl.crawl.urls import canonical, in_domains
 from gkcrawl.items import DocumentItem
+from gkcrawl.parsing.extract.decode import REPLACEMENT, decode_html
 
 #: Priority points per link-score point; hops subtract, so shallow strong links go first.
 PRIORITY_PER_POINT = 10
@@ -104,12 +106,12 @@ class PortalsSpider(Spider):
                 is_attachment(response.url) or response.body[:5] == b"%PDF-")):
             yield from self._attachment(response, info)
             return
-        sel = response.selector
+        html, sel = _page_text(response)
         links = [(response.urljoin(a.attrib["href"]),
                   " ".join(a.css("::text").getall()).strip() or a.attrib.get("title", ""))
                  for a in sel.css("a[href]")]
-        extra = cms.extra_links(response.url, response.text, sel)
-        verdict = classify_html(response.url, response.text, sel,
+        extra = cms.extra_links(response.url, html, sel)
+        verdict = classify_html(response.url, html, sel,
                                 links + [(f.url, f.text) for f in extra if f.kind == cms.PAGE])
         self._record(response, info, verdict)
         if verdict.role == REPORT and self._changed(response):
@@ -235,6 +237,17 @@ def _parsable_document(body: bytes) -> bool:
     head = body[:8]
     return (head.startswith((b"%PDF-", b"\xd0\xcf\x11\xe0"))
             or (head.startswith(b"PK\x03\x04") and b"word/" in body[:65536]))
+
+
+def _page_text(response: TextResponse) -> tuple[str, Selector]:
+    """The page's text and selector: Scrapy's, unless the charset it took from the header does
+    not decode the body and the page's ``<meta>`` names one that does (the parser decodes it
+    the same way)."""
+    if REPLACEMENT not in response.text:
+        return response.text, response.selector
+    ctype = response.headers.get(b"Content-Type")
+    text, _ = decode_html(response.body, ctype.decode("latin-1") if ctype else None, response.url)
+    return text, Selector(text=text)
 
 
 def _is_html(response: Response) -> bool:

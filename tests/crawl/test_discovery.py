@@ -13,6 +13,7 @@ from gkcrawl.crawl.classify import (
     REPORT,
     REPORT_LIST,
     REPORT_PAGE,
+    Verdict,
     classify_html,
 )
 from gkcrawl.crawl.links import score_link
@@ -96,3 +97,56 @@ def test_classifier_roles() -> None:
               "<body><p>各单位：请于1月31日前报送年度报告。</p></body></html>")
     assert classify(notice) == LOOKALIKE_ROLE
     assert classify("<html><head><title>首页</title></head><body>欢迎</body></html>") == OTHER
+
+
+def verdict_of(html: str) -> Verdict:
+    sel = Selector(text=html)
+    links = [(a.attrib["href"], "".join(a.css("::text").getall())) for a in sel.css("a[href]")]
+    return classify_html("http://www.shanghai.gov.cn/nw12344/20200115/abc.html", html, sel, links)
+
+
+CHROME = ('<html><head><title>上海市人民政府</title></head><body><div class="nav">'
+          '<a href="/a.html">关于我们</a><a href="/b.html">通知公告</a></div>{}</body></html>')
+TABLE_HEADERS = "<table><tr><td>本年新收政府信息公开申请数量</td><td>0</td></tr></table>"
+
+
+def test_a_year_first_title_in_a_styled_paragraph_is_a_report() -> None:
+    html = CHROME.format('<p style="text-align:center"><strong>2019年上海市人民政府办公厅政府信息'
+                         '公开工作年度报告</strong></p>' + TABLE_HEADERS)
+    verdict = verdict_of(html)
+    assert (verdict.role, verdict.year, verdict.organ) == (REPORT, 2019, "上海市人民政府办公厅")
+
+
+def test_a_title_split_over_two_lines_is_found() -> None:
+    html = CHROME.format("<p>2024 年上海市科委政府信息公开</p><p>工作年度报告</p>" + TABLE_HEADERS)
+    verdict = verdict_of(html)
+    assert (verdict.role, verdict.year, verdict.organ) == (REPORT, 2024, "上海市科委")
+
+
+def test_signals_without_a_title_still_send_the_page_to_the_parser() -> None:
+    assert classify(CHROME.format("<p>一、总体情况</p>" + TABLE_HEADERS)) == REPORT
+    named = verdict_of(CHROME.format("<p>现公布本机关2023年政府信息公开工作年度报告全文。</p>"))
+    assert named.role == REPORT
+    # a link to a report is not a signal of the page that holds it
+    news = verdict_of(CHROME.format('<p>近日发布</p><a href="/nb.html">2023年区政府信息公开工作年度'
+                                  "报告</a>"))
+    assert news.role == OTHER
+
+
+def test_a_gbk_page_served_as_utf8_is_read_by_its_meta() -> None:
+    from scrapy.http import HtmlResponse
+
+    from gkcrawl.parsing import parse_document
+    from gkcrawl.spiders.portals import _page_text
+
+    html = CHROME.format("<p>2019年上海市人民政府办公厅政府信息公开工作年度报告</p>"
+                         + TABLE_HEADERS)
+    body = html.replace("<head>", '<head><meta charset="gbk">').encode("gbk")
+    url = "http://www.shanghai.gov.cn/nw12344/20200115/abc.html"
+    response = HtmlResponse(url, body=body, headers={"Content-Type": "text/html; charset=utf-8"})
+    text, sel = _page_text(response)
+    assert "上海市人民政府办公厅" in text
+    verdict = classify_html(url, text, sel, [])
+    assert (verdict.role, verdict.year) == (REPORT, 2019)
+    parsed = parse_document(body, "text/html; charset=utf-8", url)
+    assert parsed.title == "2019年上海市人民政府办公厅政府信息公开工作年度报告"

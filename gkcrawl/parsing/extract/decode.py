@@ -7,10 +7,11 @@ browsers do (header, BOM, meta; gb2312/gbk read as gb18030); charset-normalizer 
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from charset_normalizer import from_bytes
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_body_declared_encoding, html_to_unicode, to_unicode
 
 from gkcrawl.parsing.document import Unreadable
 
@@ -24,6 +25,8 @@ _HTML_HINT = re.compile(rb"<(!doctype\s+html|html|head|body|table|meta|div|p)[\s
 #: Share of control characters above which decoded "text" is binary garbage.
 MAX_CONTROL_SHARE = 0.02
 _FALLBACK = "gb18030"
+#: What a decoder puts where bytes are not of the encoding it was told.
+REPLACEMENT = "\ufffd"
 
 
 def sniff(body: bytes, content_type: str | None = None, url: str | None = None) -> str:
@@ -54,6 +57,14 @@ def decode_html(body: bytes, content_type: str | None = None,
     ``<meta>``, valid UTF-8, then a guess from the bytes with the URL's top-level domain as a
     hint (``.cn``: GB18030)."""
     encoding, text = html_to_unicode(content_type, body, url=url)
+    if REPLACEMENT in text:
+        # a header that names a charset the body is not in (a GBK page served as UTF-8): the
+        # page's own <meta> is believed when it decodes the body with fewer losses
+        declared = html_body_declared_encoding(body)
+        if declared and codec_name(declared) != codec_name(encoding):
+            other = to_unicode(body, declared)
+            if other.count(REPLACEMENT) < text.count(REPLACEMENT):
+                return other, declared
     return text, encoding
 
 
@@ -77,3 +88,11 @@ def decode_text(body: bytes) -> str:
 def _detect(body: bytes) -> str | None:
     best = from_bytes(body[:65536]).best()
     return best.encoding if best else None
+
+
+def codec_name(encoding: str) -> str:
+    """The codec's own name, so that two spellings of one encoding compare equal."""
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return encoding.lower()
