@@ -144,29 +144,26 @@ def cell_text(tc: etree._Element) -> str:
 # --- walking helpers ------------------------------------------------------------------------------
 
 
-def _block_children(parent: etree._Element) -> Iterator[etree._Element]:
-    """``w:p`` and ``w:tbl`` children of a body/cell, looking through content controls."""
+def _children(parent: etree._Element, tags: tuple[str, ...]) -> Iterator[etree._Element]:
+    """The children of ``parent`` with one of ``tags``, looking through content controls."""
     for child in parent:
-        if child.tag in (_P, _TBL):
+        if child.tag in tags:
             yield child
         elif child.tag in _TRANSPARENT:
-            yield from _block_children(child)
+            yield from _children(child, tags)
+
+
+def _block_children(parent: etree._Element) -> Iterator[etree._Element]:
+    """``w:p`` and ``w:tbl`` children of a body or a cell."""
+    return _children(parent, (_P, _TBL))
 
 
 def _rows_of(tbl: etree._Element) -> Iterator[etree._Element]:
-    for child in tbl:
-        if child.tag == _TR:
-            yield child
-        elif child.tag in _TRANSPARENT:
-            yield from _rows_of(child)
+    return _children(tbl, (_TR,))
 
 
 def _cells_of(tr: etree._Element) -> Iterator[etree._Element]:
-    for child in tr:
-        if child.tag == _TC:
-            yield child
-        elif child.tag in _TRANSPARENT:
-            yield from _cells_of(child)
+    return _children(tr, (_TC,))
 
 
 def _table_rows(tbl: etree._Element) -> Iterator[list[etree._Element]]:
