@@ -16,7 +16,14 @@ from typing import Any
 
 from gkcrawl.items import ReportItem
 from gkcrawl.pipelines.base import Pipeline
-from gkcrawl.quality.dedup import Copy, choose, completeness, is_official_copy, organ_key
+from gkcrawl.quality.dedup import (
+    Copy,
+    choose,
+    completeness,
+    is_official_copy,
+    organ_key,
+    readable_organ,
+)
 from gkcrawl.quality.fingerprint import SAME_REPORT, lsh_bands, similarity
 from gkcrawl.quality.validation import cross_year
 from gkcrawl.store import ReportRow, SourceRow, Store, store_for
@@ -38,10 +45,13 @@ class DedupPipeline(Pipeline):
         # the similarity search reads only: outside the write transaction, so that other
         # workers' writes do not wait for it; inside, only copies stored since are looked at
         seen = store.last_source_id()
-        key = self._group(store, row)
+        key, absorbed = self._group(store, row)
         with store.transaction():
-            if key == row.organ_key and store.last_source_id() > seen:
-                key = self._group(store, row, after_id=seen)
+            if key == row.organ_key and absorbed is None and store.last_source_id() > seen:
+                key, absorbed = self._group(store, row, after_id=seen)
+            if absorbed is not None and row.year is not None:
+                store.lock_report(absorbed, row.year)
+                store.move_group(absorbed, row.year, key)
             if key is None or row.year is None:
                 source_id = store.upsert_source(row)
                 self.stats.inc_value("dedup/without_organ_or_year")
@@ -67,19 +77,29 @@ class DedupPipeline(Pipeline):
         self.stats.inc_value(f"dedup/{roles[source_id]}")
         item.dedup = _decided(source_id, roles[source_id], len(copies), winner.url)
 
-    def _group(self, store: Store, row: SourceRow, after_id: int | None = None) -> str | None:
+    def _group(self, store: Store, row: SourceRow,
+               after_id: int | None = None) -> tuple[str | None, str | None]:
         """The (organ key) group this copy belongs to: its own, or that of a near-identical copy
-        of the same year whose organ is written differently (or that names its organ at all)."""
+        of the same year whose organ is written differently or unreadably. Two readable organ
+        names that differ are two organs, however alike their reports (townships that received
+        no application print the same zeros); a group under an unreadable name joins the
+        readable one's: the second key returned is the group to move under the first."""
         if not row.fingerprint or row.year is None:
-            return row.organ_key
+            return row.organ_key, None
+        readable = readable_organ(row.organ_key)
         for _id, other_key, other_print in store.similar_fingerprints(
                 row.bands, year=row.year, after_id=after_id):
             if other_key in (None, row.organ_key) or not other_print:
                 continue
+            other_readable = readable_organ(other_key)
+            if readable and other_readable:
+                continue
             if similarity(row.fingerprint, other_print) >= SAME_REPORT:
                 self.stats.inc_value("dedup/grouped_by_content")
-                return other_key
-        return row.organ_key
+                if readable:  # the readable name wins
+                    return row.organ_key, other_key
+                return other_key, None
+        return row.organ_key, None
 
 
 def source_row(item: Any, official_domains: Iterable[str] = ()) -> SourceRow:

@@ -44,6 +44,20 @@ def organ_key(organ: str | None) -> str | None:
     return key or None
 
 
+#: An organ's key that reads as the name of an organ: Han characters ending in what organs are
+#: called. Two such keys that differ are two organs, whatever their tables say.
+_READABLE = re.compile(
+    r"[\u4e00-\u9fff]{2,40}(政府|政府办公厅|政府办公室|办公厅|办公室|委员会|管理委员会|局|厅|委|办|署|"
+    r"院|中心|乡|镇|街道办事处|街道|区|县|市|省)")
+
+
+def readable_organ(key: str | None) -> bool:
+    """The key (``organ_key``) names an organ as printed by itself, not a garbled or lost one
+    (mojibake, a mirror's mangled name, none): copies under two readable keys are never one
+    report."""
+    return bool(key) and _READABLE.fullmatch(key or "") is not None
+
+
 def is_official(url: str | None, extra_domains: Iterable[str] = ()) -> bool:
     """A government domain (``*.gov.cn``) or one of the registry's portal domains."""
     host = (urlsplit(url or "").hostname or "").lower()

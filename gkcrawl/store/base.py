@@ -388,6 +388,15 @@ class Store(abc.ABC):
         rows = self._rows(SourceRow, "SELECT * FROM sources WHERE id = :id", {"id": source_id})
         return rows[0] if rows else None
 
+    def move_group(self, organ_key: str, year: int, to_key: str | None) -> None:
+        """Inside ``transaction()``: the copies of (organ_key, year) become copies of
+        (to_key, year), whose report is decided anew; the report of (organ_key, year) goes."""
+        self._require_transaction("move_group")
+        self._exec("UPDATE sources SET organ_key = :to WHERE organ_key = :k AND year = :y",
+                   {"to": to_key, "k": organ_key, "y": year})
+        self._exec("DELETE FROM reports WHERE organ_key = :k AND year = :y",
+                   {"k": organ_key, "y": year})
+
     def set_source_role(self, source_id: int, role: str) -> None:
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}, not {role!r}")

@@ -228,3 +228,44 @@ async def test_an_error_deciding_one_report_fails_that_report_alone(
     assert [q.url for q in store.quarantine()] == ["http://www.shixian.gov.cn/zrzyj/2021.html"]
     assert "disk full" in store.quarantine()[0].reason
     assert len(store.sources()) == 6 and len(list(store.reports())) == 3
+
+
+def all_zero(report: dict[str, Any]) -> dict[str, Any]:
+    """The report of an organ that received no application: every cell 0."""
+    zeroed = copy.deepcopy(report)
+    for table in ("active_disclosure", "applications", "review_litigation"):
+        for cells in zeroed[table].values():
+            for column in cells:
+                cells[column] = 0
+    return zeroed
+
+
+@deferred_f_from_coro_f
+async def test_organs_with_all_zero_tables_stay_apart(store: Store, target: str,
+                                                      tmp_path: Path) -> None:
+    """Townships that received no application print the same zeros: identical numbers never
+    make two organs' reports one."""
+    townships = ["东坝乡人民政府", "城关镇人民政府", "西山乡人民政府", "南河镇人民政府"]
+    items = [html_document(f"xz/{n}/2022.html",
+                           all_zero(random_report(random.Random(7), "2021", 2022, organ)), n)
+             for n, organ in enumerate(townships)]
+    await run(target, tmp_path, items)
+    stored = {r.organ for r in store.reports()}
+    assert stored == set(townships)
+
+
+@pytest.mark.parametrize("mirror_first", [True, False])
+@deferred_f_from_coro_f
+async def test_a_mirror_with_a_garbled_organ_joins_the_official_copy(
+        store: Store, target: str, tmp_path: Path, mirror_first: bool) -> None:
+    organ = "示例县自然资源局"
+    garbled = organ.encode("utf-8").decode("gbk", errors="replace")  # mojibake on a mirror
+    report = random_report(random.Random(21), "2021", 2022, organ)
+    mirrored = copy.deepcopy(report) | {"organ": garbled}
+    official = html_document("zrzyj/2022.html", report, 1)
+    mirror = document("http://mirror.example.com/a/2022.html", render_html(mirrored),
+                      "text/html", 2)
+    await run(target, tmp_path, [mirror, official] if mirror_first else [official, mirror])
+    (stored,) = list(store.reports())
+    assert (stored.organ_key, stored.n_sources) == (organ_key(organ), 2)
+    assert store.source(stored.source_id).url == official.url
