@@ -20,9 +20,11 @@ _REPORT = r"(?:政府信息公开|政务公开|信息公开)(?:工作)?\s*(?:年
 #: 上海市人民政府办公厅2019年政府信息公开工作年度报告: the organ first, as most titles are
 TITLE = re.compile(
     rf"(?P<organ>[{_HAN}()]{{2,40}}?)\s*(?P<year>(?:19|20)\d{{2}})\s*年?度?\s*{_REPORT}")
-#: 2019年上海市人民政府办公厅政府信息公开工作年度报告: the year first
+#: 2019年上海市人民政府办公厅政府信息公开工作年度报告: the year first, then an organ (not the
+#: 政府信息公开 of a title without one, 2023年政府信息公开工作年度报告)
 TITLE_YEAR_FIRST = re.compile(
-    rf"(?P<year>(?:19|20)\d{{2}})\s*年度?\s*(?P<organ>[{_HAN}()]{{2,40}}?)\s*{_REPORT}")
+    rf"(?P<year>(?:19|20)\d{{2}})\s*年度?\s*(?P<organ>(?!政府信息|政务公开)[{_HAN}()]{{2,40}}?)"
+    r"\s*(?:政府信息公开|政务公开)(?:工作)?\s*(?:年度)?\s*(?:报告|年报)")
 
 
 @dataclass(frozen=True, slots=True)
