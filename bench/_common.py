@@ -46,6 +46,14 @@ def header(m: Mapping[str, Any]) -> str:
             f"{m['date']}, load average {m['loadavg']}")
 
 
+def busy_cpu_s() -> float:
+    """CPU seconds the whole machine has been busy so far (/proc/stat): less what a run of ours
+    used, what other jobs took from the machine during it."""
+    with open("/proc/stat", encoding="ascii") as fh:
+        values = [int(v) for v in fh.readline().split()[1:9]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def pin(pid: int = 0, cpu: int = 0) -> None:
     """Pin a process (and the threads it starts later) to one CPU, where the OS allows it."""
     if hasattr(os, "sched_setaffinity"):

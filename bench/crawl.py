@@ -30,7 +30,8 @@ as an item and archiving wrote records exactly when on; otherwise the script exi
   the difference in pages is the instructions a page, without start-up.
 
 Prints one line a run (pages/s, CPU ms a page, peak RSS, the archive's own CPU ms a page, and
-``others``: CPU seconds other processes used meanwhile), then the verdicts.
+``others``: CPU seconds processes other than the crawler and the portal used meanwhile), then
+the verdicts.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.request import urlopen
 
-from _common import ROOT, env, header, instructions, machine
+from _common import ROOT, busy_cpu_s, env, header, instructions, machine
 from _portal import Layout
 
 from gkcrawl.demo.registry import COLUMNS
@@ -86,6 +87,11 @@ class PortalServer:
         with urlopen(self.url + "/__stats__", timeout=10) as response:
             return json.loads(response.read())["requests"]
 
+    def cpu_s(self) -> float:
+        with open(f"/proc/{self.proc.pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait()
@@ -95,13 +101,6 @@ class PortalServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def busy_cpu_s() -> float:
-    """CPU seconds the whole machine has been busy (/proc/stat)."""
-    with open("/proc/stat", encoding="ascii") as fh:
-        values = [int(v) for v in fh.readline().split()[1:9]]
-    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def crawl_args(url: str, pages: int, warc: bool, out: Path, timers: bool) -> list[str]:
@@ -132,10 +131,11 @@ def run_crawl(server: PortalServer, pages: int, warc: bool, label: str,
     try:
         args = [TIME, "-v", "-o", str(out / "time.txt"), sys.executable,
                 *crawl_args(server.url, pages, warc, out, timers)]
-        served, busy = server.served(), busy_cpu_s()
+        served, busy, portal = server.served(), busy_cpu_s(), server.cpu_s()
         proc = subprocess.run(args, cwd=ROOT, env=env(), capture_output=True, text=True,
                               check=False)
-        busy, served = busy_cpu_s() - busy, server.served() - served
+        busy = busy_cpu_s() - busy - (server.cpu_s() - portal)
+        served = server.served() - served
         if proc.returncode != 0 or not (out / "probe.json").exists():
             raise SystemExit(f"{label}: crawl failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
         probe = json.loads((out / "probe.json").read_text("utf-8"))

@@ -24,7 +24,8 @@ with N reports, N sources and nothing quarantined; otherwise the script exits wi
 archives of two sizes; the difference between the sizes over the difference in reports is the
 instructions a report, without start-up (the machine's noise does not move them).
 
-Prints one line a run, then the medians, each round's ratio and the verdicts.
+Prints one line a run (``others``: CPU seconds other processes used meanwhile), then the
+medians, each round's ratio and the verdicts.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -43,7 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, env, header, instructions, machine, pin
+from _common import ROOT, busy_cpu_s, env, header, instructions, machine, pin
 from _replay_archive import CRAWL_ID, ensure_archive, replay_args, store_counts
 
 TARGET_RATIO = 1.5
@@ -118,6 +120,11 @@ def run_replay(root: Path, n: int, work: Path, jobs: int) -> dict[str, Any]:
     return r
 
 
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def bench(args: argparse.Namespace) -> dict[str, Any]:
     n = args.reports
     root, manifest = ensure_archive(n)
@@ -130,7 +137,9 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         for i in range(args.rounds):
             order = list(modes)[i % 3:] + list(modes)[:i % 3]
             for mode in order:
+                busy, ours = busy_cpu_s(), _children_cpu_s()
                 r = modes[mode]()
+                r["others_cpu_s"] = max(0.0, busy_cpu_s() - busy - (_children_cpu_s() - ours))
                 runs[mode].append(r)
                 print(f"round {i + 1} {mode:<8} " + ", ".join(f"{k} {v:.2f}" for k, v in r.items()
                                                              if isinstance(v, float)),
