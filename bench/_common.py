@@ -47,11 +47,22 @@ def header(m: Mapping[str, Any]) -> str:
 
 
 def busy_cpu_s() -> float:
-    """CPU seconds the whole machine has been busy so far (/proc/stat): less what a run of ours
-    used, what other jobs took from the machine during it."""
+    """CPU seconds the whole machine has been busy so far (/proc/stat, the hypervisor's steal
+    included): less what a run of ours used, what other jobs took from the machine during it."""
     with open("/proc/stat", encoding="ascii") as fh:
         values = [int(v) for v in fh.readline().split()[1:9]]
     return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_quiet(timeout: float, max_busy: float = 0.15) -> None:
+    """Wait until the machine's CPUs are less than ``max_busy`` busy over a second, or
+    ``timeout`` seconds have passed: a run then starts without another job on the machine."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy, start = busy_cpu_s(), time.monotonic()
+        time.sleep(1.0)
+        if (busy_cpu_s() - busy) / ((time.monotonic() - start) * (os.cpu_count() or 1)) < max_busy:
+            return
 
 
 def pin(pid: int = 0, cpu: int = 0) -> None:

@@ -1,7 +1,7 @@
 """Crawl: archiving costs at most 15% of a crawl's speed; peak memory flat from 2,000 to 20,000.
 
-    .venv/bin/python bench/crawl.py                          # --pages 2000,20000 --pairs 4
-    .venv/bin/python bench/crawl.py --pages 2000 --pairs 6   # the archive's cost only
+    .venv/bin/python bench/crawl.py                          # --pages 2000,20000 --pairs 6
+    .venv/bin/python bench/crawl.py --pages 2000 --pairs 8   # the archive's cost only
     .venv/bin/python bench/crawl.py --instructions   # callgrind, 200 and 400 pages (~6 min)
 
 Every run is ``scrapy crawl portals`` in its own process over a generated portal on 127.0.0.1
@@ -29,6 +29,7 @@ as an item and archiving wrote records exactly when on; otherwise the script exi
   not move) for crawls of two sizes, archiving on and off; the difference between the sizes over
   the difference in pages is the instructions a page, without start-up.
 
+Before each run the script waits (``--quiet``, at most 60 s) for the machine to be idle.
 Prints one line a run (pages/s, CPU ms a page, peak RSS, the archive's own CPU ms a page, and
 ``others``: CPU seconds processes other than the crawler and the portal used meanwhile), then
 the verdicts.
@@ -50,7 +51,7 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.request import urlopen
 
-from _common import ROOT, busy_cpu_s, env, header, instructions, machine
+from _common import ROOT, busy_cpu_s, env, header, instructions, machine, wait_quiet
 from _portal import Layout
 
 from gkcrawl.demo.registry import COLUMNS
@@ -126,9 +127,10 @@ def crawl_args(url: str, pages: int, warc: bool, out: Path, timers: bool) -> lis
 
 
 def run_crawl(server: PortalServer, pages: int, warc: bool, label: str,
-              timers: bool = False) -> dict[str, Any]:
+              timers: bool = False, quiet: float = 0) -> dict[str, Any]:
     out = Path(tempfile.mkdtemp(prefix="gkcrawl-bench-"))
     try:
+        wait_quiet(quiet)
         args = [TIME, "-v", "-o", str(out / "time.txt"), sys.executable,
                 *crawl_args(server.url, pages, warc, out, timers)]
         served, busy, portal = server.served(), busy_cpu_s(), server.cpu_s()
@@ -155,8 +157,9 @@ def run_crawl(server: PortalServer, pages: int, warc: bool, label: str,
              "errors": stats.get(f"portal/{PORTAL_ID}/errors", 0),
              "finish_reason": stats.get("finish_reason"),
              "warc_records": stats.get("warc/records", 0)}
-        if probe["archive_cpu"]:
+        if probe["archive_cpu"]:  # [CPU s, calls] of each entry point
             r["archive_ms"] = 1000 * sum(s for s, _ in probe["archive_cpu"].values()) / parsed
+            r["archive_cpu"] = probe["archive_cpu"]
         check(r, Layout.of(pages).reports)
         return r
     finally:
@@ -190,7 +193,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     runs: list[dict[str, Any]] = []
 
     def run(server: PortalServer, n: int, warc: bool, label: str, timers: bool = False) -> None:
-        r = run_crawl(server, n, warc, label, timers)
+        r = run_crawl(server, n, warc, label, timers, args.quiet)
         print(line(r), file=sys.stderr, flush=True)
         runs.append(r)
 
@@ -289,8 +292,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pages", type=lambda s: [int(x) for x in s.split(",")],
                     default=[2000, 20000], help="portal sizes (default 2000,20000)")
-    ap.add_argument("--pairs", type=int, default=4,
-                    help="on/off pairs at the smallest size (default 4)")
+    ap.add_argument("--pairs", type=int, default=6,
+                    help="on/off pairs at the smallest size (default 6)")
+    ap.add_argument("--quiet", type=float, default=60, metavar="S",
+                    help="before each run, wait up to S seconds for other jobs to leave the CPUs")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--instructions", nargs="?", const="200,400", metavar="N,M",
                     help="count instructions (callgrind) of crawls of N and M pages instead")

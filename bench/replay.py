@@ -24,6 +24,7 @@ with N reports, N sources and nothing quarantined; otherwise the script exits wi
 archives of two sizes; the difference between the sizes over the difference in reports is the
 instructions a report, without start-up (the machine's noise does not move them).
 
+Before each run the script waits (``--quiet``, at most 60 s) for the machine to be idle.
 Prints one line a run (``others``: CPU seconds other processes used meanwhile), then the
 medians, each round's ratio and the verdicts.
 """
@@ -45,7 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, busy_cpu_s, env, header, instructions, machine, pin
+from _common import ROOT, busy_cpu_s, env, header, instructions, machine, pin, wait_quiet
 from _replay_archive import CRAWL_ID, ensure_archive, replay_args, store_counts
 
 TARGET_RATIO = 1.5
@@ -137,6 +138,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         for i in range(args.rounds):
             order = list(modes)[i % 3:] + list(modes)[:i % 3]
             for mode in order:
+                wait_quiet(args.quiet)
                 busy, ours = busy_cpu_s(), _children_cpu_s()
                 r = modes[mode]()
                 r["others_cpu_s"] = max(0.0, busy_cpu_s() - busy - (_children_cpu_s() - ours))
@@ -190,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=5, help="rounds of the three modes")
     ap.add_argument("--instructions", nargs="?", const="100,400", metavar="N,M",
                     help="count instructions (callgrind) over archives of N and M reports")
+    ap.add_argument("--quiet", type=float, default=60, metavar="S",
+                    help="before each run, wait up to S seconds for other jobs to leave the CPUs")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     ap.add_argument("--_baseline", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
