@@ -13,10 +13,11 @@ as an item and archiving wrote records exactly when on; otherwise the script exi
 
 * **Archive's cost** (target: at most ``MAX_OVERHEAD``): at the smallest N, ``--pairs`` pairs of
   runs with ``WARC_ENABLED`` True and False in ABBA order (on/off, off/on, ...: a machine that
-  drifts favours neither), after one warm-up run. overhead = median pages/s off / median pages/s
-  on - 1, pages/s from Scrapy's ``elapsed_time_seconds`` (spider open to close). The same is
-  printed for CPU ms a page (the crawler's CPU from spider open to close, ``bench/_probe.py``),
-  which other jobs on the machine disturb less, with the pairs' own overheads beside it.
+  drifts favours neither), after one warm-up run. A pair's overhead is its pages/s off over its
+  pages/s on, less 1 (pages/s from Scrapy's ``elapsed_time_seconds``, spider open to close); the
+  median of the pairs is judged, and printed with their range. The same is printed for CPU ms a
+  page (the crawler's CPU from spider open to close, ``bench/_probe.py``), which other jobs on
+  the machine disturb less.
 * **Archive's CPU a page**, for a network-bound crawl: the warm-up run and the larger runs time the
   archive's own code (``bench/_probe.py`` ArchiveTimers). At the project's politeness settings
   (DOWNLOAD_DELAY 0.5 s, 2 requests a domain, 32 in all) a process fetches at most ~32 pages/s,
@@ -24,7 +25,7 @@ as an item and archiving wrote records exactly when on; otherwise the script exi
   on-off difference of the pairs) is of that.
 * **Memory** (target: flat, peak RSS at the largest N at most ``FLAT_TOLERANCE`` x the peak at
   the smallest): the crawler's maximum resident set size (``/usr/bin/time -v``), archiving on:
-  the median of the smallest N's runs, one run at each larger N.
+  the median of the smallest N's pairs, one run at each larger N.
 * ``--instructions``: instead, instructions counted by callgrind (which the machine's noise does
   not move) for crawls of two sizes, archiving on and off; the difference between the sizes over
   the difference in pages is the instructions a page, without start-up.
@@ -191,11 +192,14 @@ def line(r: dict[str, Any]) -> str:
 def bench(args: argparse.Namespace) -> dict[str, Any]:
     sizes = sorted(args.pages)
     runs: list[dict[str, Any]] = []
+    pairs: list[dict[bool, dict[str, Any]]] = []
 
-    def run(server: PortalServer, n: int, warc: bool, label: str, timers: bool = False) -> None:
+    def run(server: PortalServer, n: int, warc: bool, label: str,
+            timers: bool = False) -> dict[str, Any]:
         r = run_crawl(server, n, warc, label, timers, args.quiet)
         print(line(r), file=sys.stderr, flush=True)
         runs.append(r)
+        return r
 
     for n in sizes:
         with PortalServer(n, args.seed) as server:
@@ -204,40 +208,37 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                 continue
             run(server, n, True, f"N={n} warm-up", timers=True)
             for i in range(args.pairs):
-                for warc in (True, False) if i % 2 == 0 else (False, True):
-                    run(server, n, warc, f"N={n} {'on' if warc else 'off'} #{i + 1}")
-    return summarize(runs[1:], runs[0], sizes)
+                order = (True, False) if i % 2 == 0 else (False, True)
+                pairs.append({warc: run(server, n, warc, f"N={n} {'on' if warc else 'off'} "
+                                                         f"#{i + 1}") for warc in order})
+    return summarize(runs, pairs, sizes)
 
 
-def summarize(runs: list[dict[str, Any]], warmup: dict[str, Any],
+def summarize(runs: list[dict[str, Any]], pairs: list[dict[bool, dict[str, Any]]],
               sizes: list[int]) -> dict[str, Any]:
-    small = sizes[0]
-    pairs = [r for r in runs if r["pages"] == small]
-    on = [r for r in pairs if r["warc"]]
-    off = [r for r in pairs if not r["warc"]]
-
     def med(rs: list[dict[str, Any]], key: str) -> float:
         return statistics.median(r[key] for r in rs)
 
-    overhead = med(off, "pages_per_s") / med(on, "pages_per_s") - 1
+    on, off = [p[True] for p in pairs], [p[False] for p in pairs]
+    # each pair compared within itself (its two runs a minute apart), then the median of pairs
+    overheads = sorted(p[False]["pages_per_s"] / p[True]["pages_per_s"] - 1 for p in pairs)
+    cpu_overheads = sorted(p[True]["cpu_ms"] / p[False]["cpu_ms"] - 1 for p in pairs)
+    overhead = statistics.median(overheads)
     cpu_on, cpu_off = med(on, "cpu_ms"), med(off, "cpu_ms")
-    pair_overheads = sorted(b["pages_per_s"] / a["pages_per_s"] - 1 for a, b in zip(
-        sorted(on, key=lambda r: r["label"]), sorted(off, key=lambda r: r["label"]), strict=True))
-    own = [r["archive_ms"] for r in [warmup, *runs] if "archive_ms" in r]
-    peaks = {n: med([r for r in runs if r["pages"] == n and r["warc"]], "peak_rss_mib")
-             for n in sizes}
-    growth = peaks[sizes[-1]] / peaks[small]
+    own = statistics.median(r["archive_ms"] for r in runs if "archive_ms" in r)
+    peaks = {n: med([r for r in runs if r["pages"] == n and r["warc"]
+                     and "warm-up" not in r["label"]], "peak_rss_mib") for n in sizes}
+    growth = peaks[sizes[-1]] / peaks[sizes[0]]
     page_ms = 1000 / POLITE_PAGES_PER_S
     return {
-        "runs": [warmup, *runs], "machine": machine(),
-        "speed": {"pages": small, "pairs": len(on), "pages_per_s_on": med(on, "pages_per_s"),
+        "runs": runs, "machine": machine(),
+        "speed": {"pages": sizes[0], "pairs": len(pairs), "pages_per_s_on": med(on, "pages_per_s"),
                   "pages_per_s_off": med(off, "pages_per_s"), "overhead": overhead,
-                  "pair_overheads": pair_overheads, "met": overhead <= MAX_OVERHEAD,
-                  "cpu_ms_on": cpu_on, "cpu_ms_off": cpu_off, "cpu_overhead": cpu_on / cpu_off - 1},
-        "archive": {"own_ms": statistics.median(own), "difference_ms": cpu_on - cpu_off,
-                    "polite_page_ms": page_ms,
-                    "own_share": statistics.median(own) / page_ms,
-                    "difference_share": (cpu_on - cpu_off) / page_ms,
+                  "pair_overheads": overheads, "met": overhead <= MAX_OVERHEAD,
+                  "cpu_ms_on": cpu_on, "cpu_ms_off": cpu_off,
+                  "cpu_overhead": statistics.median(cpu_overheads)},
+        "archive": {"own_ms": own, "difference_ms": cpu_on - cpu_off, "polite_page_ms": page_ms,
+                    "own_share": own / page_ms, "difference_share": (cpu_on - cpu_off) / page_ms,
                     "crawl_share": cpu_off / page_ms},
         "memory": {"peak_rss_mib": peaks, "growth": growth,
                    "met": growth <= FLAT_TOLERANCE if len(sizes) > 1 else None},
@@ -250,12 +251,12 @@ def print_result(result: dict[str, Any]) -> None:
     for r in result["runs"]:
         print(line(r))
     lo, hi = s["pair_overheads"][0], s["pair_overheads"][-1]
-    print(f"\narchive's cost, N={s['pages']}, median of {s['pairs']} ABBA pairs: "
-          f"{s['pages_per_s_on']:.1f} pages/s on, {s['pages_per_s_off']:.1f} off -> "
+    print(f"\narchive's cost, N={s['pages']}, {s['pairs']} ABBA pairs: {s['pages_per_s_on']:.1f} "
+          f"pages/s on, {s['pages_per_s_off']:.1f} off (medians); median of the pairs "
           f"{100 * s['overhead']:.1f}% (target <= {100 * MAX_OVERHEAD:.0f}%: "
           f"{'met' if s['met'] else 'NOT met'}); pairs {100 * lo:.1f} to {100 * hi:.1f}%")
-    print(f"CPU a page: {s['cpu_ms_on']:.2f} ms on, {s['cpu_ms_off']:.2f} off -> "
-          f"{100 * s['cpu_overhead']:.1f}%")
+    print(f"CPU a page: {s['cpu_ms_on']:.2f} ms on, {s['cpu_ms_off']:.2f} off (medians); median "
+          f"of the pairs {100 * s['cpu_overhead']:.1f}%")
     print(f"archive's CPU a page: {a['own_ms']:.3f} ms its own code, {a['difference_ms']:.3f} ms "
           f"on - off; at {POLITE_PAGES_PER_S} pages/s (a page every {a['polite_page_ms']:.1f} ms) "
           f"that is {100 * a['own_share']:.1f}% / {100 * a['difference_share']:.1f}% of one core "
