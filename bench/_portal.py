@@ -62,8 +62,9 @@ _ARTICLE = re.compile(r"^/zfxxgk/gkml/(\d{4})/art_(\d+)\.html$")
 _LIST = re.compile(r"^/zfxxgk/gkml/index\.html(?:\?page=(\d+))?$")
 
 # vocabulary of the news-like pages: no word the spider's scorer treats as a report or negative
-_ORGS = ("基准市交通运输局", "基准市水利局", "基准市农业农村局", "基准市应急管理局", "基准市文化和旅游局",
-         "基准市住房和城乡建设局", "基准市生态环境局", "基准市商务局", "城南街道办事处", "河西镇人民政府")
+_ORGS = ("基准市交通运输局", "基准市水利局", "基准市农业农村局", "基准市应急管理局",
+         "基准市文化和旅游局", "基准市住房和城乡建设局", "基准市生态环境局", "基准市商务局",
+         "城南街道办事处", "河西镇人民政府")
 _ACTS = ("召开", "开展", "部署", "举办", "推进", "组织", "完成", "启动")
 _TOPICS = ("安全生产工作会议", "防汛抗旱应急演练", "农村人居环境整治行动", "营商环境优化专题培训",
            "秋季森林防火检查", "重点项目建设调度会", "城乡供水保障工作", "文明城市创建推进会",
@@ -82,12 +83,13 @@ NAV_COLUMNS = {"/xwzx/index.html": "新闻中心", "/bsfw/index.html": "办事�
 #: the portal publishes one report a year, so no (organ, year) has two copies (dedup does no
 #: copy-choosing work a real portal would not cause).
 REPORT_YEARS = (2019, 2020, 2021, 2022, 2023, 2024, 2025)
-_PLACES = ("东风", "红旗", "新华", "胜利", "光明", "和平", "团结", "幸福", "建设", "解放", "前进", "向阳",
-           "长青", "振兴", "兴隆", "太平", "永安", "长乐", "安宁", "富民", "金山", "银河", "青龙", "白马",
-           "龙泉", "凤凰", "石桥", "柳林", "松涛", "梅岭", "桃源", "杏花", "荷塘", "竹园", "枫林", "柏树",
-           "清河", "北湖", "南山", "西岭")
+_PLACES = ("东风", "红旗", "新华", "胜利", "光明", "和平", "团结", "幸福", "建设", "解放",
+           "前进", "向阳", "长青", "振兴", "兴隆", "太平", "永安", "长乐", "安宁", "富民",
+           "金山", "银河", "青龙", "白马", "龙泉", "凤凰", "石桥", "柳林", "松涛", "梅岭",
+           "桃源", "杏花", "荷塘", "竹园", "枫林", "柏树", "清河", "北湖", "南山", "西岭")
 _KINDS = ("街道办事处", "镇人民政府", "乡人民政府", "管理委员会")
-_NAV = (("首页", "/"), ("政府信息公开", COLUMN), *((label, path) for path, label in NAV_COLUMNS.items()))
+_NAV = (("首页", "/"), ("政府信息公开", COLUMN),
+        *((label, path) for path, label in NAV_COLUMNS.items()))
 
 
 @dataclass(frozen=True)
@@ -181,34 +183,41 @@ class Portal:
         return (
             '<!DOCTYPE html>\n<html lang="zh-CN"><head>'
             '<meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
-            f'<meta name="SiteName" content="{SITE_NAME}"><meta name="ColumnName" content="信息公开目录">'
+            f'<meta name="SiteName" content="{SITE_NAME}">'
+            '<meta name="ColumnName" content="信息公开目录">'
             f"<title>{html.escape(title)}_{SITE_NAME}</title>"
             '<link rel="stylesheet" href="/css/style.css"></head>\n<body>\n'
-            f'<div class="top"><div class="logo">{SITE_NAME}</div></div>\n<ul class="nav">{nav}</ul>\n'
+            f'<div class="top"><div class="logo">{SITE_NAME}</div></div>\n'
+            f'<ul class="nav">{nav}</ul>\n'
             f'<div class="crumb">当前位置：<a href="/">首页</a> &gt; {crumbs}</div>\n'
             f'<div class="main">\n{main}\n</div>\n'
             f'<div class="footer"><p>主办单位：{SITE_NAME}办公室　网站标识码：9999990001</p>'
             "<p>技术支持：基准市大数据中心</p></div>\n</body></html>\n")
 
     def home(self) -> str:
-        latest = "\n".join(f'<li><a href="{self.article_path(i)}">{html.escape(self.title(i))}</a></li>'
-                           for i in range(min(8, self.layout.articles)))
-        main = (f'<div class="block"><h3><a href="{COLUMN}">信息公开目录</a></h3><ul>{latest}</ul></div>')
+        latest = "\n".join(
+            f'<li><a href="{self.article_path(i)}">{html.escape(self.title(i))}</a></li>'
+            for i in range(min(8, self.layout.articles)))
+        main = (f'<div class="block"><h3><a href="{COLUMN}">信息公开目录</a></h3>'
+                f'<ul>{latest}</ul></div>')
         return self._page(SITE_NAME, "首页", main)
 
     def list_page(self, page: int) -> str:
         first = (page - 1) * PER_LIST
         items = "\n".join(
-            f'<li><a href="{self.article_path(i)}" target="_blank" title="{html.escape(self.title(i))}">'
+            f'<li><a href="{self.article_path(i)}" target="_blank" '
+            f'title="{html.escape(self.title(i))}">'
             f"{html.escape(self.title(i))}</a><span>{self.date(i)}</span></li>"
             for i in range(first, min(first + PER_LIST, self.layout.articles)))
         last = self.layout.lists
         pager = ['<a href="index.html">首页</a>']
         if page > 1:
-            pager.append(f'<a href="{"index.html" if page == 2 else f"index.html?page={page - 1}"}">上一页</a>')
-        for k in range(max(1, page - 4), min(last, page + 5) + 1):
-            pager.append(f"<span>{k}</span>" if k == page else
-                         f'<a href="{"index.html" if k == 1 else f"index.html?page={k}"}">{k}</a>')
+            previous = "index.html" if page == 2 else f"index.html?page={page - 1}"
+            pager.append(f'<a href="{previous}">上一页</a>')
+        pager.extend(
+            f"<span>{k}</span>" if k == page else
+            f'<a href="{"index.html" if k == 1 else f"index.html?page={k}"}">{k}</a>'
+            for k in range(max(1, page - 4), min(last, page + 5) + 1))
         if page < last:
             pager.append(f'<a href="index.html?page={page + 1}">下一页</a>')
         pager.append(f'<a href="index.html?page={last}">尾页</a>' if last > 1 else "")
@@ -223,8 +232,9 @@ class Portal:
             "<p>" + "".join(rng.choice(_PHRASES) for _ in range(rng.randint(2, 4))) + "</p>"
             for _ in range(rng.randint(5, 9)))
         related = [j for j in (i - 1, i + 1, i + 2) if 0 <= j < self.layout.articles]
-        links = "".join(f'<li><a href="{self.article_path(j)}">{html.escape(self.title(j))}</a></li>'
-                        for j in related)
+        links = "".join(
+            f'<li><a href="{self.article_path(j)}">{html.escape(self.title(j))}</a></li>'
+            for j in related)
         main = (f'<h1 class="title">{html.escape(title)}</h1>\n'
                 f'<div class="info">发布时间：{self.date(i)}　来源：{SITE_NAME}办公室</div>\n'
                 f'<div class="TRS_Editor">\n{paragraphs}\n</div>\n'
@@ -291,9 +301,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, "application/json", body)
             return
         status, ctype, body = self.server.portal.get(self.path)
+        article = _ARTICLE.match(self.path)
         kind = ("robots" if self.path == "/robots.txt" else str(status) if status != 200
-                else "report" if _ARTICLE.match(self.path) and is_report(int(_ARTICLE.match(self.path)[2]))
-                else "page")
+                else "report" if article and is_report(int(article[2])) else "page")
         with self.server.lock:
             self.server.counts[kind] += 1
         self._send(status, ctype, body)
