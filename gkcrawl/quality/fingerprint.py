@@ -1,6 +1,6 @@
 """Signatures of report copies: which documents are near-identical, and the keys to find them by.
 
-A signature is datasketch's MinHash of the document's set of tokens:
+A signature is a MinHash of the document's set of tokens:
 
 * the character shingles (``SHINGLE`` characters) of its text, stripped of spaces and
   punctuation, so that line breaks, padding and a spam header's layout change little;
@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from datasketch import MinHash
+import numpy as np
 
 #: Permutations of a signature: 16 bands of 4 rows for the store's look-up.
 NUM_PERM = 64
@@ -43,10 +44,14 @@ VALUE_BANDS, TEXT_BANDS = "v", "t"
 TABLE_KEYS = ("active_disclosure", "applications", "review_litigation")
 
 _STRIP = re.compile(r"[\s\W_]+")
-#: an empty MinHash, copied for every signature (its permutations are drawn once). The scheme
-#: and seed are named: stored signatures compare only with signatures of the same ones, whatever
-#: datasketch's defaults become.
-_EMPTY = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
+#: The permutations ``h -> a * h + b mod 2**32`` (``a`` odd), drawn once from a fixed seed:
+#: stored signatures compare only with signatures of the same ones.
+_PERMUTATIONS = np.random.RandomState(1).randint(0, 1 << 32, size=(2, NUM_PERM, 1), dtype=np.uint64)
+_A = (_PERMUTATIONS[0] | 1).astype(np.uint32)
+_B = _PERMUTATIONS[1].astype(np.uint32)
+#: MurmurHash3's 32-bit finalizer: spreads the bits of a token's CRC-32 before the permutations
+_FMIX = (np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35))
+_EMPTY = np.uint32(0xFFFFFFFF)
 
 
 def shingles(text: str) -> set[str]:
@@ -71,22 +76,29 @@ def cell_tokens(report: dict[str, Any], *, nonzero: bool = False) -> list[str]:
     return tokens
 
 
-def minhash(tokens: Iterable[str]) -> MinHash:
-    """datasketch's MinHash of a set of tokens (repeats do not count)."""
-    sketch = _EMPTY.copy()
-    sketch.update_batch([token.encode("utf-8") for token in tokens])
-    return sketch
+def minhash(tokens: Iterable[str]) -> list[int]:
+    """The MinHash of a set of tokens (repeats do not count): for each permutation, the least
+    permuted hash. Each token is hashed by CRC-32 and MurmurHash3's finalizer; the permutations
+    run in numpy, one (NUM_PERM, tokens) product."""
+    h = np.fromiter((zlib.crc32(token.encode("utf-8")) for token in tokens), dtype=np.uint32)
+    if not len(h):
+        return [int(_EMPTY)] * NUM_PERM
+    h ^= h >> np.uint32(16)
+    h *= _FMIX[0]
+    h ^= h >> np.uint32(13)
+    h *= _FMIX[1]
+    h ^= h >> np.uint32(16)
+    values: list[int] = (h * _A + _B).min(axis=1).tolist()  # mod 2**32: uint32 wraps
+    return values
 
 
 def signature(text: str, report: dict[str, Any]) -> list[int]:
     """The MinHash signature of the text's shingles and the report's table cells."""
-    values: list[int] = minhash(shingles(text).union(cell_tokens(report))).hashvalues.tolist()
-    return values
+    return minhash(shingles(text).union(cell_tokens(report)))
 
 
 def similarity(a: Sequence[int], b: Sequence[int]) -> float:
-    """Estimated Jaccard similarity of two signatures: the share of equal positions (what
-    datasketch's ``MinHash.jaccard`` computes)."""
+    """Estimated Jaccard similarity of two signatures: the share of equal positions."""
     if len(a) != len(b):
         raise ValueError("signatures of different lengths cannot be compared")
     return sum(x == y for x, y in zip(a, b, strict=True)) / len(a) if a else 0.0
@@ -107,5 +119,5 @@ def lsh_bands(report: dict[str, Any], signature: Sequence[int] | None) -> list[s
     least ``MIN_VALUES``, else of its signature (none without one)."""
     values = cell_tokens(report, nonzero=True)
     if len(values) >= MIN_VALUES:
-        return bands(minhash(values).hashvalues.tolist(), VALUE_BANDS)
+        return bands(minhash(values), VALUE_BANDS)
     return bands(signature, TEXT_BANDS) if signature else []
