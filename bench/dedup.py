@@ -5,7 +5,7 @@
 * **signature**: the replay archive's first ``--reports`` pages (bench/_replay_archive.py) are
   extracted and parsed as the pipelines do (not timed); then, ``--repeat`` times in turn, each
   step runs over all of them, timed in CPU time (``time.process_time``): ``signature`` (the
-  datasketch MinHash of the text's shingles and the table cells, which ParsePipeline computes),
+  MinHash of the text's shingles and the table cells, which ParsePipeline computes),
   ``lsh_bands`` (the band keys the dedup pipeline stores a copy under, a second MinHash of the
   non-zero cells) and, for scale, ``extract_document`` + ``parse_extracted`` of the same pages.
   Prints the median and fastest µs a report of each.

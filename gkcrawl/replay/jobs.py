@@ -70,7 +70,8 @@ def main_replay(paths: Sequence[str], *, jobs: int | None = None, store: str | N
     except FileNotFoundError as exc:
         print(f"gkcrawl replay: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(files)))
+    # every process claims parts of every file: even one WARC file is shared
+    workers = max(1, jobs or os.cpu_count() or 1)
     claims = tempfile.mkdtemp(prefix="gkcrawl-replay-claims-")
     archive = os.pathsep.join(map(str, files))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
