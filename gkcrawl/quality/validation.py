@@ -75,12 +75,14 @@ def validate(report: dict[str, Any], previous: dict[str, Any] | None = None) -> 
 
 
 def identity_finding(check: dict[str, Any]) -> Finding:
-    """The finding of one of the parser's checks (``report["checks"]``) of an identity."""
+    """The finding of one of the parser's checks (``report["checks"]``) of an identity: its
+    two sums. The value of every cell it adds is in the report's own check, not repeated."""
     if check["status"] == UNCERTAIN:
         message = f"{check['name']}: operands missing"
     else:
         message = f"{check['name']}: {check['lhs']} vs {check['rhs']}"
-    return Finding("identity", check["rule"], check["status"], ERROR, message, check["values"])
+    return Finding("identity", check["rule"], check["status"], ERROR, message,
+                   {"lhs": check["lhs"], "rhs": check["rhs"]})
 
 
 def _domain(template: Template, cells: dict[CellRef, Decimal | None]) -> list[Finding]:
