@@ -57,9 +57,9 @@ _SOURCE_COLUMNS = ("url", "record_key", *_WARC, "portal", "crawl_id", "fetched_a
                    "role", "first_seen", "last_seen")
 UPSERT_SOURCE = _upsert_sql(
     "sources", _SOURCE_COLUMNS, "url, record_key",
-    # the capture does not change when the same record is parsed again by a replay
-    keep_first=("portal", "crawl_id", "fetched_at"),
-    prefer_new=_WARC,
+    # the same bytes fetched again (or replayed) keep their first capture: the record that holds
+    # them, not a later revisit record that points back to it
+    keep_first=("portal", "crawl_id", "fetched_at", *_WARC),
     # a re-parse (parser upgrade) replaces what was parsed; ``role`` is left to set_source_role
     overwrite=(*_PARSED, "last_seen"),
     returning="id")

@@ -17,10 +17,11 @@ from gkcrawl.store.schema import COPY
 def record_key(record_id: str | None, payload_digest: str | None = None) -> str:
     """The second half of the unique key of sources and quarantine entries.
 
-    The WARC record id when there is one (a replay of the same record maps onto the same row),
-    else the payload digest, else ``''`` (not archived: one row per URL).
+    The payload digest when there is one: the same bytes fetched again at the same URL (an
+    incremental run, a replay of any capture of them) are the same copy, not another. Else the
+    WARC record id, else ``''`` (not archived: one row per URL).
     """
-    return record_id or payload_digest or ""
+    return payload_digest or record_id or ""
 
 
 def to_datetime(value: datetime | str | None) -> datetime | None:

@@ -68,7 +68,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             stats           {json},
             starts          INTEGER NOT NULL DEFAULT 0
         )""",
-        # one row per archived copy of a report; record_key = WARC record id, else payload digest,
+        # one row per archived copy of a report; record_key = payload digest, else WARC record id,
         # else '' (not archived), so that the unique key never holds a NULL
         """CREATE TABLE sources (
             id              {id},
