@@ -86,9 +86,11 @@ class DedupPipeline(Pipeline):
         readable one's: the second key returned is the group to move under the first."""
         if not row.fingerprint or row.year is None:
             return row.organ_key, None
-        readable = readable_organ(row.organ_key)
+        readable = row.organ_readable
+        # a readable name looks only among unreadable ones: the store does not return the
+        # (many) readable look-alikes it would never join
         for _id, other_key, other_print in store.similar_fingerprints(
-                row.bands, year=row.year, after_id=after_id):
+                row.bands, year=row.year, after_id=after_id, unreadable_only=readable):
             if other_key in (None, row.organ_key) or not other_print:
                 continue
             other_readable = readable_organ(other_key)
@@ -107,8 +109,9 @@ def source_row(item: Any, official_domains: Iterable[str] = ()) -> SourceRow:
     validation did not set it), whether it is official, how complete its tables are, and the
     LSH band keys it is looked up by. ``item`` is a ``ReportItem`` or its dict."""
     report = item if isinstance(item, dict) else vars(item)
+    key = report.get("organ_key") or organ_key(report.get("organ"))
     return SourceRow.from_item(
-        item, organ_key=report.get("organ_key") or organ_key(report.get("organ")),
+        item, organ_key=key, organ_readable=readable_organ(key),
         official=is_official_copy(report, official_domains), completeness=completeness(report),
         bands=lsh_bands(report, report.get("fingerprint")))
 

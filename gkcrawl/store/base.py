@@ -34,8 +34,8 @@ TS_COLUMNS = frozenset({"started_at", "finished_at", "fetched_at", "first_seen",
 BOOL_COLUMNS = frozenset({"official"})
 
 _WARC = ("record_id", "payload_digest", "warc_file", "warc_offset", "warc_length")
-_PARSED = ("organ", "organ_key", "year", "format", "source_kind", "published", "official",
-           "completeness", "fingerprint", "parser_version", "report", "validation")
+_PARSED = ("organ", "organ_key", "organ_readable", "year", "format", "source_kind", "published",
+           "official", "completeness", "fingerprint", "parser_version", "report", "validation")
 
 
 def _upsert_sql(table: str, columns: Sequence[str], key: str, *, keep_first: Sequence[str] = (),
@@ -333,7 +333,8 @@ class Store(abc.ABC):
         return source_id
 
     def _band_query(self, columns: str, found: Sequence[str], year: int | None,
-                    after_id: int | None) -> tuple[str, dict[str, Any]]:
+                    after_id: int | None, unreadable_only: bool = False
+                    ) -> tuple[str, dict[str, Any]]:
         params: dict[str, Any] = {f"b{i}": b for i, b in enumerate(found)}
         sql = (f"SELECT {columns} FROM sources WHERE id IN (SELECT source_id FROM source_bands "
                f"WHERE band IN ({', '.join(':b' + str(i) for i in range(len(found)))}))")
@@ -343,15 +344,18 @@ class Store(abc.ABC):
         if after_id is not None:
             sql += " AND id > :after"
             params["after"] = after_id
+        if unreadable_only:
+            sql += " AND NOT organ_readable"
         return sql + " ORDER BY id", params
 
     def similar_fingerprints(self, bands: Sequence[str], *, year: int | None = None,
-                             after_id: int | None = None
+                             after_id: int | None = None, unreadable_only: bool = False
                              ) -> list[tuple[int, str | None, list[int] | None]]:
         """(id, organ key, fingerprint) of the copies stored under one of ``bands`` (LSH band
-        keys), of ``year`` and with an id above ``after_id`` when given, oldest first: what
-        dedup compares, without decoding whole reports."""
-        sql, params = self._band_query("id, organ_key, fingerprint", bands, year, after_id)
+        keys), of ``year``, with an id above ``after_id`` and whose organ name is not readable
+        when asked, oldest first: what dedup compares, without decoding whole reports."""
+        sql, params = self._band_query("id, organ_key, fingerprint", bands, year, after_id,
+                                       unreadable_only)
         return [(r["id"], r["organ_key"], self._json_out(r["fingerprint"]) if r["fingerprint"]
                  is not None else None) for r in self._exec(sql, params).fetchall()]
 

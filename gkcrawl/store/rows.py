@@ -139,6 +139,8 @@ class SourceRow:
     fetched_at: datetime | None = None
     organ: str | None = None
     organ_key: str | None = None
+    #: the organ's name reads as one (two readable names that differ are two organs)
+    organ_readable: bool = False
     year: int | None = None
     format: str | None = None
     source_kind: str | None = None
@@ -161,8 +163,8 @@ class SourceRow:
 
     @classmethod
     def from_item(cls, item: Any, *, role: str = COPY, organ_key: str | None = None,
-                  official: bool = False, completeness: int = 0,
-                  bands: list[str] | None = None) -> SourceRow:
+                  organ_readable: bool = False, official: bool = False,
+                  completeness: int = 0, bands: list[str] | None = None) -> SourceRow:
         """A row from a ``ReportItem`` (or its dict): the report, its WARC pointer and capture,
         and what the pipelines set on the item (organ_key unless given, fingerprint,
         validation). What dedup says of the copy is given too: the store computes nothing."""
@@ -176,7 +178,7 @@ class SourceRow:
             url=url, report=report, **_warc(data.get("warc")), portal=data.get("portal"),
             crawl_id=data.get("crawl_id"), fetched_at=to_datetime(data.get("fetched_at")),
             organ=data.get("organ"), organ_key=organ_key or data.get("organ_key"),
-            year=data.get("year"), format=data.get("format"),
+            organ_readable=organ_readable, year=data.get("year"), format=data.get("format"),
             source_kind=data.get("source_kind"), published=data.get("published"),
             official=official, completeness=completeness, fingerprint=data.get("fingerprint"),
             parser_version=data.get("parser_version"),

@@ -84,6 +84,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             fetched_at      {ts},
             organ           TEXT,
             organ_key       TEXT,
+            organ_readable  {bool} NOT NULL DEFAULT FALSE,
             year            INTEGER,
             format          TEXT,
             source_kind     TEXT,
