@@ -2,16 +2,21 @@
 
 A signature is a MinHash of the document's set of tokens:
 
-* the character shingles (``SHINGLE`` characters) of its text, stripped of spaces and
-  punctuation, so that line breaks, padding and a spam header's layout change little, less the
-  shingles of the template's own words (table titles, row and column labels), which every
-  report prints and which would make any two reports of a template look alike;
+* the character shingles (``SHINGLE`` characters) of its prose (``Document.prose``: the text
+  outside its tables), line by line, stripped of spaces and punctuation, so that padding and a
+  spam header's layout change little; less the shingles of the template's own words (table
+  titles, row and column labels), which every report prints, and with the organ's name as
+  printed taken out, which a mirror garbles everywhere;
 * every table cell as ``table.row.column=value``, so that copies of one report agree on their
   numbers whatever their text looks like.
 
+The tables enter by their cells only: their printed text (labels interleaved with numbers) is
+what every report of a template shares, and townships' all-zero tables would otherwise make
+them look alike.
+
 Two signatures estimate the Jaccard similarity of the two sets (``similarity``): copies of one
 report (a page and its PDF, a mirror) come out near 1, different organs' reports far below
-(their names, prose and numbers differ; what they share is the template, left out).
+(their prose and numbers differ; what they share is the template, left out).
 
 The store looks copies up by LSH band keys (``lsh_bands``): a report with at least
 ``MIN_VALUES`` non-zero cells by a MinHash of those cells (which unrelated reports hardly
@@ -111,9 +116,15 @@ def minhash(tokens: Iterable[str]) -> list[int]:
 
 
 def signature(text: str, report: dict[str, Any]) -> list[int]:
-    """The MinHash signature of the text's own shingles (the template's left out) and the
-    report's table cells."""
-    return minhash((shingles(text) - TEMPLATE_SHINGLES).union(cell_tokens(report)))
+    """The MinHash signature of the text's own shingles and the report's table cells.
+
+    The template's words are left out (every report prints them), and so is the organ's name as
+    the report prints it: a mirror that garbles the name everywhere is still the same text."""
+    organ = report.get("organ")
+    if organ:
+        text = text.replace(organ, "")
+    own = set().union(*(shingles(line) for line in text.splitlines() if line.strip()))
+    return minhash((own - TEMPLATE_SHINGLES).union(cell_tokens(report)))
 
 
 def similarity(a: Sequence[int], b: Sequence[int]) -> float:
