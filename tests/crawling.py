@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 from gkcrawl.archive.cdxj import INDEX_NAME
 from gkcrawl.demo.registry import write_registry
 from gkcrawl.demo.site import Site
-from tests.portal import PortalProcess
 
 ROOT = Path(__file__).parents[1]
 BIN = Path(sys.executable).parent
@@ -43,10 +42,11 @@ class Crawl:
         return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def run_crawl(portal: PortalProcess, out: Path, *extra: str,
+def run_crawl(base: str, out: Path, *extra: str,
               timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    """``scrapy crawl portals`` of the sample portal served at ``base``, into ``out``."""
     registry = out / "portals.csv"
-    write_registry(registry, portal.url)
+    write_registry(registry, base)
     args = [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}",
             "-O", str(out / "reports.jsonl"), "-s", f"ARCHIVE_DIR={out / 'archive'}"]
     for name, value in CRAWL_SETTINGS.items():
