@@ -10,8 +10,8 @@ quarantined, or failed with a named reason). What the server did with every requ
 the archive against what was really sent.
 
 The faults, as met on real servers: connection resets (before any byte, and in the middle of a
-body whose Content-Length promised more), a stall and a slow drip (nginx in front of a stuck or
-slow CMS), a 50 MB page (with and without Content-Length), a gzip bomb, a GBK page served as
+body whose Content-Length promised more), a stall, a slow drip that ends in time and one that
+never does (nginx in front of a stuck or slow CMS), a 50 MB page (with and without Content-Length), a gzip bomb, a GBK page served as
 UTF-8 (a server's default charset over an old template), a redirect loop, a cookie-check
 redirect (安全狗/云锁 set a cookie and send the browser back to the same URL), a 瑞数-style 412
 challenge, a PDF cut short in the CMS's store, and mis-nested HTML around a real report table.
@@ -62,6 +62,8 @@ STALL_SECONDS = 60.0
 #: The slow drip: the body in this many pieces, one every DRIP_DELAY seconds (well within the
 #: test's download timeout in all).
 DRIP_PIECES, DRIP_DELAY = 8, 0.05
+#: The endless drip: a few bytes every DRIP_DELAY seconds, never idle for long, never done in time.
+TRICKLE_BYTES = 64
 STREAM_CHUNK = 64 * 1024
 SERVER = (b"Server", b"nginx")
 HTML_UTF8 = (b"Content-Type", b"text/html; charset=utf-8")
@@ -154,6 +156,7 @@ def build_pages() -> list[Page]:
     pdf_page("/nb/P020230119102.pdf", "cut", "示例县司法局", FAILED, CUT_SHORT)
     html_page("/nb/t20230120_104.html", "stall", "示例县审计局", FAILED, TIMEOUT)
     html_page("/nb/t20230121_105.html", "drip", "示例县水利局", STORED)
+    html_page("/nb/t20230121_114.html", "trickle", "示例县交通运输局", FAILED, TIMEOUT)
     html_page("/nb/t20230122_106.html", "huge", "示例县农业农村局", FAILED, TOO_LARGE)
     html_page("/nb/t20230123_107.html", "huge_chunked", "示例县商务局", FAILED, TOO_LARGE)
     html_page("/nb/t20230124_108.html", "send", "示例县文化和旅游局", STORED,
@@ -256,6 +259,17 @@ class FaultHandler(LoopbackHandler):
         step = -(-len(body) // DRIP_PIECES)
         for start in range(0, len(body), step):
             if self.server.stopping.wait(DRIP_DELAY) or not self._write(body[start:start + step]):
+                return
+        self.server.record(self.path, ANSWERED)
+
+    def trickle(self, page: Page, seen: int, with_body: bool) -> None:
+        """A body a few bytes at a time: the connection never idles, the answer never ends in
+        time (a download timeout that only counted idle time would wait for ever)."""
+        body = page.response.body
+        self.send_head(page.response, len(body))
+        for start in range(0, len(body), TRICKLE_BYTES):
+            if (self.server.stopping.wait(DRIP_DELAY)
+                    or not self._write(body[start:start + TRICKLE_BYTES])):
                 return
         self.server.record(self.path, ANSWERED)
 
