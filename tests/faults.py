@@ -11,10 +11,11 @@ the archive against what was really sent.
 
 The faults, as met on real servers: connection resets (before any byte, and in the middle of a
 body whose Content-Length promised more), a stall, a slow drip that ends in time and one that
-never does (nginx in front of a stuck or slow CMS), a 50 MB page (with and without Content-Length), a gzip bomb, a GBK page served as
-UTF-8 (a server's default charset over an old template), a redirect loop, a cookie-check
-redirect (安全狗/云锁 set a cookie and send the browser back to the same URL), a 瑞数-style 412
-challenge, a PDF cut short in the CMS's store, and mis-nested HTML around a real report table.
+never does (nginx in front of a stuck or slow CMS), a 50 MB page (with and without
+Content-Length), a gzip bomb, a GBK page served as UTF-8 (a server's default charset over an
+old template), a redirect loop, a cookie-check redirect (安全狗/云锁 set a cookie and send the
+browser back to the same URL), a 瑞数-style 412 challenge, a PDF cut short in the CMS's store,
+and mis-nested HTML around a real report table.
 """
 
 from __future__ import annotations

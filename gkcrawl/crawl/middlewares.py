@@ -172,7 +172,7 @@ def _follow(redirect: Callable[[Request, Request, Any], Request], redirected: Re
     try:
         result = redirect(redirected, request, reason)
     except IgnoreRequest as exc:  # Scrapy's only reason: REDIRECT_MAX_TIMES reached
-        raise TooManyRedirects(f"more than {len(chain) - 1} redirects: {request.url}") from exc
+        raise TooManyRedirects(f"more than {len(chain) - 1} redirects from {chain[0]}") from exc
     if returns:
         result.dont_filter = True
     return result
