@@ -12,10 +12,12 @@
   ``If-None-Match``/``If-Modified-Since``; a 304 is answered with the earlier archived response
   and flagged ``not-modified``, so lists are still read (new reports in old lists are found) and
   unchanged report pages are not parsed again. A 200 whose payload was archived before becomes a
-  revisit record in the archive (digest store), and is flagged ``unchanged`` when it is the
-  same URL's. Fetches are recorded in batches (``FETCH_BATCH`` rows or ``FETCH_FLUSH_SECONDS``,
-  and at close), one transaction each: a kill loses at most a batch, and the next run then
-  fetches those URLs without validators (their payloads still become revisits).
+  revisit record in the archive (digest store), and is flagged ``unchanged`` when the URL had
+  that payload: its first capture was this URL's, or the URL's last good fetch had the same
+  digest (the first capture may be another URL's, a re-publication's). Fetches are recorded
+  in batches (``FETCH_BATCH`` rows or ``FETCH_FLUSH_SECONDS``, and at close), one transaction
+  each: a kill loses at most a batch, and the next run then fetches those URLs without
+  validators (their payloads still become revisits).
 """
 
 from __future__ import annotations
@@ -133,8 +135,7 @@ class ArchiveLookupMiddleware:
                 "offset": location.offset, "length": location.length, "record_id": record_id,
                 "date": date, "from_archive": True}
             return self._response(request, location, original, FROM_ARCHIVE)
-        if self.conditional:
-            self._add_validators(request)
+        self._add_previous(request)
         return None
 
     def process_response(self, request: Request, response: Response) -> Response:
@@ -148,21 +149,25 @@ class ArchiveLookupMiddleware:
                 return self._response(request, location, None, NOT_MODIFIED)
         if response.status == OK and pointer and not pointer.get("from_archive"):
             self._remember(request, response, pointer)
-            original = pointer.get("original") or {}
-            if pointer.get("is_revisit") and original.get("uri") == request.url:
+            if _same_payload(request, pointer, previous):
                 self.crawler.stats.inc_value("incremental/unchanged")
                 response.flags.append(UNCHANGED)
         return response
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _add_validators(self, request: Request) -> None:
+    def _add_previous(self, request: Request) -> None:
+        """The URL's last good fetch by an earlier crawl, in ``meta``, and its validators in
+        the request's headers (INCREMENTAL_CONDITIONAL)."""
+        request.meta.pop(PREVIOUS_KEY, None)  # a redirected request's copy is another URL's
         if not self.earlier_fetches or request.url in self.pending:  # nothing from a past crawl
             return
         previous = store_for(self.crawler).fetch(request.url)
         if previous is None or previous.crawl_id == crawl_id_for(self.crawler):
             return
         request.meta[PREVIOUS_KEY] = previous
+        if not self.conditional:
+            return
         if previous.etag:
             request.headers.setdefault(b"If-None-Match", previous.etag.encode("latin-1"))
         if previous.last_modified:
@@ -208,6 +213,16 @@ class ArchiveLookupMiddleware:
         cls = responsetypes.from_args(headers=headers, url=request.url, body=stored.body)
         return cls(url=request.url, status=stored.status, headers=headers, body=stored.body,
                    request=request, protocol=stored.protocol, flags=[flag])
+
+
+def _same_payload(request: Request, pointer: dict[str, Any], previous: FetchRow | None) -> bool:
+    """Whether a revisit's payload is the one the URL had: its first capture was this URL's, or
+    the URL's last good fetch had the same digest."""
+    if not pointer.get("is_revisit"):
+        return False
+    original = pointer.get("original") or {}
+    return original.get("uri") == request.url or (
+        previous is not None and previous.payload_digest == pointer.get("digest"))
 
 
 def _existing(root: Any, previous: FetchRow) -> RecordLocation | None:

@@ -40,11 +40,12 @@ from gkcrawl.crawl.classify import (
     is_attachment,
     report_title,
 )
+from gkcrawl.crawl.failures import failure_kind
 from gkcrawl.crawl.links import score_link
 from gkcrawl.crawl.resume import NOT_MODIFIED, UNCHANGED
 from gkcrawl.crawl.urls import canonical, in_domains
 from gkcrawl.items import DocumentItem
-from gkcrawl.parsing.extract.decode import REPLACEMENT, decode_html
+from gkcrawl.parsing.extract.decode import REPLACEMENT, codec_name, decode_html
 
 #: Priority points per link-score point; hops subtract, so shallow strong links go first.
 PRIORITY_PER_POINT = 10
@@ -106,7 +107,9 @@ class PortalsSpider(Spider):
                 is_attachment(response.url) or response.body[:5] == b"%PDF-")):
             yield from self._attachment(response, info)
             return
-        html, sel = _page_text(response)
+        html, sel, overruled = _page_text(response)
+        if overruled:  # the header's charset is not the page's (a GBK page served as UTF-8)
+            self.crawler.stats.inc_value(f"portal/{portal}/charset_mismatch")
         links = [(response.urljoin(a.attrib["href"]),
                   " ".join(a.css("::text").getall()).strip() or a.attrib.get("title", ""))
                  for a in sel.css("a[href]")]
@@ -133,12 +136,18 @@ class PortalsSpider(Spider):
         return True
 
     def on_error(self, failure: Failure) -> None:
+        """A fetch given up: counted as an error and by what failed (``failed/<kind>``)."""
         request = failure.request  # type: ignore[attr-defined]  # set on the failure by Scrapy
         portal = request.meta.get(META, {}).get("portal", "?")
+        error = failure.value
+        assert error is not None  # a Failure holds the exception it was made of
+        kind = failure_kind(error)
         self.crawler.stats.inc_value(f"portal/{portal}/errors")
-        response = getattr(failure.value, "response", None)
-        what = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
-        self.logger.info("Fetch failed (%s): %s", what, request.url)
+        self.crawler.stats.inc_value(f"portal/{portal}/failed/{kind}")
+        response = getattr(error, "response", None)
+        what = (f"HTTP {response.status}" if response is not None
+                else str(error) or type(error).__name__)
+        self.logger.info("Fetch failed (%s: %s): %s", kind, what, request.url)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -239,15 +248,16 @@ def _parsable_document(body: bytes) -> bool:
             or (head.startswith(b"PK\x03\x04") and b"word/" in body[:65536]))
 
 
-def _page_text(response: TextResponse) -> tuple[str, Selector]:
+def _page_text(response: TextResponse) -> tuple[str, Selector, bool]:
     """The page's text and selector: Scrapy's, unless the charset it took from the header does
     not decode the body and the page's ``<meta>`` names one that does (the parser decodes it
-    the same way)."""
+    the same way); and whether the header's charset was overruled."""
     if REPLACEMENT not in response.text:
-        return response.text, response.selector
+        return response.text, response.selector, False
     ctype = response.headers.get(b"Content-Type")
-    text, _ = decode_html(response.body, ctype.decode("latin-1") if ctype else None, response.url)
-    return text, Selector(text=text)
+    text, encoding = decode_html(response.body, ctype.decode("latin-1") if ctype else None,
+                                 response.url)
+    return text, Selector(text=text), codec_name(encoding) != codec_name(response.encoding)
 
 
 def _is_html(response: Response) -> bool:

@@ -144,8 +144,8 @@ def test_a_gbk_page_served_as_utf8_is_read_by_its_meta() -> None:
     body = html.replace("<head>", '<head><meta charset="gbk">').encode("gbk")
     url = "http://www.shanghai.gov.cn/nw12344/20200115/abc.html"
     response = HtmlResponse(url, body=body, headers={"Content-Type": "text/html; charset=utf-8"})
-    text, sel = _page_text(response)
-    assert "上海市人民政府办公厅" in text
+    text, sel, overruled = _page_text(response)
+    assert "上海市人民政府办公厅" in text and overruled
     verdict = classify_html(url, text, sel, [])
     assert (verdict.role, verdict.year) == (REPORT, 2019)
     parsed = parse_document(body, "text/html; charset=utf-8", url)
