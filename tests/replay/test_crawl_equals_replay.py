@@ -91,10 +91,6 @@ def test_a_replay_of_two_incremental_crawls_stores_the_same_reports(
     assert {k: v[:2] for k, v in again.items()} == {k: v[:2] for k, v in live.items()}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the store keys a copy by its WARC record (record_key in gkcrawl/store/rows.py): the "
-    "second crawl's revisit record of an unchanged page is a record of its own, so the replay "
-    "stores it as one more copy of the report, which the live crawl never parsed"))
 def test_a_replay_of_two_incremental_crawls_counts_an_unchanged_page_once(
         two_crawls: Path, replayed: Path) -> None:
     live, again = stored_reports(two_crawls / "archive" / STORE), stored_reports(replayed)
