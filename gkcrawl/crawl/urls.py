@@ -6,6 +6,7 @@ w3lib's ``canonicalize_url`` sorts the query and normalises escapes; on top of t
 
 from __future__ import annotations
 
+import hashlib
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -22,6 +23,15 @@ def canonical(url: str) -> str:
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                        if k.lower() not in SESSION_PARAMS])
     return canonicalize_url(urlunsplit((parts.scheme, parts.netloc, path, query, "")))
+
+
+def request_key(url: str, method: str = "GET", body: bytes = b"") -> str:
+    """What makes two requests the same: the canonical URL, and for any other request than a
+    plain GET its method and body too (a list's data endpoint answers each POSTed range at one
+    URL). The spider's scheduling and a resumed crawl's archive look-up both key on it."""
+    if method == "GET" and not body:
+        return canonical(url)
+    return f"{method} {canonical(url)} {hashlib.sha1(body).hexdigest()}"
 
 
 #: The ports a portal's site answers on unless its registry row names others.
