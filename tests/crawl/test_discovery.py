@@ -71,8 +71,11 @@ def test_script_redirect_shell_and_pager_links() -> None:
 
 
 def test_canonical_url_drops_session_ids_and_fragments() -> None:
-    assert canonical("http://a.gov.cn/x/list.html;jsessionid=AB12?page=2&sid=99#top") == \
+    assert canonical("http://a.gov.cn/x/list.html;jsessionid=AB12?page=2&sid=9f3c2a#top") == \
         "http://a.gov.cn/x/list.html?page=2"
+    # a number is a site id (gkmlpt's API answers nothing without it), not a session
+    assert canonical("http://a.gov.cn/gkmlpt/api/all/2381?page=1&sid=755031") == \
+        "http://a.gov.cn/gkmlpt/api/all/2381?page=1&sid=755031"
     assert canonical("http://a.gov.cn/x?b=2&a=1") == canonical("http://a.gov.cn/x?a=1&b=2")
 
 
