@@ -30,6 +30,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 from parsel import Selector
 from w3lib.url import add_or_replace_parameters, url_query_parameter
 
+from gkcrawl.crawl.links import score_text
+
 PAGE, PAGINATION, REDIRECT, FRAME = "page", "pagination", "redirect", "frame"
 GET, POST = "GET", "POST"
 #: The most list pages one pager may announce; more is a trap or a broken script.
@@ -255,14 +257,19 @@ class LonsunLabel(Adapter):
             yield from self._more_pages(url, html, sel)
             return
         code = _scripts(sel)
-        label = self._LABEL.search(code)
-        literal = self._OBJECT.search(code)
-        if label is None or literal is None:
-            return
-        endpoint, _, query = label.group(1).partition("?")
+        labels = list(self._LABEL.finditer(code))
+        for literal in self._OBJECT.finditer(code):
+            # the label URL nearest before the literal (a page may list several labels)
+            before = [m for m in labels if m.start() < literal.start()]
+            label = before[-1] if before else next(iter(labels), None)
+            if label is not None:
+                yield self._first_page(url, code, label.group(1), literal.group(0))
+
+    def _first_page(self, url: str, code: str, label: str, literal: str) -> Found:
+        endpoint, _, query = label.partition("?")
         params = dict(self._FIXED)
         params.update(parse_qsl(query))
-        for match in self._PAIR.finditer(literal.group(0)):
+        for match in self._PAIR.finditer(literal):
             name, single, double, bare = match.groups()
             value = single if single is not None else double
             if value is None:  # a literal, or a variable the script declares
@@ -271,7 +278,7 @@ class LonsunLabel(Adapter):
                 params[name] = value
         params.pop(self._CACHE_BUSTER, None)
         params[self._INDEX] = "1"
-        yield Found(f"{urljoin(url, endpoint)}?{urlencode(params)}", "第1页", PAGINATION)
+        return Found(f"{urljoin(url, endpoint)}?{urlencode(params)}", "第1页", PAGINATION)
 
     def _more_pages(self, url: str, html: str, sel: Selector) -> Iterator[Found]:
         count = _int(self._COUNT, html)
@@ -292,7 +299,8 @@ class Gkmlpt(Adapter):
     """Guangdong's 政府信息公开目录管理平台 (``/gkmlpt/index``): the page is a script shell whose
     ``window._CONFIG`` names the site (``SID``) and its column tree (``TREE``); each column's list
     is JSON from ``/gkmlpt/api/all/<column>?page=N&sid=<SID>`` (``articles[].url``, ``total``).
-    Every column is offered under its name, so the link scoring picks the report columns."""
+    The columns offered are those whose name has a signal of the link scoring: every API URL
+    looks alike, and a province's tree has hundreds of columns of thousands of documents."""
 
     name = "gkmlpt"
     _SID = re.compile(r"""\bSID\s*:\s*['"]?(\w+)""")
@@ -321,13 +329,15 @@ class Gkmlpt(Adapter):
             node = stack.pop()
             if not isinstance(node, dict) or "id" not in node:
                 continue
+            stack.extend(node.get("children") or ())
             name = str(node.get("name") or "")
+            if score_text(name) <= 0:
+                continue
             if node.get("jump_url"):
                 yield Found(urljoin(url, str(node["jump_url"])), name, PAGE)
             else:
                 query = urlencode({"page": 1, "sid": sid.group(1)})
                 yield Found(urljoin(url, f"{root}api/all/{node['id']}?{query}"), name, PAGE)
-            stack.extend(node.get("children") or ())
 
     def _list(self, url: str, text: str) -> Iterator[Found]:
         try:

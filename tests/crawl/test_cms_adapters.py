@@ -160,6 +160,17 @@ def test_lonsun_label_asked_with_the_scripts_parameters() -> None:
     assert found(cms.LonsunLabel(), pages[1].url, "<p>暂无相关信息</p>") == []
 
 
+def test_lonsun_page_with_several_labels() -> None:
+    calls = "".join(
+        f"<script>Ls.ajax({{url: '/site/label/{label}?IsAjax=1', data: {{labelName: '{name}', "
+        f"catId: {cat}, pageSize: 8}}}});</script>"
+        for label, name, cat in (("8888", "publicInfoList", 1), ("9999", "articleList", 2)))
+    firsts = found(cms.LonsunLabel(), f"{SITE}/", calls)
+    assert [(urlsplit(f.url).path, query(f.url)["labelName"], query(f.url)["catId"])
+            for f in firsts] == [("/site/label/8888", "publicInfoList", "1"),
+                                 ("/site/label/9999", "articleList", "2")]
+
+
 # --- gkmlpt --------------------------------------------------------------------------------
 
 GKMLPT_SHELL = """<!DOCTYPE html><html><head><title>政府信息公开</title></head><body>
@@ -178,12 +189,15 @@ window._CONFIG = {
 
 
 def test_gkmlpt_columns_from_the_config_tree() -> None:
+    """Columns whose name has a report signal (their API URLs all look alike)."""
     links = found(cms.Gkmlpt(), f"{SITE}/gkmlpt/index", GKMLPT_SHELL)
-    assert sorted((f.text, tail(f.url)) for f in links) == [
-        ("政府信息公开年报", "2381?page=1&sid=755999"), ("政策文件", "2380?page=1&sid=755999"),
-        ("网上办事", ""), ("部门信息公开年报", "2390?page=1&sid=755999")]
+    assert sorted((f.text, f.url) for f in links) == [
+        ("政府信息公开年报", f"{SITE}/gkmlpt/api/all/2381?page=1&sid=755999"),
+        ("部门信息公开年报", f"{SITE}/gkmlpt/api/all/2390?page=1&sid=755999")]
     assert all(f.kind == cms.PAGE for f in links)
-    assert f"{SITE}/gkmlpt/api/all/2381?page=1&sid=755999" in {f.url for f in links}
+    jump = GKMLPT_SHELL.replace('"name":"网上办事"', '"name":"部门年报"')
+    assert ("部门年报", "http://www.shifan.gov.cn/bsfw/") in {
+        (f.text, f.url) for f in found(cms.Gkmlpt(), f"{SITE}/gkmlpt/index", jump)}
 
 
 def test_gkmlpt_api_answer_gives_articles_and_pages() -> None:

@@ -22,6 +22,8 @@ import pytest
 from gkcrawl.archive.reader import ArchivedExchange, iter_archive
 from gkcrawl.store import open_store
 from tests.cms_portal import (
+    GKMLPT_OTHER,
+    GKMLPT_REPORTS,
     HANWEB_PROXY,
     PLAIN,
     Hit,
@@ -126,6 +128,12 @@ def test_attachments_fetched_as_visitors_of_their_page(cms: CmsCrawl) -> None:
     assert asked and all(hit.status == 200 for hit in asked)
     assert {key(hit.path): hit.referer for hit in asked} == {
         path: cms.portal.url + page for path, page in attachments.items()}
+
+
+def test_gkmlpt_columns_without_a_report_signal_are_not_asked(cms: CmsCrawl) -> None:
+    asked = {urlsplit(hit.path).path for hit in cms.first.requests}
+    assert f"/gkmlpt/api/all/{GKMLPT_REPORTS}" in asked
+    assert f"/gkmlpt/api/all/{GKMLPT_OTHER}" not in asked  # 政策文件
 
 
 def test_ranges_posted_with_their_forms_and_archived(cms: CmsCrawl) -> None:
