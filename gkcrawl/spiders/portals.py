@@ -179,8 +179,8 @@ class PortalsSpider(Spider):
         # plain link
         candidates: dict[str, cms.Found] = {}
         for found in [*extra, *(cms.Found(u, t, cms.PAGE) for u, t in links)]:
-            candidates.setdefault(request_key(found.url, found.method, _form_body(found.form)),
-                                  found)
+            candidates.setdefault(
+                request_key(found.url, found.method, _body(found.method, found.form)), found)
         for found in candidates.values():
             url, text, kind = found.url, found.text, found.kind
             if is_attachment(url, text):
@@ -209,7 +209,7 @@ class PortalsSpider(Spider):
                 # one page of links, not the whole list's (memory stays flat on long lists)
                 request = self._request(url, portal, hops, "list", response.url,
                                         LIST_PRIORITY - hops, list_root=root, anchor=text,
-                                        form=found.form)
+                                        method=found.method, form=found.form)
                 if request is not None:
                     self.list_pages[root] += 1
             else:
@@ -232,12 +232,12 @@ class PortalsSpider(Spider):
 
     def _request(self, url: str, portal: str, hops: int, role: str, referrer: str | None,
                  priority: int, list_root: str | None = None, anchor: str = "",
-                 form: tuple[tuple[str, str], ...] = ()) -> Request | None:
+                 method: str = cms.GET, form: tuple[tuple[str, str], ...] = ()) -> Request | None:
         """A request for ``url``, or None when it was scheduled already, is off the portal or
-        past its budget; with a ``form``, a POST of it (a list range from a data endpoint)."""
+        past its budget; a POST sends ``form`` (a list range from a data endpoint)."""
         url = canonical(url)
-        body = _form_body(form)
-        key = request_key(url, cms.POST if form else cms.GET, body)
+        body = _body(method, form)
+        key = request_key(url, method, body)
         if key in self.seen or not self._in_portal(url, portal):
             return None
         if self.scheduled[portal] >= self.budget:
@@ -249,7 +249,7 @@ class PortalsSpider(Spider):
                        "list_root": list_root, "anchor": anchor}}
         # (Scrapy's RefererMiddleware sets the Referer header from the response: attachment
         # servers that answer only a visitor of the page get it)
-        if form:
+        if method == cms.POST:
             return Request(url, method=cms.POST, body=body, headers=FORM_HEADERS,
                            callback=self.parse, errback=self.on_error, priority=priority,
                            meta=meta)
@@ -257,8 +257,9 @@ class PortalsSpider(Spider):
                        meta=meta)
 
 
-def _form_body(form: tuple[tuple[str, str], ...]) -> bytes:
-    return urlencode(form).encode("utf-8")
+def _body(method: str, form: tuple[tuple[str, str], ...]) -> bytes:
+    """What a request sends: a POST its form, URL-encoded as jQuery does; a GET nothing."""
+    return urlencode(form).encode("utf-8") if method == cms.POST else b""
 
 
 def _parsable_document(body: bytes) -> bool:

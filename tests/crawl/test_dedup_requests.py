@@ -54,7 +54,7 @@ def test_posts_are_one_request_per_url_and_body() -> None:
 
     def request(column: str) -> Request | None:
         return spider._request(PROXY, "gov", 1, "list", "https://www.gov.cn/col/", -1,
-                               form=form(column))
+                               method="POST", form=form(column))
 
     first, second = request("1229"), request("1230")
     assert first is not None and second is not None
