@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import IO, Any, TextIO, cast
 
@@ -153,6 +154,7 @@ def _describe(variable: Variable) -> str:
     return f"{how} [{variable.unit}]"
 
 
+@cache
 def fields(layout: str) -> tuple[Field, ...]:
     """The columns of ``layout``, in order."""
     if layout == "long":
@@ -276,7 +278,7 @@ def _check_counts(report: Mapping[str, Any]) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class Copy:
+class ReportCopy:
     """What the panel row says of the report beyond its parse: its keys and the copy chosen."""
 
     organ_key: str | None
@@ -291,7 +293,7 @@ class Copy:
     fetched: date | None = None
 
     @classmethod
-    def of(cls, row: ReportRow) -> Copy:
+    def of(cls, row: ReportRow) -> ReportCopy:
         report = row.report
         return cls(row.organ_key, row.year, row.organ or report.get("organ"),
                    row.format or report.get("format"), row.n_sources, row.parser_version,
@@ -299,7 +301,7 @@ class Copy:
                    row.fetched_at.date() if row.fetched_at else None)
 
 
-def panel_row(report: Mapping[str, Any], copy: Copy,
+def panel_row(report: Mapping[str, Any], copy: ReportCopy,
               portals: Mapping[str, Portal]) -> dict[str, Any]:
     """The panel row of a parsed report (a stored report, or a crawl's item)."""
     counts = _check_counts(report)
@@ -327,7 +329,7 @@ def panel_rows(reports: Iterable[ReportRow],
                portals: Mapping[str, Portal] | None = None) -> Iterator[dict[str, Any]]:
     """One row per report; variables the report's template version lacks are None."""
     for row in reports:
-        yield panel_row(row.report, Copy.of(row), portals or {})
+        yield panel_row(row.report, ReportCopy.of(row), portals or {})
 
 
 def _long_table(base: dict[str, Any], report: Mapping[str, Any], template: Template,
@@ -346,7 +348,7 @@ def long_rows(reports: Iterable[ReportRow]) -> Iterator[dict[str, Any]]:
     """One row per cell of the report's template version (nulls included, so that the panel
     row can be rebuilt); a report without a template version (legacy) has no rows."""
     for row in reports:
-        copy = Copy.of(row)
+        copy = ReportCopy.of(row)
         template = _template(copy.format)
         if template is None:
             continue

@@ -20,7 +20,7 @@ from scrapy.exporters import CsvItemExporter
 
 from gkcrawl.crawl import registry
 from gkcrawl.crawl.registry import Portal
-from gkcrawl.outputs.export import Copy, csv_cell, day, fields, panel_row
+from gkcrawl.outputs.export import ReportCopy, csv_cell, day, fields, panel_row
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +28,9 @@ logger = logging.getLogger(__name__)
 EXCEL_UTF8 = "utf-8-sig"
 
 
-def _copy(report: Mapping[str, Any]) -> Copy:
+def _copy(report: Mapping[str, Any]) -> ReportCopy:
     warc = report.get("warc") or {}
-    return Copy(report.get("organ_key"), report.get("year"), report.get("organ"),
+    return ReportCopy(report.get("organ_key"), report.get("year"), report.get("organ"),
                 report.get("format"), (report.get("dedup") or {}).get("copies"),
                 report.get("parser_version"), warc.get("filename"), warc.get("offset"),
                 warc.get("record_id"), day(report.get("fetched_at")))

@@ -146,7 +146,7 @@ def variable_name(table: str, row: str, column: str) -> str:
     return f"t{table_number(table)}_{short(row, row)}_{short(column, column)}"
 
 
-def merge_order(merged: list[Any], keys: Sequence[Any]) -> None:
+def _merge_order(merged: list[Any], keys: Sequence[Any]) -> None:
     """Add ``keys`` to ``merged`` keeping both orders: a new key goes before the next of its
     followers already present (2019's 其他对外管理服务事项 lands before 行政处罚)."""
     present = set(merged)
@@ -206,7 +206,7 @@ def variables() -> tuple[Variable, ...]:
     for template in templates:
         others = [t for t in templates if t is not template]
         canonical = [_canonical(ref, templates) for ref in template.all_cells]
-        merge_order(order, canonical)
+        _merge_order(order, canonical)
         for ref, key in zip(template.all_cells, canonical, strict=True):
             relation = SAME_KEY if key == ref else EQUIVALENT
             found.setdefault(key, []).append(
