@@ -259,17 +259,27 @@ def report_cell(report: Mapping[str, Any], table: str, row: str, column: str) ->
     return ((report.get(table) or {}).get(row) or {}).get(column)
 
 
+@cache
+def _plan(version: str | None) -> tuple[tuple[str, str, tuple[CellRef, ...]], ...]:
+    """(name, kind, cells) of every variable for a report of ``version``; no cells where the
+    version lacks the variable."""
+    out = []
+    for variable in variables():
+        source = variable.source(version)
+        out.append((variable.name, variable.kind, source.cells if source else ()))
+    return tuple(out)
+
+
 def panel_cells(report: Mapping[str, Any], version: str | None) -> dict[str, Any]:
     """Every variable's value for a report of template ``version`` (None where the version has
     no such cell; a sum is None when one of its cells is)."""
     out: dict[str, Any] = {}
-    for variable in variables():
-        source = variable.source(version)
-        if source is None:
-            out[variable.name] = None
+    for name, kind, cells in _plan(version):
+        if len(cells) == 1:
+            out[name] = cell_value(report_cell(report, *cells[0]), kind)
             continue
-        values = [cell_value(report_cell(report, *ref), variable.kind) for ref in source.cells]
-        out[variable.name] = None if None in values else cell_value(sum(values), variable.kind)
+        values = [cell_value(report_cell(report, *ref), kind) for ref in cells]
+        out[name] = None if not values or None in values else cell_value(sum(values), kind)
     return out
 
 
