@@ -64,12 +64,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     _store_option(replay)
     replay.set_defaults(run=_replay)
 
-    export = commands.add_parser("export", help="stored reports as csv/jsonl/parquet/xlsx")
-    export.add_argument("--format", required=True, choices=("csv", "jsonl", "parquet", "xlsx"))
-    export.add_argument("--layout", default="wide", choices=("wide", "long"),
-                        help="wide: one row per report; "
+    export = commands.add_parser("export", help="stored reports as csv/jsonl/parquet/xlsx/dta "
+                                                "or a data package")
+    export.add_argument("--format", required=True,
+                        choices=("csv", "jsonl", "parquet", "xlsx", "dta", "datapackage"),
+                        help="datapackage: CSV files and their datapackage.json in --output DIR")
+    export.add_argument("--layout", default="panel", choices=("panel", "long"),
+                        help="panel: one row per organ and year, harmonised variables; "
                              "long: one row per report x table x row x column")
-    export.add_argument("-o", "--output", help="a file (default: standard output, csv/jsonl only)")
+    export.add_argument("-o", "--output",
+                        help="a file, or the directory of a data package (default: standard "
+                             "output, csv/jsonl, binary formats when not a terminal)")
+    export.add_argument("--registry", type=Path,
+                        help="portal registry CSV, for the division of reports without their "
+                             "own (default: the bundled one)")
     _store_option(export)
     export.set_defaults(run=_export)
 
@@ -165,7 +173,8 @@ def _crawl(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from gkcrawl.outputs.export import main_export
 
-    return main_export(_store_target(args), args.format, args.layout, args.output)
+    return main_export(_store_target(args), args.format, args.layout, args.output,
+                       registry_path=args.registry)
 
 
 def _stats(args: argparse.Namespace) -> int:

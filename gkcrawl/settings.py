@@ -100,6 +100,9 @@ ITEM_PIPELINES = {
 # --- output ---------------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = REPORT_EXPORT_FIELDS
+# A CSV cell holds one value: -O reports.csv writes each report as its panel row (flat, short
+# names, as gkcrawl export); JSON Lines keeps the tables nested.
+FEED_EXPORTERS = {"csv": "gkcrawl.outputs.feeds.PanelCsvItemExporter"}
 LOG_LEVEL = "INFO"
 
 # --- from the environment --------------------------------------------------------------------

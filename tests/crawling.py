@@ -48,7 +48,8 @@ def run_crawl(base: str, out: Path, *extra: str,
     registry = out / "portals.csv"
     write_registry(registry, base)
     args = [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}",
-            "-O", str(out / "reports.jsonl"), "-s", f"ARCHIVE_DIR={out / 'archive'}"]
+            "-O", str(out / "reports.jsonl"), "-O", str(out / "reports.csv"),
+            "-s", f"ARCHIVE_DIR={out / 'archive'}"]
     for name, value in CRAWL_SETTINGS.items():
         args += ["-s", f"{name}={value}"]
     return subprocess.run([*args, *extra], cwd=ROOT, capture_output=True, text=True,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from gkcrawl.outputs.export import fields, typed
 from tests.crawling import Crawl
 
 
@@ -35,6 +36,22 @@ def test_export_stats_quarantine_commands(crawl: Crawl, tmp_path: Path) -> None:
     assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     quarantine = gkcrawl("quarantine", "--store", store, "--json")
     assert quarantine.returncode == 0
+
+
+def test_the_crawl_csv_feed_is_flat(crawl: Crawl) -> None:
+    """``scrapy crawl portals -O reports.csv``: one panel row per report item, each with the
+    WARC pointer of the response it was parsed from."""
+    with (crawl.archive.parent / "reports.csv").open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        assert reader.fieldnames == [field.name for field in fields("panel")]
+        rows = [typed(r, "panel", "csv") for r in reader]
+    assert [(r["source_url"], r["year"]) for r in rows] == \
+        [(i["source_url"], i["year"]) for i in crawl.items]
+    for row, item in zip(rows, crawl.items, strict=True):
+        assert (row["warc_file"], row["warc_offset"], row["warc_record_id"]) == (
+            item["warc"]["filename"], item["warc"]["offset"], item["warc"]["record_id"])
+        total = item["applications"]["new_received"]["total"] if item["applications"] else None
+        assert row["t2_new_tot"] == total
 
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/gkcrawl"

@@ -68,10 +68,11 @@ _REPORT_COLUMNS = ("organ_key", "year", "organ", "format", "source_id", "n_sourc
                    "parser_version", "updated_at")
 UPSERT_REPORT = _upsert_sql("reports", _REPORT_COLUMNS, "organ_key, year",
                             overwrite=_REPORT_COLUMNS[2:])
-#: a report row with its chosen copy's report and findings (the report row keeps only its own
-#: cross-year findings: ReportRow.from_stored puts them together)
+#: a report row with its chosen copy's report, findings, WARC pointer and capture time (the
+#: report row keeps only its own cross-year findings: ReportRow.from_stored puts them together)
 SELECT_REPORTS = ("SELECT r.organ_key, r.year, r.organ, r.format, r.source_id, r.n_sources, "
-                  "r.cross_year, r.parser_version, r.updated_at, s.report, s.validation "
+                  "r.cross_year, r.parser_version, r.updated_at, s.report, s.validation, "
+                  "s.warc_file, s.warc_offset, s.record_id, s.fetched_at "
                   "FROM reports r JOIN sources s ON s.id = r.source_id")
 
 REPORT_TABLES = ("SELECT r.year, s.report FROM reports r JOIN sources s ON s.id = r.source_id "

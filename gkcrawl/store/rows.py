@@ -205,6 +205,12 @@ class ReportRow:
     validation: list[Any] = field(default_factory=list)
     parser_version: str | None = None
     updated_at: datetime | None = None
+    #: the chosen copy's WARC pointer and capture time (read with the report, never written:
+    #: they are the source's)
+    warc_file: str | None = None
+    warc_offset: int | None = None
+    record_id: str | None = None
+    fetched_at: datetime | None = None
 
     @classmethod
     def from_source(cls, source: SourceRow, *, n_sources: int = 1) -> ReportRow:
@@ -213,7 +219,9 @@ class ReportRow:
         return cls(organ_key=source.organ_key, year=source.year, source_id=source.id,
                    report=source.report, organ=source.organ, format=source.format,
                    n_sources=n_sources, validation=source.validation,
-                   parser_version=source.parser_version)
+                   parser_version=source.parser_version, warc_file=source.warc_file,
+                   warc_offset=source.warc_offset, record_id=source.record_id,
+                   fetched_at=source.fetched_at)
 
     @classmethod
     def from_stored(cls, row: dict[str, Any]) -> ReportRow:

@@ -4,7 +4,8 @@ The five seeds and the two HTML fixtures (two of them copies of other reports: o
 sources), and random reports of both template versions rendered as official pages and parsed back:
 hostile organ names and titles (formula injection), negative 本年增/减, amounts with decimals,
 nulls, identities broken on purpose, portals in and out of the registry, a legacy report without
-tables; plus quarantine entries and a run.
+tables; every copy with a WARC pointer, one with its own division; plus quarantine entries and
+a run.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ DDE_TITLE = "@SUM(1+1)*cmd|' /C calc'!A0"
 #: a binary float with no short exact expansion: the export must keep 0.1, not
 #: 0.1000000000000000055…
 TENTH = 0.1
+
+#: 五指山市 (a county-level city of 海南省), the division of seed 001's organ
+WZS_DIVISION = "469001"
+#: the corpus's copies lie this many bytes apart in one WARC file
+WARC_STEP = 1000
 
 #: seed prefix -> (portal, url)
 SEEDS = {
@@ -127,9 +133,14 @@ def _items() -> list[dict[str, Any]]:
     evil["active_disclosure"]["admin_fees"]["amount_10k_yuan"] = TENTH
     evil["applications"]["carried_over"]["other_org"] = None
     evil["review_litigation"]["litigation_direct"]["pending"] = None
+    # the organ's own division, as the parser reads it from the organ's name: it wins over the
+    # region of the portal the report was found on
+    out[1].update(division_code=WZS_DIVISION, division_level="county")
     out.append(dict(LEGACY))
-    for item in out:
-        item.update(crawl_id="crawl-a", fetched_at="2024-02-01T08:00:00+00:00")
+    for n, item in enumerate(out):
+        item.update(crawl_id="crawl-a", fetched_at="2024-02-01T08:00:00+00:00",
+                    warc={"filename": "crawl-a/crawl-a-00000.warc.gz", "offset": n * WARC_STEP,
+                          "length": WARC_STEP - 1, "record_id": f"<urn:uuid:{n:032x}>"})
     return out
 
 

@@ -1,19 +1,20 @@
 """Exports against both backends: every format and layout is written, read back with its own
-library (csv, json, pyarrow, openpyxl) and compared with the stored reports; long → wide gives the
-stored cells back; text that a spreadsheet would run as a formula is neutralised, numbers are
-not."""
+library (csv, json, pyarrow, openpyxl, pandas.read_stata; a data package's CSV with csv) and
+compared with the stored reports; long → panel gives the stored cells back; text that a
+spreadsheet would run as a formula is neutralised, numbers are not."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
 import zipfile
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -21,62 +22,38 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from gkcrawl.crawl import registry
 from gkcrawl.outputs import export as export_module
 from gkcrawl.outputs.export import (
     FORMATS,
     FORMULA_PREFIXES,
     ExportError,
-    cell_columns,
     escape,
     export,
     fields,
-    long_to_wide,
+    long_to_panel,
     main_export,
     typed,
     unescape,
 )
+from gkcrawl.outputs.variables import variables
 from gkcrawl.store import ReportRow, Store
 from gkcrawl.template.spec import AMOUNT, TEMPLATES
-from tests.outputs.corpus import DDE_TITLE, EVIL_ORGAN, MINUS_ORGAN, TENTH, fill
+from tests.outputs.corpus import (
+    DDE_TITLE,
+    EVIL_ORGAN,
+    MINUS_ORGAN,
+    TENTH,
+    WARC_STEP,
+    WZS_DIVISION,
+    fill,
+)
+from tests.outputs.expected import REGION_OF
+from tests.outputs.reading import header, read_back
 
-LAYOUTS = ("wide", "long")
-
-
-# --- reading back, with each format's own library -------------------------------------------
-
-def read_back(path: Path, fmt: str, layout: str) -> list[dict[str, Any]]:
-    if fmt == "csv":
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            return list(csv.DictReader(f))
-    if fmt == "jsonl":
-        return [json.loads(line, parse_float=Decimal)
-                for line in path.read_text(encoding="utf-8").splitlines()]
-    if fmt == "parquet":
-        return pq.read_table(path).to_pylist()
-    book = load_workbook(path, read_only=True)
-    rows: list[dict[str, Any]] = []
-    for sheet in book.worksheets:
-        if sheet.title != layout and not sheet.title.startswith(f"{layout}_"):
-            continue
-        values = list(sheet.iter_rows(values_only=True))
-        # a read-only sheet's row ends at its last filled cell
-        rows += [dict(zip(values[0], r, strict=False)) for r in values[1:]]
-    book.close()
-    return rows
-
-
-def header(path: Path, fmt: str, layout: str) -> list[str]:
-    if fmt == "csv":
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            return next(csv.reader(f))
-    if fmt == "jsonl":
-        return list(json.loads(path.read_text(encoding="utf-8").splitlines()[0]))
-    if fmt == "parquet":
-        return pq.read_schema(path).names
-    book = load_workbook(path, read_only=True)
-    names = [c.value for c in next(book[layout].iter_rows(max_row=1))]
-    book.close()
-    return names
+LAYOUTS = ("panel", "long")
+#: the panel's template cell columns
+CELLS = frozenset(v.name for v in variables())
 
 
 # --- what the store holds, computed here without the exporter --------------------------------
@@ -91,24 +68,46 @@ def canon(value: Any, kind: str) -> Any:
 
 
 def stored_cells(row: ReportRow) -> dict[str, Any]:
-    """Every cell of every template version: the report's own cells, None elsewhere."""
+    """Every panel variable: the report's cells where its template version has the variable
+    (a sum where the crosswalk says so), None elsewhere."""
     cells: dict[str, Any] = {}
-    for template in TEMPLATES.values():
-        for ref in template.cells():
-            cells.setdefault(".".join(ref), None)
-    template = TEMPLATES.get(row.format or "")
-    if template is not None:
-        for (t, r, c) in template.cells():
-            cells[f"{t}.{r}.{c}"] = canon(row.report[t][r][c], template.kind((t, r, c)))
+    for variable in variables():
+        source = variable.source(row.format)
+        if source is None:
+            cells[variable.name] = None
+            continue
+        values = [canon(row.report[t][r][c], variable.kind) for t, r, c in source.cells]
+        cells[variable.name] = None if None in values else sum(values)
     return cells
+
+
+def stored_division(row: ReportRow) -> dict[str, Any]:
+    """The report's own division where it has one (seed 001), else its portal's: the code and
+    level from the registry, the province by hand (tests/outputs/expected.py)."""
+    portal = {p.id: p for p in registry.load()}.get(row.report.get("portal") or "")
+    if row.report.get("division_code"):
+        return {"division_code": WZS_DIVISION, "province": "海南省", "city": None,
+                "county": None, "level": "county", "division_source": "report"}
+    if portal is None:
+        return dict.fromkeys(("division_code", "province", "city", "county", "level",
+                              "division_source"))
+    province = REGION_OF[portal.id]
+    return {"division_code": portal.region_code, "city": None, "county": None,
+            "province": None if province == "中央" else province, "level": portal.level,
+            "division_source": "portal"}
 
 
 def stored_meta(row: ReportRow) -> dict[str, Any]:
     checks = row.report["checks"]
     return {
         "organ_key": row.organ_key, "organ": row.organ, "year": row.year, "format": row.format,
-        "published": row.report["published"], "title": row.report["title"] or None,
+        "published": date.fromisoformat(row.report["published"])
+        if row.report["published"] else None,
+        "title": row.report["title"] or None, **stored_division(row),
+        "publisher": None, "organ_as_printed": None,
         "source_url": row.report["source_url"], "portal": row.report["portal"],
+        "warc_file": "crawl-a/crawl-a-00000.warc.gz", "warc_offset": row.warc_offset,
+        "warc_record_id": row.record_id, "fetched": date(2024, 2, 1),
         "n_sources": row.n_sources, "parser_version": row.parser_version,
         "identities_passed": sum(c["status"] == "pass" for c in checks),
         "identities_failed": sum(c["status"] == "fail" for c in checks),
@@ -135,33 +134,37 @@ def filled(store: Store) -> Store:
 def write(store: Store, fmt: str, layout: str, tmp_path: Path) -> Path:
     path = tmp_path / f"reports-{layout}.{fmt}"
     export(store, fmt, layout, path)
-    assert path.is_file() and not path.with_name(path.name + ".part").exists()
+    written = path / "datapackage.json" if fmt == "datapackage" else path
+    assert written.is_file() and not written.with_name(written.name + ".part").exists()
     return path
 
 
 # --- round trips ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_wide_equals_the_store(filled: Store, fmt: str, tmp_path: Path) -> None:
-    path = write(filled, fmt, "wide", tmp_path)
-    assert header(path, fmt, "wide") == [f.name for f in fields("wide")]
-    rows = [typed(r, "wide", fmt) for r in read_back(path, fmt, "wide")]
+def test_panel_equals_the_store(filled: Store, fmt: str, tmp_path: Path) -> None:
+    path = write(filled, fmt, "panel", tmp_path)
+    assert header(path, fmt, "panel") == [f.name for f in fields("panel")]
+    rows = [typed(r, "panel", fmt) for r in read_back(path, fmt, "panel")]
     stored = list(filled.reports())
     assert len(rows) == len(stored) == 13
     for row, report in zip(rows, stored, strict=True):
         where = f"{fmt} {report.organ_key} {report.year}"
         assert_same_values(row, {**stored_meta(report), **stored_cells(report)}, where)
     # the corpus has what the round trip must survive
-    values = [v for row in rows for k, v in row.items() if "." in k]
+    values = [v for row in rows for k, v in row.items() if k in CELLS]
     assert any(isinstance(v, int) and v < 0 for v in values)  # 本年增/减
     assert any(isinstance(v, Decimal) and v != v.to_integral_value() for v in values)
     assert Decimal(str(TENTH)) in values
     assert {row["format"] for row in rows} == {"2019", "2021", "legacy"}
     assert {row["organ"] for row in rows} >= {EVIL_ORGAN, MINUS_ORGAN}
+    assert {row["division_source"] for row in rows} == {"report", "portal", None}
+    assert {row["warc_offset"] % WARC_STEP for row in rows} == {0}
+    assert all(isinstance(row["published"], date) for row in rows)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_long_to_wide_equals_the_stored_values(filled: Store, fmt: str, tmp_path: Path) -> None:
+def test_long_to_panel_equals_the_stored_values(filled: Store, fmt: str, tmp_path: Path) -> None:
     path = write(filled, fmt, "long", tmp_path)
     assert header(path, fmt, "long") == [
         "organ_key", "organ", "year", "format", "table", "table_label", "row", "row_label",
@@ -169,12 +172,12 @@ def test_long_to_wide_equals_the_stored_values(filled: Store, fmt: str, tmp_path
     long = [typed(r, "long", fmt) for r in read_back(path, fmt, "long")]
     stored = [r for r in filled.reports() if r.format in TEMPLATES]  # legacy: no cells
     assert len(long) == sum(len(TEMPLATES[r.format].cells()) for r in stored)
-    rebuilt = long_to_wide(long)
+    rebuilt = long_to_panel(long)
     assert len(rebuilt) == len(stored)
-    for wide, report in zip(rebuilt, stored, strict=True):
+    for panel, report in zip(rebuilt, stored, strict=True):
         want = {"organ_key": report.organ_key, "organ": report.organ, "year": report.year,
                 "format": report.format, **stored_cells(report)}
-        assert_same_values(wide, want, f"{fmt} {report.organ_key} {report.year}")
+        assert_same_values(panel, want, f"{fmt} {report.organ_key} {report.year}")
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -203,28 +206,30 @@ def test_long_labels_and_inferred_marks(filled: Store, fmt: str, tmp_path: Path)
 # --- numbers stay numbers, formulas do not run ----------------------------------------------
 
 def test_csv_escapes_text_not_numbers(filled: Store, tmp_path: Path) -> None:
-    path = write(filled, "csv", "wide", tmp_path)
-    raw = {r["organ"]: r for r in read_back(path, "csv", "wide")}
+    path = write(filled, "csv", "panel", tmp_path)
+    raw = {r["organ"]: r for r in read_back(path, "csv", "panel")}
     assert f"'{EVIL_ORGAN}" in raw and f"'{MINUS_ORGAN}" in raw
     assert EVIL_ORGAN not in raw and MINUS_ORGAN not in raw
     minus = raw[f"'{MINUS_ORGAN}"]
     assert minus["title"] == f"'{DDE_TITLE}"
-    changes = [v for r in raw.values() for k, v in r.items() if k.endswith(".change") and v]
+    changes = [v for r in raw.values() for k, v in r.items() if k.endswith("_change") and v]
     assert any(v.startswith("-") for v in changes)  # negative 本年增/减 ...
     assert all(re.fullmatch(r"-?\d+", v) for v in changes)  # ... are plain numbers, no quote
-    assert not any(v.startswith("'") for r in raw.values() for k, v in r.items() if "." in k)
-    assert raw[f"'{EVIL_ORGAN}"]["active_disclosure.admin_fees.amount_10k_yuan"] == "0.1"
+    assert not any(v.startswith("'") for r in raw.values() for k, v in r.items() if k in CELLS)
+    assert raw[f"'{EVIL_ORGAN}"]["t1_fees_amt10k"] == "0.1"
+    assert minus["published"] == "2020-01-29"  # ISO dates
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel reads the CSV as UTF-8
 
 
 def test_xlsx_text_is_never_a_formula(filled: Store, tmp_path: Path) -> None:
-    path = write(filled, "xlsx", "wide", tmp_path)
+    path = write(filled, "xlsx", "panel", tmp_path)
     book = load_workbook(path)  # not read-only: cell styles are loaded
-    sheet = book["wide"]
+    sheet = book["panel"]
     names = [c.value for c in sheet[1]]
     organ = names.index("organ") + 1
-    change = names.index("active_disclosure.admin_licensing.change") + 1
-    fees = names.index("active_disclosure.admin_fees.amount_10k_yuan") + 1
+    change = names.index("t1_lic_change") + 1
+    fees = names.index("t1_fees_amt10k") + 1
+    published = names.index("published") + 1
     by_organ = {sheet.cell(r, organ).value: r for r in range(2, sheet.max_row + 1)}
     for hostile in (EVIL_ORGAN, MINUS_ORGAN):
         cell = sheet.cell(by_organ[hostile], organ)
@@ -234,19 +239,34 @@ def test_xlsx_text_is_never_a_formula(filled: Store, tmp_path: Path) -> None:
     assert any(c.data_type == "n" and c.value is not None and c.value < 0 for c in changes)
     tenth = sheet.cell(by_organ[EVIL_ORGAN], fees)
     assert tenth.data_type == "n" and tenth.value == TENTH
+    day = sheet.cell(by_organ[MINUS_ORGAN], published)  # a date cell, shown as a date
+    assert day.is_date and day.value.date() == date(2020, 1, 29)
+    assert day.number_format == "yyyy-mm-dd"
     with zipfile.ZipFile(path) as archive:
         assert b"<f>" not in archive.read("xl/worksheets/sheet1.xml")  # no formula anywhere
-    assert {"column", "type", "label"} <= {c.value for c in book["columns"][1]}
+    codebook = list(book["columns"].values)
+    assert codebook[0] == ("name", "type", "unit", "label", "description", "table", "row",
+                           "column", "templates")
+    new_np = next(r for r in codebook if r[0] == "t2_new_np")
+    assert new_np[1:3] == ("integer", "count") and new_np[-1] == "2021 2019"
+    assert new_np[5:8] == ("applications", "new_received", "natural_person")
+    assert "自然人" in new_np[3]
+    crosswalk = list(book["crosswalk"].values)
+    assert ("t1_reg_issued", "2019", "active_disclosure.regulations.new_made",
+            "规章·本年新制作数量", "equivalent") in crosswalk
     book.close()
 
 
 def test_parquet_columns_are_typed(filled: Store, tmp_path: Path) -> None:
-    wide = pq.read_schema(write(filled, "parquet", "wide", tmp_path))
-    assert wide.field("year").type == pa.int64()
-    assert wide.field("organ").type == pa.string()
-    assert wide.field("active_disclosure.admin_licensing.change").type == pa.int64()
-    assert pa.types.is_decimal(wide.field("active_disclosure.admin_fees.amount_10k_yuan").type)
-    label = wide.field("applications.disclosed.total").metadata[b"label"].decode()
+    panel = pq.read_schema(write(filled, "parquet", "panel", tmp_path))
+    assert panel.field("year").type == pa.int64()
+    assert panel.field("organ").type == pa.string()
+    assert panel.field("published").type == pa.date32()
+    assert panel.field("fetched").type == pa.date32()
+    assert panel.field("t1_lic_change").type == pa.int64()
+    fees = panel.field("t1_fees_amt10k")
+    assert pa.types.is_decimal(fees.type) and fees.metadata[b"unit"].decode().startswith("万元")
+    label = panel.field("t2_discl_tot").metadata[b"label"].decode()
     assert "三、收到和处理政府信息公开申请情况" in label and "总计" in label
     long = pq.read_schema(write(filled, "parquet", "long", tmp_path))
     assert pa.types.is_decimal(long.field("value").type)
@@ -254,11 +274,12 @@ def test_parquet_columns_are_typed(filled: Store, tmp_path: Path) -> None:
 
 
 def test_jsonl_numbers_are_json_numbers(filled: Store, tmp_path: Path) -> None:
-    path = write(filled, "jsonl", "wide", tmp_path)
+    path = write(filled, "jsonl", "panel", tmp_path)
     rows = {r["organ"]: r for r in map(json.loads, path.read_text("utf-8").splitlines())}
     assert EVIL_ORGAN in rows  # data formats are not escaped
-    assert rows[EVIL_ORGAN]["active_disclosure.admin_fees.amount_10k_yuan"] == TENTH
-    assert isinstance(rows[MINUS_ORGAN]["active_disclosure.admin_licensing.change"], int)
+    assert rows[EVIL_ORGAN]["t1_fees_amt10k"] == TENTH
+    assert isinstance(rows[MINUS_ORGAN]["t1_lic_change"], int)
+    assert rows[MINUS_ORGAN]["published"] == "2020-01-29"
 
 
 @pytest.mark.parametrize("prefix", FORMULA_PREFIXES)
@@ -276,31 +297,26 @@ def test_unescape_inverts_escape(text: str) -> None:
 
 # --- columns, streams, sheets, the command ---------------------------------------------------
 
-def test_wide_columns_are_the_template_union_in_template_order() -> None:
-    names = [c.name for c in cell_columns()]
-    assert len(names) == len(set(names))
-    assert set(names) == {".".join(ref) for t in TEMPLATES.values() for ref in t.cells()}
-    for template in TEMPLATES.values():
-        own = [".".join(ref) for ref in template.cells()]
-        assert [n for n in names if n in set(own)] == own  # each version's order is kept
-    # 2019's extra row sits where the 2019 template prints it
-    assert names.index("active_disclosure.other_external_services.decisions") < \
-        names.index("active_disclosure.admin_penalty.decisions")
-
-
 def test_streams_and_empty_store(store: Store, tmp_path: Path) -> None:
     text = io.StringIO()
     assert export(store, "csv", "long", text) == 0
     assert text.getvalue().strip().split(",")[0] == "organ_key"
     binary = io.BytesIO()
-    assert export(store, "parquet", "wide", binary) == 0
+    assert export(store, "parquet", "panel", binary) == 0
     assert pq.read_table(io.BytesIO(binary.getvalue())).num_rows == 0
-    with pytest.raises(ExportError, match="binary"):
-        export(store, "xlsx", "wide", io.StringIO())
+    binary = io.BytesIO()
+    assert export(store, "dta", "panel", binary) == 0
+    empty = pd.read_stata(io.BytesIO(binary.getvalue()))
+    assert len(empty) == 0 and list(empty.columns) == [f.name for f in fields("panel")]
+    for fmt in ("xlsx", "dta"):
+        with pytest.raises(ExportError, match="binary"):
+            export(store, fmt, "panel", io.StringIO())
+    with pytest.raises(ExportError, match="directory"):
+        export(store, "datapackage", "panel", io.BytesIO())
     with pytest.raises(ExportError, match="format"):
-        export(store, "ods", "wide", tmp_path / "x.ods")
+        export(store, "ods", "panel", tmp_path / "x.ods")
     with pytest.raises(ExportError, match="layout"):
-        export(store, "csv", "tall", tmp_path / "x.csv")
+        export(store, "csv", "wide", tmp_path / "x.csv")
 
 
 def test_xlsx_continues_on_another_sheet(filled: Store, tmp_path: Path,
@@ -311,24 +327,50 @@ def test_xlsx_continues_on_another_sheet(filled: Store, tmp_path: Path,
     sheets = [s.title for s in book.worksheets]
     book.close()
     assert sheets[:3] == ["long", "long_2", "long_3"] and sheets[-1] == "columns"
-    rebuilt = long_to_wide(typed(r, "long", "xlsx") for r in read_back(path, "xlsx", "long"))
+    rebuilt = long_to_panel(typed(r, "long", "xlsx") for r in read_back(path, "xlsx", "long"))
     stored = [r for r in filled.reports() if r.format in TEMPLATES]
-    assert [w["active_disclosure.regulations.in_force"] for w in rebuilt] == \
-        [stored_cells(r)["active_disclosure.regulations.in_force"] for r in stored]
+    assert [w["t1_reg_in_force"] for w in rebuilt] == \
+        [stored_cells(r)["t1_reg_in_force"] for r in stored]
 
 
 def test_main_export(filled: Store, target: str, tmp_path: Path,
                      capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out" / "reports.parquet"
-    assert main_export(target, "parquet", "wide", out) == 0
+    assert main_export(target, "parquet", "panel", out) == 0
     assert pq.read_table(out).num_rows == 13
-    assert "13 wide rows (parquet)" in capsys.readouterr().err
+    assert "13 panel rows (parquet)" in capsys.readouterr().err
     assert main_export(target, "jsonl", "long", "-") == 0
     captured = capsys.readouterr()
     assert len(captured.out.splitlines()) == int(captured.err.split()[0]) > 0
-    assert main_export(target, "csv", "wide", None) == 0
+    assert main_export(target, "csv", "panel", None) == 0
     assert capsys.readouterr().out.startswith("organ_key,")  # a BOM only in files
-    assert main_export(target, "ods", "wide", out) == 2
+    assert main_export(target, "ods", "panel", out) == 2
+    assert main_export(target, "datapackage", "panel", None) == 2
+    assert "give --output DIR" in capsys.readouterr().err
+    package = tmp_path / "package"
+    assert main_export(target, "datapackage", "panel", package) == 0
+    assert sorted(p.name for p in package.iterdir()) == [
+        "codebook.csv", "crosswalk.csv", "datapackage.json", "panel.csv"]
+
+
+def test_main_export_registry(filled: Store, target: str, tmp_path: Path,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Another registry gives the reports without a division of their own its portals'."""
+    portals = tmp_path / "portals.csv"
+    portals.write_text("id,name,start_url,region_code,level\n"
+                       "xizang,林芝市人民政府,http://www.linzhi.gov.cn/,540400,city\n",
+                       encoding="utf-8")
+    out = tmp_path / "panel.csv"
+    assert main_export(target, "csv", "panel", out, registry_path=portals) == 0
+    rows = [typed(r, "panel", "csv") for r in read_back(out, "csv", "panel")]
+    xizang = {(r["division_code"], r["level"], r["province"]) for r in rows
+              if r["portal"] == "xizang"}
+    assert xizang == {("540400", "city", "西藏自治区")}
+    assert all(r["division_code"] is None for r in rows if r["portal"] == "hainan"
+               and r["division_source"] != "report")
+    portals.write_text("id,name\n", encoding="utf-8")
+    assert main_export(target, "csv", "panel", out, registry_path=portals) == 2
+    assert "start_url" in capsys.readouterr().err
 
 
 def test_main_export_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -337,8 +379,9 @@ def test_main_export_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str]
             return True
 
     missing = tmp_path / "nowhere" / "gkcrawl.sqlite3"
-    assert main_export(missing, "csv", "wide", tmp_path / "x.csv") == 1
+    assert main_export(missing, "csv", "panel", tmp_path / "x.csv") == 1
     assert f"no store at {missing}" in capsys.readouterr().err
     assert not missing.parent.exists()  # no empty store created on the way
-    assert main_export(missing, "xlsx", "wide", None, stdout=Terminal()) == 2
-    assert "give --output FILE" in capsys.readouterr().err
+    for fmt in ("xlsx", "dta"):
+        assert main_export(missing, fmt, "panel", None, stdout=Terminal()) == 2
+        assert "give --output FILE" in capsys.readouterr().err
