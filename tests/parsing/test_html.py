@@ -46,7 +46,8 @@ def test_gbk_page_with_charset_only_in_meta() -> None:
     assert tables(report) == tables(parse_seed("004"))
     # the title names the county (工布江达县2020年…): the report is its government's; the office
     # that the page's ContentSource names published it
-    assert (report["organ"], report["publisher"]) == ("工布江达县人民政府", "工布江达县人民政府办公室")
+    assert (report["organ"], report["publisher"]) == ("工布江达县人民政府",
+                                                      "工布江达县人民政府办公室")
     assert (report["division_code"], report["division_level"]) == ("540421", "county")
 
 
