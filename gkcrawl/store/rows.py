@@ -138,6 +138,8 @@ class SourceRow:
     fetched_at: datetime | None = None
     organ: str | None = None
     organ_key: str | None = None
+    #: the organ's region (GB/T 2260); publisher, organ_as_printed and the level are in report
+    division_code: str | None = None
     year: int | None = None
     format: str | None = None
     source_kind: str | None = None
@@ -175,8 +177,9 @@ class SourceRow:
             url=url, report=report, **_warc(data.get("warc")), portal=data.get("portal"),
             crawl_id=data.get("crawl_id"), fetched_at=to_datetime(data.get("fetched_at")),
             organ=data.get("organ"), organ_key=organ_key or data.get("organ_key"),
-            year=data.get("year"), format=data.get("format"),
-            source_kind=data.get("source_kind"), published=data.get("published"),
+            division_code=data.get("division_code"), year=data.get("year"),
+            format=data.get("format"), source_kind=data.get("source_kind"),
+            published=data.get("published"),
             official=official, completeness=completeness, fingerprint=data.get("fingerprint"),
             parser_version=data.get("parser_version"),
             validation=list(data.get("validation") or []), role=role, bands=list(bands or []))
