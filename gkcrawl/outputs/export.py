@@ -93,7 +93,9 @@ class CellColumn:
 
 
 WIDE_META = (
-    Field("organ_key", TEXT, "机关键"), Field("organ", TEXT, "发布机关"),
+    Field("organ_key", TEXT, "机关键"), Field("organ", TEXT, "报告机关"),
+    Field("organ_as_printed", TEXT, "报告机关（原文简称）"), Field("publisher", TEXT, "发布机关"),
+    Field("division_code", TEXT, "行政区划代码"), Field("division_level", TEXT, "行政区划级别"),
     Field("year", INTEGER, "报告年度"), Field("format", TEXT, "模板版本"),
     Field("published", TEXT, "发布日期"), Field("title", TEXT, "标题"),
     Field("source_url", TEXT, "来源网址"), Field("portal", TEXT, "门户"),
@@ -103,8 +105,10 @@ WIDE_META = (
     Field("identities_uncertain", INTEGER, "勾稽关系无法判断数"),
     Field("flags", TEXT, "提示"),
 )
+#: what the report says of its organ besides its name (docs/report-schema.md)
+ORGAN_FIELDS = ("organ_as_printed", "publisher", "division_code", "division_level")
 #: the report columns of the long layout (and of what :func:`long_to_wide` rebuilds)
-LONG_KEYS = ("organ_key", "organ", "year", "format")
+LONG_KEYS = ("organ_key", "organ", "division_code", "year", "format")
 LONG_FIELDS = (
     *(f for f in WIDE_META if f.name in LONG_KEYS),
     Field("table", TEXT), Field("table_label", TEXT, "表"), Field("row", TEXT),
@@ -272,6 +276,7 @@ def _meta(row: ReportRow) -> dict[str, Any]:
     counts = _check_counts(report)
     return {
         "organ_key": row.organ_key, "organ": _text(row.organ or report.get("organ")),
+        **{k: _text(report.get(k)) for k in ORGAN_FIELDS},
         "year": row.year, "format": _text(row.format or report.get("format")),
         "published": _text(report.get("published")), "title": _text(report.get("title")),
         "source_url": _text(report.get("source_url")), "portal": _text(report.get("portal")),

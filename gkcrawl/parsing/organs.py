@@ -2,11 +2,12 @@
 
 A title names the organ as its authors wrote it that year: 洪泽区人民政府 one year and
 淮安市洪泽区人民政府 the next, 上海市科委 for 上海市科学技术委员会, 工布江达县 for its people's
-government. Researchers compare an organ's reports across years, so the name is made whole from
-what the document itself says: the region the page's other lines put before it, the city the
-text names with it, the full form of a known abbreviation (the printed one is kept), and the
-government of a bare region. The region is looked up in the administrative-division list
-(:mod:`gkcrawl.parsing.regions`) for its GB/T 2260 code.
+government. Researchers compare an organ's reports across years and copies, so the name is made
+whole the same way whatever a copy prints: with the region the page's other lines put before it,
+the full form of a known abbreviation (the printed one is kept), the government of a bare region,
+and the city before a district's name (district governments are styled so; counties are not).
+The region is looked up in the administrative-division list (:mod:`gkcrawl.parsing.regions`) for
+its GB/T 2260 code; where a name is several places' (朝阳区), the text says which.
 """
 
 from __future__ import annotations
@@ -89,9 +90,8 @@ GOVERNMENT_OF: dict[str, str] = {"地区": "行政公署", "盟": "行政公署"
 _REGION_WORD = re.compile(rf"[\u4e00-\u9fff]{{2,14}}?[{REGION_END}]")
 #: the longest city name looked for before a county's name in the text (克孜勒苏柯尔克孜自治州)
 MAX_PARENT_CHARS = 10
-#: two-character district names that are also plain words (城区, 新区, 矿区): a region only
-#: after their city (大同市城区)
-_GENERIC_DISTRICT = "区"
+#: the last character of a district's name (市辖区), and of a province-level municipality's
+DISTRICT, MUNICIPALITY = "区", "市"
 
 
 @dataclass
@@ -132,8 +132,10 @@ def resolve(organ: str, text: str, year: int | None) -> Organ:
         found.name += next((g for suffix, g in GOVERNMENT_OF.items()
                             if found.name.endswith(suffix)), PEOPLES_GOVERNMENT)
     if chain:
-        _with_parent(listed, found, chain, text, year)
-        found.division = _one(listed, found, chain[-1], text, year)
+        head = _one(listed, found, chain[0], text, year)
+        if head is not None:
+            _with_city(listed, found, head, year)
+        found.division = head if len(chain) == 1 else _one(listed, found, chain[-1], text, year)
     return found
 
 
@@ -147,8 +149,8 @@ def _regions(listed: Divisions, organ: str, year: int | None, pos: int = 0,
     while pos < len(organ):
         for length in range(min(longest, len(organ) - pos), 1, -1):
             name = organ[pos:pos + length]
-            if not chain and length == 2 and name.endswith(_GENERIC_DISTRICT):
-                continue
+            if not chain and length == 2 and name.endswith(DISTRICT):
+                continue  # 城区, 新区, 矿区: plain words too; a region after their city only
             candidates = ([d for above in chain[-1] for d in listed.named(name, year, above.code)]
                           if chain else listed.named(name, year))
             if candidates:
@@ -189,24 +191,16 @@ def _named_before(listed: Divisions, word: str, text: str, year: int | None) -> 
     return codes.pop() if len(codes) == 1 else None
 
 
-def _with_parent(listed: Divisions, found: Organ, chain: list[list[Division]], text: str,
-                 year: int | None) -> None:
-    """Put the city before a county's name (or the municipality before a district's) where the
-    text writes them together: 洪泽区人民政府 in a text that says 淮安市洪泽区 ->
-    淮安市洪泽区人民政府.
-    A province never goes before a city or a county (江苏省淮安市 is not part of a name)."""
-    parents = []
-    for division in chain[0]:
-        parent = listed.division(division.parent, year) if division.parent else None
-        if parent is None or not (parent.level == CITY or parent.name.endswith("市")):
-            continue
-        if parent.name + found.name[:len(division.name)] in text:
-            parents.append((parent, division))
-    if len(parents) == 1:
-        parent, division = parents[0]
+def _with_city(listed: Divisions, found: Organ, head: Division, year: int | None) -> None:
+    """Put the city before a district's name (or the municipality before it), as district
+    governments are styled and as the name is printed in other years: 洪泽区人民政府 ->
+    淮安市洪泽区人民政府, 朝阳区 of 长春市 -> 长春市朝阳区. Counties and county-level cities go by
+    their own name (兰考县人民政府), and a province never goes before a name."""
+    if head.level != COUNTY or not head.name.endswith(DISTRICT) or head.parent is None:
+        return
+    parent = listed.division(head.parent, year)
+    if parent is not None and (parent.level == CITY or parent.name.endswith(MUNICIPALITY)):
         found.name = parent.name + found.name
-        chain[0] = [division]
-        chain.insert(0, [parent])
 
 
 def _one(listed: Divisions, found: Organ, candidates: list[Division], text: str,

@@ -106,7 +106,10 @@ def stored_cells(row: ReportRow) -> dict[str, Any]:
 def stored_meta(row: ReportRow) -> dict[str, Any]:
     checks = row.report["checks"]
     return {
-        "organ_key": row.organ_key, "organ": row.organ, "year": row.year, "format": row.format,
+        "organ_key": row.organ_key, "organ": row.organ,
+        **{k: row.report.get(k) for k in ("organ_as_printed", "publisher", "division_code",
+                                          "division_level")},
+        "year": row.year, "format": row.format,
         "published": row.report["published"], "title": row.report["title"] or None,
         "source_url": row.report["source_url"], "portal": row.report["portal"],
         "n_sources": row.n_sources, "parser_version": row.parser_version,
@@ -158,21 +161,25 @@ def test_wide_equals_the_store(filled: Store, fmt: str, tmp_path: Path) -> None:
     assert Decimal(str(TENTH)) in values
     assert {row["format"] for row in rows} == {"2019", "2021", "legacy"}
     assert {row["organ"] for row in rows} >= {EVIL_ORGAN, MINUS_ORGAN}
+    # the seeds' organs: 西藏自治区人民政府办公厅, 五指山市人民政府办公室, 工布江达县人民政府
+    assert {(row["division_code"], row["division_level"]) for row in rows} >= {
+        ("540000", "province"), ("469001", "county"), ("540421", "county")}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_long_to_wide_equals_the_stored_values(filled: Store, fmt: str, tmp_path: Path) -> None:
     path = write(filled, fmt, "long", tmp_path)
     assert header(path, fmt, "long") == [
-        "organ_key", "organ", "year", "format", "table", "table_label", "row", "row_label",
-        "column", "column_label", "value", "inferred"]
+        "organ_key", "organ", "division_code", "year", "format", "table", "table_label", "row",
+        "row_label", "column", "column_label", "value", "inferred"]
     long = [typed(r, "long", fmt) for r in read_back(path, fmt, "long")]
     stored = [r for r in filled.reports() if r.format in TEMPLATES]  # legacy: no cells
     assert len(long) == sum(len(TEMPLATES[r.format].cells()) for r in stored)
     rebuilt = long_to_wide(long)
     assert len(rebuilt) == len(stored)
     for wide, report in zip(rebuilt, stored, strict=True):
-        want = {"organ_key": report.organ_key, "organ": report.organ, "year": report.year,
+        want = {"organ_key": report.organ_key, "organ": report.organ,
+                "division_code": report.report.get("division_code"), "year": report.year,
                 "format": report.format, **stored_cells(report)}
         assert_same_values(wide, want, f"{fmt} {report.organ_key} {report.year}")
 

@@ -163,15 +163,20 @@ def test_the_office_reporting_on_itself_has_no_other_publisher() -> None:
     assert (md.organ, md.publisher) == ("兰考县人民政府办公室", None)
 
 
-def test_the_city_is_put_before_a_district_where_the_text_writes_it() -> None:
-    text = ("<p>本报告由淮安市洪泽区人民政府办公室根据《条例》要求编制。</p>")
+def test_a_district_is_named_with_its_city_a_county_is_not() -> None:
+    """The shape of the 洪泽区 2023 report: 洪泽区人民政府 / 2023 年政府信息公开工作年度报告,
+    compiled by 淮安市洪泽区人民政府办公室; its 2024 title prints 淮安市洪泽区人民政府."""
+    text = "<p>本报告由淮安市洪泽区人民政府办公室根据《条例》要求编制。</p>"
     md = metadata_of(hanweb_page(centred_bold("洪泽区人民政府", "2023年政府信息公开工作年度报告")
                                  + text))
     assert (md.organ, md.publisher) == ("淮安市洪泽区人民政府", "淮安市洪泽区人民政府办公室")
-    assert md.division_code == "320813"
-    # without the city in the text the name stays as printed; the code is the same
-    md = metadata_of(hanweb_page(centred_bold("洪泽区人民政府2023年政府信息公开工作年度报告")))
-    assert (md.organ, md.division_code) == ("洪泽区人民政府", "320813")
+    assert (md.division_code, md.division_level) == ("320813", "county")
+    # whatever the text says: one name for every copy and year
+    md = metadata_of(hanweb_page(centred_bold("洪泽区财政局2023年政府信息公开工作年度报告")))
+    assert (md.organ, md.division_code) == ("淮安市洪泽区财政局", "320813")
+    md = metadata_of(hanweb_page(centred_bold("兰考县人民政府2023年政府信息公开工作年度报告")
+                                 + "<p>开封市兰考县人民政府办公室</p>"))
+    assert (md.organ, md.division_code) == ("兰考县人民政府", "410225")
 
 
 def test_a_misread_county_name_is_corrected_and_flagged() -> None:
