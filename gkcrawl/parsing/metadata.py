@@ -93,8 +93,9 @@ _ORGAN_LINE = re.compile(
 )
 _PUBLISH_SENTENCE = re.compile(rf"现(?:予以)?公布(?P<organ>[{_HAN}()]{{2,40}}?)(?:19|20)\d{{2}}年")
 #: 发布机构：X / 来源：X / 发文机关：X fields of the page header.
+_SOURCE_LABELS = ("发布机构", "发文机关", "来源", "信息来源")
 _SOURCE_FIELD = re.compile(
-    rf"^(?:发布机构|发文机关|来源|信息来源)[:：]?(?P<organ>[{_HAN}()]{{2,40}}?)"
+    rf"^(?:{'|'.join(_SOURCE_LABELS)})[:：]?(?P<organ>[{_HAN}()]{{2,40}}?)"
     r"(?:发布日期|发布时间|$)")
 #: 本报告由淮安市洪泽区人民政府办公室根据…编制: who compiled the report
 _COMPILED_BY = re.compile(
@@ -176,7 +177,9 @@ def _title(md: Metadata, lines: list[str], meta: dict[str, str], links: list[str
 def _organ(md: Metadata, lines: list[str], text: str, flat: str, meta: dict[str, str],
            url: str | None) -> None:
     about = [m["organ"] for m in _PUBLISH_SENTENCE.finditer(flat)]
-    publishers = [m["organ"] for line in lines[:40] for m in [_SOURCE_FIELD.match(line)] if m]
+    # the page's header fields, wherever the portal's menus put them
+    publishers = [m["organ"] for line in lines if line.startswith(_SOURCE_LABELS)
+                  for m in [_SOURCE_FIELD.match(line)] if m]
     if meta.get("ContentSource"):
         publishers.insert(0, _NOISE.sub("", meta["ContentSource"]))
     tail = lines[-SIGNATURE_LINES:]

@@ -47,10 +47,15 @@ def test_every_gold_file_is_checked() -> None:
     assert sorted(p.stem for p in shared(CORPUS / "gold").glob("*.json")) == sorted(GOLD)
 
 
-def test_divisions_of_the_real_reports() -> None:
-    """洪泽区 is a district of 淮安市; 上海市科学技术委员会 is a department of a province-level
-    municipality; 平潭综合实验区 is not a division of the list (it administers 平潭县)."""
-    found = {name: (parsed(name)["division_code"], parsed(name)["division_level"])
+def test_divisions_and_publishers_of_the_real_reports() -> None:
+    """洪泽区 is a district of 淮安市, its office compiles the report (本报告由…编制);
+    上海市科学技术委员会 is a department of a province-level municipality; 平潭综合实验区 is not a
+    division of the list (it administers 平潭县), and its pages' 来源 line names 平潭县人民政府."""
+    found = {name: (parsed(name)["division_code"], parsed(name)["division_level"],
+                    parsed(name)["publisher"])
              for name in ("hongze-2023", "hongze-2024", "stcsm-2024", "pingtan-2019")}
-    assert found == {"hongze-2023": ("320813", "county"), "hongze-2024": ("320813", "county"),
-                     "stcsm-2024": ("310000", "province"), "pingtan-2019": (None, None)}
+    assert found == {
+        "hongze-2023": ("320813", "county", "淮安市洪泽区人民政府办公室"),
+        "hongze-2024": ("320813", "county", "淮安市洪泽区人民政府办公室"),
+        "stcsm-2024": ("310000", "province", None),
+        "pingtan-2019": (None, None, "平潭县人民政府")}
