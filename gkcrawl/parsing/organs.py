@@ -145,9 +145,8 @@ def _regions(listed: Divisions, organ: str, year: int | None, pos: int = 0,
     divisions it may be (one under the other), and where they end: 淮安市洪泽区人民政府 ->
     [[淮安市], [洪泽区]], 6."""
     chain = list(chain or [])
-    longest = max(map(len, listed.by_name))
     while pos < len(organ):
-        for length in range(min(longest, len(organ) - pos), 1, -1):
+        for length in range(min(listed.longest_name, len(organ) - pos), 1, -1):
             name = organ[pos:pos + length]
             if not chain and length == 2 and name.endswith(DISTRICT):
                 continue  # 城区, 新区, 矿区: plain words too; a region after their city only

@@ -139,6 +139,7 @@ class Divisions:
             for near in _near_keys(name):
                 self._near[near].add(name)
         self.last_year = max(d.last for ds in self.by_code.values() for d in ds)
+        self.longest_name = max(map(len, self.by_name))
 
     def division(self, code: str, year: int | None = None) -> Division | None:
         """The division under ``code`` in ``year`` (the latest year when None)."""
@@ -257,5 +258,5 @@ def _data_rows() -> Iterator[tuple[int, Entry]]:
 
 @cache
 def divisions() -> Divisions:
-    """The list, read once per process (some 144,000 rows: a third of a second)."""
+    """The list, read once per process (some 144,000 rows: most of a second)."""
     return Divisions(_data_rows())
