@@ -37,7 +37,7 @@ from gkcrawl.quality.fingerprint import lsh_bands, signature
 
 
 def corpus(n: int) -> list[tuple[bytes, str | None, str, str, dict[str, Any]]]:
-    """(body, content type, url, document text after parsing, report) of the first n pages."""
+    """(body, content type, url, the document's prose, report) of the first n pages."""
     out = []
     for i in range(n):
         p = page(i)
@@ -47,7 +47,7 @@ def corpus(n: int) -> list[tuple[bytes, str | None, str, str, dict[str, Any]]]:
         result = parse_extracted(doc, p["url"])
         if not result.ok:
             raise SystemExit(f"bench/dedup.py: page {i} not parsed: {result.reason}")
-        out.append((body, content_type, p["url"], doc.text, result.to_dict()))
+        out.append((body, content_type, p["url"], doc.prose, result.to_dict()))
     return out
 
 

@@ -76,6 +76,14 @@ DOWNLOADER_MIDDLEWARES = {
     # sees responses before the retry middleware (550); 412 is not a retry code: counted, not
     # retried
     "gkcrawl.crawl.middlewares.AntiBotMiddleware": 560,
+    # Scrapy's redirects and decompression (same places), with what goes wrong named: a redirect
+    # chain may come back to a URL once (a WAF's cookie check), twice is a loop; a gzip bomb
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "gkcrawl.crawl.middlewares.ChainRedirectMiddleware": 600,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "gkcrawl.crawl.middlewares.ChainMetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "gkcrawl.crawl.middlewares.BoundedDecompressionMiddleware": 590,
 }
 
 # --- pipelines: extract cells -> parse -> validate -> dedup (stores the copies) -> store

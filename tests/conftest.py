@@ -136,7 +136,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
                            "--trap-limit", str(TRAP_LIMIT))
     try:
         out = tmp_path_factory.mktemp("crawl")
-        proc = run_crawl(portal, out)
+        proc = run_crawl(portal.url, out)
         assert proc.returncode == 0, proc.stderr[-3000:]
         _, body = portal.get("/__hits__")
         lines = (out / "reports.jsonl").read_text("utf-8").splitlines()

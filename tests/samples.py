@@ -19,12 +19,14 @@ WZS = organ_key("五指山市人民政府办公室")
 def report_item(url: str = "http://www.wzs.gov.cn/zwgk/ndbg/2023.html", *,
                 organ: str | None = "五指山市人民政府办公室", year: int | None = 2023,
                 record_id: str | None = "<urn:uuid:00000000-0000-4000-8000-000000000001>",
-                digest: str | None = "sha1:AAAA", new_received: int | None = 12,
+                digest: str | None = None, new_received: int | None = 12,
                 parser_version: str = "1", crawl_id: str = "crawl-a",
                 **extra: Any) -> ReportItem:
     """A small parsed report in the keys of docs/report-schema.md, with its organ's key (as the
     validate pipeline sets it)."""
     extra.setdefault("organ_key", organ_key(organ))
+    # a record's bytes have a digest of their own (copies are keyed by it)
+    digest = digest or (f"sha1:{record_id}" if record_id else None)
     warc = None
     if record_id or digest:
         warc = {"filename": f"{crawl_id}/gkcrawl-20240101000000000-00000-host.warc.gz",
@@ -50,7 +52,7 @@ def quarantine_item(url: str = "http://www.wzs.gov.cn/zwgk/ndbg/scan.pdf", *,
                     code: str = "scanned_pdf", reason: str = "PDF 无文字层 (scanned)",
                     crawl_id: str = "crawl-a") -> QuarantineItem:
     warc = {"filename": f"{crawl_id}/gkcrawl-20240101000000000-00000-host.warc.gz",
-            "offset": 99, "length": 100, "record_id": record_id, "digest": "sha1:QQQQ",
+            "offset": 99, "length": 100, "record_id": record_id, "digest": f"sha1:{record_id}",
             "is_revisit": False} if record_id else None
     return QuarantineItem(url=url, code=code, reason=reason, portal="hainan", role="attachment",
                           title="2023年度报告", crawl_id=crawl_id,

@@ -125,9 +125,14 @@ class WarcArchiver:
         request.meta[META_KEY] = pointer.to_dict()
         self._update_stats()
 
-    def metadata(self, response: Response, fields: Mapping[str, object]) -> None:
-        """Handler of ``warc_metadata``: a metadata record concurrent to the response's."""
-        pointer = response.meta.get(META_KEY) if response.request is not None else None
+    def metadata(self, response: Response, fields: Mapping[str, object],
+                 request: Request | None = None) -> None:
+        """Handler of ``warc_metadata``: a metadata record concurrent to the response's.
+
+        ``request`` is the response's; a downloader middleware must give it, since Scrapy
+        attaches a response to its request only once the downloader is done with it."""
+        request = request if request is not None else response.request
+        pointer = request.meta.get(META_KEY) if request is not None else None
         if not pointer or pointer.get("from_archive"):
             # not downloaded now (cache, replay, resumed from the archive): nothing to attach to
             self.crawler.stats.inc_value(STAT_METADATA_SKIPPED)

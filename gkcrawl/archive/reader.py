@@ -82,6 +82,8 @@ class ArchivedExchange:
     metadata: dict[str, str]
     method: str | None
     request_headers: list[tuple[bytes, bytes]]
+    #: the request's body as sent (a POST's form), empty for a GET
+    request_body: bytes = b""
 
 
 @dataclass
@@ -89,7 +91,8 @@ class _Catalogue:
     """What the first pass learns: metadata, requests and originals by id and digest."""
 
     metadata: dict[str, dict[str, str]] = field(default_factory=dict)
-    requests: dict[str, tuple[str, list[tuple[bytes, bytes]]]] = field(default_factory=dict)
+    requests: dict[str, tuple[str, list[tuple[bytes, bytes]], bytes]] = field(
+        default_factory=dict)
     by_id: dict[str, RecordLocation] = field(default_factory=dict)
     by_digest: dict[str, RecordLocation] = field(default_factory=dict)
 
@@ -109,15 +112,15 @@ def _is_http(record: WarcRecord) -> bool:
 
 
 def _note(cat: _Catalogue, item: WarcRecord, path: Path) -> None:
-    """What one record adds to the catalogue: its metadata fields, its request's method and
-    headers, or its location as a possible original of later revisits."""
+    """What one record adds to the catalogue: its metadata fields, its request's method, headers
+    and body, or its location as a possible original of later revisits."""
     concurrent_to = item.get("WARC-Concurrent-To")
     if item.rec_type == "metadata" and concurrent_to:
         cat.metadata.setdefault(concurrent_to, {}).update(parse_warc_fields(item.block))
     elif item.rec_type == "request" and concurrent_to and _is_http(item):
         head = parse_http_head(item.block)
         method = head.start_line.partition(b" ")[0].decode("ascii", "replace")
-        cat.requests[concurrent_to] = (method, head.headers)
+        cat.requests[concurrent_to] = (method, head.headers, item.block[head.body_offset:])
     elif item.rec_type == "response" and not item.get("WARC-Truncated"):
         location = RecordLocation(path, item.offset, item.length)
         if record_id := item.record_id:
@@ -383,7 +386,7 @@ def _exchange(
             stats.revisits_unresolved += 1
         else:
             stats.revisits_resolved += 1
-    method, request_headers = cat.requests.get(record_id, (None, []))
+    method, request_headers, request_body = cat.requests.get(record_id, (None, [], b""))
     return ArchivedExchange(
         url=record.get("WARC-Target-URI") or "",
         status=status,
@@ -403,6 +406,7 @@ def _exchange(
         metadata=cat.metadata.get(record_id, {}),
         method=method,
         request_headers=request_headers,
+        request_body=request_body,
     )
 
 

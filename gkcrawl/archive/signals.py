@@ -9,5 +9,6 @@ record concurrent to that response's record::
     )
 """
 
-#: kwargs: ``response`` (a Response archived by WarcArchiver), ``fields`` (mapping name → value)
+#: kwargs: ``response`` (a Response archived by WarcArchiver), ``fields`` (mapping name → value),
+#: and from a downloader middleware ``request`` (the response's own: it is not yet attached)
 warc_metadata = object()

@@ -41,12 +41,17 @@ NEGATIVE = re.compile(
 )
 
 
+def score_text(text: str) -> int:
+    """The anchor text's share of a score: what a name alone says (a column of a tree whose
+    URLs all look alike)."""
+    return sum(w for p, w in TEXT_SIGNALS if p.search(text))
+
+
 def score_link(url: str, text: str) -> int:
     """The link's score; negative for links never to follow."""
     parts = urlsplit(url)
     tail = parts.path.rsplit("/", 1)[-1] + "?" + parts.query
     if NEGATIVE.search(text) or NEGATIVE.search(tail) or parts.scheme not in ("http", "https"):
         return -1
-    text_score = sum(w for p, w in TEXT_SIGNALS if p.search(text))
     url_score = sum(w for p, w in URL_SIGNALS if p.search(url))
-    return text_score + url_score
+    return score_text(text) + url_score

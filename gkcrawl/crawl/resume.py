@@ -1,21 +1,26 @@
 """Resumed and incremental crawls: what is archived already is not fetched or archived again.
 
 * **Resume** (the same ``CRAWL_ID``/``JOBDIR`` after a crash or a kill): at start the crawl's own
-  WARC files are read, the unfinished ``.open`` one included; a request for a URL archived there
-  is answered from the archive, so the crawl walks through what it had done without fetching
-  it, and reaches what it had not. Scrapy's request queue and dupefilter files cannot be trusted
-  after a SIGKILL (their index is written on a clean close), so they are not used: queue and
-  dupefilter stay in memory (:class:`ArchiveResumeScheduler`, :class:`MemoryDupeFilter`) and
-  the archive is the record of what was done. JOBDIR keeps the crawl id.
+  WARC files are read, the unfinished ``.open`` one included; a request archived there is
+  answered from the archive (a GET by its URL, a POST by its URL and body: two ranges POSTed to
+  one data endpoint are two answers), so the crawl walks through what it had done without
+  fetching it, and reaches what it had not. Scrapy's request queue and dupefilter files cannot
+  be trusted after a SIGKILL (their index is written on a clean close), so they are not used:
+  queue and dupefilter stay in memory (:class:`ArchiveResumeScheduler`,
+  :class:`MemoryDupeFilter`, whose fingerprints hold method and body too) and the archive is
+  the record of what was done. JOBDIR keeps the crawl id.
 * **Incremental** (a later run, a new crawl id): the store remembers the last good fetch of
   every URL (``fetches``: ETag, Last-Modified, payload digest, WARC location). Requests carry
   ``If-None-Match``/``If-Modified-Since``; a 304 is answered with the earlier archived response
   and flagged ``not-modified``, so lists are still read (new reports in old lists are found) and
   unchanged report pages are not parsed again. A 200 whose payload was archived before becomes a
-  revisit record in the archive (digest store), and is flagged ``unchanged`` when it is the
-  same URL's. Fetches are recorded in batches (``FETCH_BATCH`` rows or ``FETCH_FLUSH_SECONDS``,
-  and at close), one transaction each: a kill loses at most a batch, and the next run then
-  fetches those URLs without validators (their payloads still become revisits).
+  revisit record in the archive (digest store), and is flagged ``unchanged`` when the URL had
+  that payload: its first capture was this URL's, or the URL's last good fetch had the same
+  digest (the first capture may be another URL's, a re-publication's). Fetches are recorded
+  in batches (``FETCH_BATCH`` rows or ``FETCH_FLUSH_SECONDS``, and at close), one transaction
+  each: a kill loses at most a batch, and the next run then fetches those URLs without
+  validators (their payloads still become revisits). A POST has no fetch row and no
+  validators: its answer depends on its body, the store keeps one row per URL.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from gkcrawl.archive.extension import META_KEY as WARC_META
 from gkcrawl.archive.reader import ReadStats, RecordLocation, iter_archive, load_response
 from gkcrawl.archive.recover import recover
 from gkcrawl.crawl.middlewares import CHALLENGE_STATUSES
-from gkcrawl.crawl.urls import canonical
+from gkcrawl.crawl.urls import request_key
 from gkcrawl.store import FetchRow, store_for
 from gkcrawl.store.rows import utcnow
 
@@ -82,7 +87,8 @@ class ArchiveLookupMiddleware:
         self.crawler = crawler
         self.conditional = crawler.settings.getbool("INCREMENTAL_CONDITIONAL",
                                                     INCREMENTAL_CONDITIONAL)
-        #: canonical URL -> (location, original location for a revisit), this crawl's records
+        #: request key (canonical URL; method and body too for a POST) -> (location, original
+        #: location for a revisit, record id, date), this crawl's records
         self.archived: dict[str, tuple[RecordLocation, RecordLocation | None, str, str]] = {}
         #: this crawl's fetches not yet in the store, by URL
         self.pending: dict[str, FetchRow] = {}
@@ -115,15 +121,17 @@ class ArchiveLookupMiddleware:
             if (exchange.status >= SERVER_ERROR or exchange.status in transient
                     or exchange.truncated):
                 continue
-            self.archived[canonical(exchange.url)] = (
+            key = request_key(exchange.url, exchange.method or "GET", exchange.request_body)
+            self.archived[key] = (
                 exchange.location, exchange.original, exchange.record_id, exchange.warc_date)
         self.crawler.stats.set_value("resume/archived_urls", len(self.archived))
         logger.info("Resuming crawl %s: %d URLs already archived (%d files, %d damaged records)",
                     crawl_id_for(self.crawler), len(self.archived), stats.files, stats.damaged)
 
     def process_request(self, request: Request) -> Response | None:
-        # (canonical() costs more than the lookup: only a resumed crawl has archived URLs)
-        found = self.archived.get(canonical(request.url)) if self.archived else None
+        # (the key costs more than the lookup: only a resumed crawl has archived URLs)
+        found = (self.archived.get(request_key(request.url, request.method, request.body))
+                 if self.archived else None)
         if found is not None:
             location, original, record_id, date = found
             self.crawler.stats.inc_value("resume/from_archive")
@@ -133,8 +141,8 @@ class ArchiveLookupMiddleware:
                 "offset": location.offset, "length": location.length, "record_id": record_id,
                 "date": date, "from_archive": True}
             return self._response(request, location, original, FROM_ARCHIVE)
-        if self.conditional:
-            self._add_validators(request)
+        if _per_url(request):
+            self._add_previous(request)
         return None
 
     def process_response(self, request: Request, response: Response) -> Response:
@@ -146,23 +154,28 @@ class ArchiveLookupMiddleware:
             location = _existing(root, previous)
             if location is not None:
                 return self._response(request, location, None, NOT_MODIFIED)
-        if response.status == OK and pointer and not pointer.get("from_archive"):
+        if (response.status == OK and pointer and not pointer.get("from_archive")
+                and _per_url(request)):
             self._remember(request, response, pointer)
-            original = pointer.get("original") or {}
-            if pointer.get("is_revisit") and original.get("uri") == request.url:
+            if _same_payload(request, pointer, previous):
                 self.crawler.stats.inc_value("incremental/unchanged")
                 response.flags.append(UNCHANGED)
         return response
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _add_validators(self, request: Request) -> None:
+    def _add_previous(self, request: Request) -> None:
+        """The URL's last good fetch by an earlier crawl, in ``meta``, and its validators in
+        the request's headers (INCREMENTAL_CONDITIONAL)."""
+        request.meta.pop(PREVIOUS_KEY, None)  # a redirected request's copy is another URL's
         if not self.earlier_fetches or request.url in self.pending:  # nothing from a past crawl
             return
         previous = store_for(self.crawler).fetch(request.url)
         if previous is None or previous.crawl_id == crawl_id_for(self.crawler):
             return
         request.meta[PREVIOUS_KEY] = previous
+        if not self.conditional:
+            return
         if previous.etag:
             request.headers.setdefault(b"If-None-Match", previous.etag.encode("latin-1"))
         if previous.last_modified:
@@ -208,6 +221,22 @@ class ArchiveLookupMiddleware:
         cls = responsetypes.from_args(headers=headers, url=request.url, body=stored.body)
         return cls(url=request.url, status=stored.status, headers=headers, body=stored.body,
                    request=request, protocol=stored.protocol, flags=[flag])
+
+
+def _same_payload(request: Request, pointer: dict[str, Any], previous: FetchRow | None) -> bool:
+    """Whether a revisit's payload is the one the URL had: its first capture was this URL's, or
+    the URL's last good fetch had the same digest."""
+    if not pointer.get("is_revisit"):
+        return False
+    original = pointer.get("original") or {}
+    return original.get("uri") == request.url or (
+        previous is not None and previous.payload_digest == pointer.get("digest"))
+
+
+def _per_url(request: Request) -> bool:
+    """Whether the store's fetch rows, one per URL, speak for this request: not for a POST,
+    whose answer depends on its body (a list range asked from a data endpoint)."""
+    return request.method == "GET" and not request.body
 
 
 def _existing(root: Any, previous: FetchRow) -> RecordLocation | None:

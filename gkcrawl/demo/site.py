@@ -96,6 +96,7 @@ SID = "3f9c2a7be1d04c55"
 SPAM_LINE = "香港免费图库资料大全 香港免费图库资料大全"
 TRS_PAGE_SIZE = 4
 BM_PAGE_SIZE = 4
+SERVICE_UNAVAILABLE = 503
 #: Endless list pages answer up to here (a sanity cap, far past any trap bound).
 MAX_ENDLESS_PAGE = 100_000
 
@@ -174,10 +175,13 @@ class Site(Mapping[str, ResponseSpec]):
     redirects: dict[str, str]  #: HTTP 301/302: path -> Location
     shells: dict[str, str]  #: meta-refresh and location.replace shells: path -> target path
     slow: dict[str, float]  #: path -> delay in seconds
+    lists: frozenset[str]  #: the pages of the report lists (columns and their later pages)
     entry: str = HOME
     report_url: str = REPORT_COLUMN
     # a lambda: _not_found is defined below the class
     not_found: ResponseSpec = field(default_factory=lambda: _not_found())  # noqa: PLW0108
+    #: what an overloaded server answers (``python -m gkcrawl.demo.server --flaky-lists``)
+    busy: ResponseSpec = field(default_factory=lambda: _busy())  # noqa: PLW0108
 
     def __repr__(self) -> str:
         return (f"Site(seed={self.seed}, paths={len(self.responses)}, "
@@ -349,6 +353,13 @@ def _not_found() -> ResponseSpec:
     return _html(text, status=404)
 
 
+def _busy() -> ResponseSpec:
+    text = ("<html><head><title>503 Service Temporarily Unavailable</title></head><body>"
+            "<center><h1>503 Service Temporarily Unavailable</h1></center><hr><center>nginx"
+            "</center></body></html>\n")
+    return _html(text, status=SERVICE_UNAVAILABLE)
+
+
 def _dynamic(path: str) -> ResponseSpec | None:
     if match := _CALENDAR_PATH.match(path):
         year, month = int(match[1]), int(match[2])
@@ -484,6 +495,7 @@ class _Builder:
         self.redirects: dict[str, str] = {}
         self.shells: dict[str, str] = {}
         self.slow: dict[str, float] = {}
+        self.lists: set[str] = set()
         self._ids: set[int] = set()
         self.news: list[tuple[str, str, str]] = []  # (path, title, date) for the home page
         self.latest_reports: list[tuple[str, str, str]] = []
@@ -571,7 +583,7 @@ class _Builder:
             out_of_bounds=frozenset(self.out_of_bounds), disallowed=frozenset(self.disallowed),
             external=frozenset({GOV_CN_URL, ENGLISH_URL}), optional=frozenset(self.optional),
             lookalikes=frozenset(self.lookalikes), errors=self.errors, redirects=self.redirects,
-            shells=self.shells, slow=self.slow,
+            shells=self.shells, slow=self.slow, lists=frozenset(self.lists),
         )
 
     def robots(self) -> None:
@@ -769,9 +781,9 @@ class _Builder:
             text = _page("政府信息公开年报", main, crumbs=crumbs, column="政府信息公开年报",
                          column_type="信息公开年报", head_extra=_TRS_PAGER_JS + "\n")
             name = "index.html" if number == 0 else f"index_{number}.html"
-            self.add(base + name, _html(text, gzipped=number == 0))
+            self.lists.add(self.add(base + name, _html(text, gzipped=number == 0)))
             if number == 0:  # the directory URL serves the same page (the redirect chain ends here)
-                self.add(REPORT_COLUMN_DIR, _html(text, gzipped=True))
+                self.lists.add(self.add(REPORT_COLUMN_DIR, _html(text, gzipped=True)))
         self.add(TRS_PAGE_MISSING, _html(
             '<html><head><meta http-equiv="refresh" content="0;url=./"><title>404</title></head>'
             "<body>页面不存在，正在返回栏目首页……</body></html>", status=404), "out")
@@ -813,8 +825,9 @@ class _Builder:
             + "\n</recordset>\n</datastore>\n</script>\n"
             '<script type="text/javascript">/* 大汉 jpage: the records above are written by the '
             "pager script */</script>\n</div>")
-        self.add(HANWEB_COLUMN, _html(_page(f"{HEALTH}信息公开年报", main, crumbs=crumbs,
-                                            column="信息公开年报", column_type="信息公开年报")))
+        self.lists.add(self.add(HANWEB_COLUMN, _html(_page(
+            f"{HEALTH}信息公开年报", main, crumbs=crumbs, column="信息公开年报",
+            column_type="信息公开年报"))))
 
     def department_list(self) -> None:
         """部门和乡镇信息公开年报: ?page=N with 上一页/下一页; show.html?id=N articles."""
@@ -861,9 +874,9 @@ class _Builder:
                 pager.append(f'<a href="list.html?page={number + 1}">下一页</a>')
             main = (f'<div class="column-title">部门和乡镇信息公开年报</div>\n{_list(chunk)}\n'
                     f'<div class="pager">{" ".join(pager)}</div>')
-            self.add(f"{BM_LIST}?page={number}", _html(_page(
+            self.lists.add(self.add(f"{BM_LIST}?page={number}", _html(_page(
                 "部门和乡镇信息公开年报", main, crumbs=crumbs, column="部门和乡镇信息公开年报",
-                column_type="信息公开年报")))
+                column_type="信息公开年报"))))
 
     def zwgk(self) -> None:
         """政务公开: entries through a redirect chain, a meta-refresh and a JS shell, a 412 page

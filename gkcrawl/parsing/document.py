@@ -66,6 +66,12 @@ class Document:
     #: the other years' reports beside the article), not this one
     links: list[str] = field(default_factory=list)
 
+    @property
+    def prose(self) -> str:
+        """The running text outside the tables, a line per paragraph: what a report says in its
+        own words (the tables are its numbers)."""
+        return "\n".join(row.cells[0].text for row in self.rows if row.kind == TEXT)
+
 
 class OriginCounter:
     """Hands out cell origin ids, unique within one document."""

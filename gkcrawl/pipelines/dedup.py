@@ -79,27 +79,33 @@ class DedupPipeline(Pipeline):
 
     def _group(self, store: Store, row: SourceRow,
                after_id: int | None = None) -> tuple[str | None, str | None]:
-        """The (organ key) group this copy belongs to: its own, or that of a near-identical copy
-        of the same year whose organ is written differently or unreadably. Two readable organ
-        names that differ are two organs, however alike their reports (townships that received
-        no application print the same zeros); a group under an unreadable name joins the
-        readable one's: the second key returned is the group to move under the first."""
+        """The (organ key) group this copy belongs to: its own, or that of the most similar
+        near-identical copy of the same year whose organ is written differently or unreadably.
+        Two readable organ names that differ are two organs, however alike their reports
+        (townships that received no application print the same zeros); a group under an
+        unreadable name joins the readable one's: the second key returned is the group to move
+        under the first."""
         if not row.fingerprint or row.year is None:
             return row.organ_key, None
-        readable = readable_organ(row.organ_key)
+        readable = row.organ_readable
+        # a readable name looks only among unreadable ones: the store does not return the
+        # (many) readable look-alikes it would never join
+        best, best_key = 0.0, None
         for _id, other_key, other_print in store.similar_fingerprints(
-                row.bands, year=row.year, after_id=after_id):
+                row.bands, year=row.year, after_id=after_id, unreadable_only=readable):
             if other_key in (None, row.organ_key) or not other_print:
                 continue
-            other_readable = readable_organ(other_key)
-            if readable and other_readable:
+            if readable and readable_organ(other_key):
                 continue
-            if similarity(row.fingerprint, other_print) >= SAME_REPORT:
-                self.stats.inc_value("dedup/grouped_by_content")
-                if readable:  # the readable name wins
-                    return row.organ_key, other_key
-                return other_key, None
-        return row.organ_key, None
+            similar = similarity(row.fingerprint, other_print)
+            if similar >= SAME_REPORT and (best_key is None or similar > best):
+                best, best_key = similar, other_key
+        if best_key is None:
+            return row.organ_key, None
+        self.stats.inc_value("dedup/grouped_by_content")
+        if readable:  # the readable name wins
+            return row.organ_key, best_key
+        return best_key, None
 
 
 def source_row(item: Any, official_domains: Iterable[str] = ()) -> SourceRow:
@@ -107,8 +113,9 @@ def source_row(item: Any, official_domains: Iterable[str] = ()) -> SourceRow:
     validation did not set it), whether it is official, how complete its tables are, and the
     LSH band keys it is looked up by. ``item`` is a ``ReportItem`` or its dict."""
     report = item if isinstance(item, dict) else vars(item)
+    key = report.get("organ_key") or organ_key(report.get("organ"))
     return SourceRow.from_item(
-        item, organ_key=report.get("organ_key") or organ_key(report.get("organ")),
+        item, organ_key=key, organ_readable=readable_organ(key),
         official=is_official_copy(report, official_domains), completeness=completeness(report),
         bands=lsh_bands(report, report.get("fingerprint")))
 

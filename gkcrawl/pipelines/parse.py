@@ -36,4 +36,4 @@ class ParsePipeline(Pipeline):
         return ReportItem(**report, portal=item.portal, crawl_id=item.crawl_id,
                           fetched_at=item.fetched_at, referrer=item.referrer, warc=item.warc,
                           in_portal=item.in_portal,
-                          fingerprint=signature(document.text, report))
+                          fingerprint=signature(document.prose, report))

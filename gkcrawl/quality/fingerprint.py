@@ -2,20 +2,26 @@
 
 A signature is a MinHash of the document's set of tokens:
 
-* the character shingles (``SHINGLE`` characters) of its text, stripped of spaces and
-  punctuation, so that line breaks, padding and a spam header's layout change little;
+* the character shingles (``SHINGLE`` characters) of its prose (``Document.prose``: the text
+  outside its tables), line by line, stripped of spaces and punctuation, so that padding and a
+  spam header's layout change little; less the shingles of the template's own words (table
+  titles, row and column labels), which every report prints, and with the organ's name as
+  printed taken out, which a mirror garbles everywhere;
 * every table cell as ``table.row.column=value``, so that copies of one report agree on their
   numbers whatever their text looks like.
 
-Two signatures estimate the Jaccard similarity of the two sets (``similarity``): copies of one
-report (a page and its PDF, a mirror) come out near 1, different reports of one template at
-about one half (the template's labels are most of a report's text).
+The tables enter by their cells only: their printed text (labels interleaved with numbers) is
+what every report of a template shares, and townships' all-zero tables would otherwise make
+them look alike.
 
-The store looks copies up by LSH band keys (``lsh_bands``). Most of a report's text is the
-template's, so bands of the whole signature would make nearly every report of a year a
-candidate of every other; a report with at least ``MIN_VALUES`` non-zero cells is banded by a
-MinHash of those cells instead (which unrelated reports hardly share), one with fewer by its
-text's signature. Band keys are hashed with BLAKE2b, never ``hash()``: workers on other machines
+Two signatures estimate the Jaccard similarity of the two sets (``similarity``): copies of one
+report (a page and its PDF, a mirror) come out near 1, different organs' reports far below
+(their prose and numbers differ; what they share is the template, left out).
+
+The store looks copies up by LSH band keys (``lsh_bands``): a report with at least
+``MIN_VALUES`` non-zero cells by a MinHash of those cells (which unrelated reports hardly
+share), one with fewer (a township that received no application prints nearly all zeros) by
+its signature. Band keys are hashed with BLAKE2b, never ``hash()``: workers on other machines
 and Python versions must compute the same keys.
 """
 
@@ -28,6 +34,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+
+from gkcrawl.template.spec import TEMPLATES
 
 #: Permutations of a signature: 16 bands of 4 rows for the store's look-up.
 NUM_PERM = 64
@@ -59,6 +67,21 @@ def shingles(text: str) -> set[str]:
     shorter than a shingle is one)."""
     flat = _STRIP.sub("", text)
     return {flat[i:i + SHINGLE] for i in range(max(1, len(flat) - SHINGLE + 1))}
+
+
+def _template_shingles() -> frozenset[str]:
+    """The shingles of every template version's own words."""
+    words = set()
+    for template in TEMPLATES.values():
+        for table in template.tables:
+            words.add(table.title)
+            words.update(column.label for column in table.columns)
+            words.update(w for row in table.rows for w in (row.label, row.group))
+    return frozenset().union(*(shingles(w) for w in words if len(_STRIP.sub("", w)) >= SHINGLE))
+
+
+#: What every report prints: left out of signatures (``_template_shingles``).
+TEMPLATE_SHINGLES = _template_shingles()
 
 
 def cell_tokens(report: dict[str, Any], *, nonzero: bool = False) -> list[str]:
@@ -93,8 +116,15 @@ def minhash(tokens: Iterable[str]) -> list[int]:
 
 
 def signature(text: str, report: dict[str, Any]) -> list[int]:
-    """The MinHash signature of the text's shingles and the report's table cells."""
-    return minhash(shingles(text).union(cell_tokens(report)))
+    """The MinHash signature of the text's own shingles and the report's table cells.
+
+    The template's words are left out (every report prints them), and so is the organ's name as
+    the report prints it: a mirror that garbles the name everywhere is still the same text."""
+    organ = report.get("organ")
+    if organ:
+        text = text.replace(organ, "")
+    own = set().union(*(shingles(line) for line in text.splitlines() if line.strip()))
+    return minhash((own - TEMPLATE_SHINGLES).union(cell_tokens(report)))
 
 
 def similarity(a: Sequence[int], b: Sequence[int]) -> float:

@@ -1,8 +1,9 @@
 """``scrapy crawl portals``: find every annual report on every portal of the registry.
 
 One spider for all portals, no per-site code: a focused crawl from each portal's start URLs,
-links scored by anchor text and URL (best first), CMS pagers understood by the adapters of
-:mod:`gkcrawl.crawl.cms`, bounded by hops from the start page and a page budget per portal.
+links scored by anchor text and URL (best first), CMS pagers and data endpoints understood by the
+adapters of :mod:`gkcrawl.crawl.cms` (a list range may be a POST), bounded by hops from the start
+page and a page budget per portal.
 Every response is archived by the WARC extension; this spider classifies it, writes the verdict
 into the archive (a metadata record), and hands report documents to the pipelines.
 
@@ -19,11 +20,12 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from parsel import Selector
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
@@ -40,11 +42,12 @@ from gkcrawl.crawl.classify import (
     is_attachment,
     report_title,
 )
+from gkcrawl.crawl.failures import failure_kind
 from gkcrawl.crawl.links import score_link
 from gkcrawl.crawl.resume import NOT_MODIFIED, UNCHANGED
-from gkcrawl.crawl.urls import canonical, in_domains
+from gkcrawl.crawl.urls import canonical, in_domains, request_key
 from gkcrawl.items import DocumentItem
-from gkcrawl.parsing.extract.decode import REPLACEMENT, decode_html
+from gkcrawl.parsing.extract.decode import REPLACEMENT, codec_name, decode_html
 
 #: Priority points per link-score point; hops subtract, so shallow strong links go first.
 PRIORITY_PER_POINT = 10
@@ -55,6 +58,9 @@ LIST_PRIORITY = -1
 #: Links with no report signal at all are followed only this many hops from the start page.
 ZERO_SCORE_MAX_HOPS = 1
 DEFAULTS = {"CRAWL_MAX_HOPS": 5, "CRAWL_PAGE_BUDGET": 1000, "CRAWL_MAX_LIST_PAGES": 50}
+#: A list range POSTed to a data endpoint goes as the page's script sends it.
+FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8",
+                "X-Requested-With": "XMLHttpRequest"}
 
 
 class PortalsSpider(Spider):
@@ -71,7 +77,7 @@ class PortalsSpider(Spider):
         self.allowed_domains = sorted({d for p in self.portals.values() for d in p.allowed_domains})
         self.scheduled: Counter[str] = Counter()  # requests per portal (the page budget)
         self.list_pages: Counter[str] = Counter()  # pages scheduled per list (its first page)
-        self.seen: set[str] = set()  # canonical URLs scheduled
+        self.seen: set[str] = set()  # request keys scheduled (canonical URL; a POST's body too)
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -106,7 +112,9 @@ class PortalsSpider(Spider):
                 is_attachment(response.url) or response.body[:5] == b"%PDF-")):
             yield from self._attachment(response, info)
             return
-        html, sel = _page_text(response)
+        html, sel, overruled = _page_text(response)
+        if overruled:  # the header's charset is not the page's (a GBK page served as UTF-8)
+            self.crawler.stats.inc_value(f"portal/{portal}/charset_mismatch")
         links = [(response.urljoin(a.attrib["href"]),
                   " ".join(a.css("::text").getall()).strip() or a.attrib.get("title", ""))
                  for a in sel.css("a[href]")]
@@ -133,12 +141,18 @@ class PortalsSpider(Spider):
         return True
 
     def on_error(self, failure: Failure) -> None:
+        """A fetch given up: counted as an error and by what failed (``failed/<kind>``)."""
         request = failure.request  # type: ignore[attr-defined]  # set on the failure by Scrapy
         portal = request.meta.get(META, {}).get("portal", "?")
+        error = failure.value
+        assert error is not None  # a Failure holds the exception it was made of
+        kind = failure_kind(error)
         self.crawler.stats.inc_value(f"portal/{portal}/errors")
-        response = getattr(failure.value, "response", None)
-        what = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
-        self.logger.info("Fetch failed (%s): %s", what, request.url)
+        self.crawler.stats.inc_value(f"portal/{portal}/failed/{kind}")
+        response = getattr(error, "response", None)
+        what = (f"HTTP {response.status}" if response is not None
+                else str(error) or type(error).__name__)
+        self.logger.info("Fetch failed (%s: %s): %s", kind, what, request.url)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -170,12 +184,14 @@ class PortalsSpider(Spider):
                 links: list[tuple[str, str]], extra: list[cms.Found]) -> Iterator[Request]:
         portal, hops = info["portal"], info["hops"]
         on_report = verdict.role in (REPORT, REPORT_PAGE)
-        # one decision per URL: what an adapter says a link is (pager, redirect) beats a plain link
-        candidates: dict[str, tuple[str, str]] = {}
-        found = [(f.url, f.text, f.kind) for f in extra] + [(u, t, cms.PAGE) for u, t in links]
-        for url, text, kind in found:
-            candidates.setdefault(canonical(url), (text, kind))
-        for url, (text, kind) in candidates.items():
+        # one decision per request: what an adapter says a link is (pager, redirect) beats a
+        # plain link
+        candidates: dict[str, cms.Found] = {}
+        for found in [*extra, *(cms.Found(u, t, cms.PAGE) for u, t in links)]:
+            candidates.setdefault(
+                request_key(found.url, found.method, _body(found.method, found.form)), found)
+        for found in candidates.values():
+            url, text, kind = found.url, found.text, found.kind
             if is_attachment(url, text):
                 if on_report or report_title(text) or verdict.role == REPORT_LIST:
                     request = self._request(url, portal, hops, "attachment", response.url,
@@ -185,6 +201,13 @@ class PortalsSpider(Spider):
                 continue
             if kind == cms.REDIRECT:
                 request = self._request(url, portal, hops, "redirect", response.url, START_PRIORITY)
+            elif kind == cms.FRAME:
+                # a frame is part of the page that holds it: same hops, same turn in the queue
+                if score_link(url, text) < 0:
+                    continue
+                priority = response.request.priority if response.request is not None else 0
+                request = self._request(url, portal, hops, "frame", response.url, priority,
+                                        list_root=info.get("list_root"), anchor=text)
             elif kind == cms.PAGINATION:
                 # one list may announce any number of pages: count them per list, not per chain
                 root = info.get("list_root") or canonical(response.url)
@@ -194,7 +217,8 @@ class PortalsSpider(Spider):
                 # the next list page waits until this page's links are done, so the queue holds
                 # one page of links, not the whole list's (memory stays flat on long lists)
                 request = self._request(url, portal, hops, "list", response.url,
-                                        LIST_PRIORITY - hops, list_root=root, anchor=text)
+                                        LIST_PRIORITY - hops, list_root=root, anchor=text,
+                                        method=found.method, form=found.form)
                 if request is not None:
                     self.list_pages[root] += 1
             else:
@@ -216,20 +240,35 @@ class PortalsSpider(Spider):
         return in_domains(url, row.allowed_domains, row.allowed_ports)
 
     def _request(self, url: str, portal: str, hops: int, role: str, referrer: str | None,
-                 priority: int, list_root: str | None = None, anchor: str = "") -> Request | None:
+                 priority: int, list_root: str | None = None, anchor: str = "",
+                 method: str = cms.GET, form: tuple[tuple[str, str], ...] = ()) -> Request | None:
+        """A request for ``url``, or None when it was scheduled already, is off the portal or
+        past its budget; a POST sends ``form`` (a list range from a data endpoint)."""
         url = canonical(url)
-        if url in self.seen or not self._in_portal(url, portal):
+        body = _body(method, form)
+        key = request_key(url, method, body)
+        if key in self.seen or not self._in_portal(url, portal):
             return None
         if self.scheduled[portal] >= self.budget:
             self.crawler.stats.inc_value(f"portal/{portal}/bounded/budget")
             return None
-        self.seen.add(url)
+        self.seen.add(key)
         self.scheduled[portal] += 1
         meta = {META: {"portal": portal, "hops": hops, "role": role, "referrer": referrer,
                        "list_root": list_root, "anchor": anchor}}
-        # (Scrapy's RefererMiddleware sets the Referer header from the response)
+        # (Scrapy's RefererMiddleware sets the Referer header from the response: attachment
+        # servers that answer only a visitor of the page get it)
+        if method == cms.POST:
+            return Request(url, method=cms.POST, body=body, headers=FORM_HEADERS,
+                           callback=self.parse, errback=self.on_error, priority=priority,
+                           meta=meta)
         return Request(url, callback=self.parse, errback=self.on_error, priority=priority,
                        meta=meta)
+
+
+def _body(method: str, form: tuple[tuple[str, str], ...]) -> bytes:
+    """What a request sends: a POST its form, URL-encoded as jQuery does; a GET nothing."""
+    return urlencode(form).encode("utf-8") if method == cms.POST else b""
 
 
 def _parsable_document(body: bytes) -> bool:
@@ -239,15 +278,19 @@ def _parsable_document(body: bytes) -> bool:
             or (head.startswith(b"PK\x03\x04") and b"word/" in body[:65536]))
 
 
-def _page_text(response: TextResponse) -> tuple[str, Selector]:
+def _page_text(response: TextResponse) -> tuple[str, Selector, bool]:
     """The page's text and selector: Scrapy's, unless the charset it took from the header does
     not decode the body and the page's ``<meta>`` names one that does (the parser decodes it
-    the same way)."""
+    the same way); and whether the header's charset was overruled. What a data endpoint answers
+    (XML, JSON) is read as HTML too: the adapters read its text, the classifier its links."""
     if REPLACEMENT not in response.text:
-        return response.text, response.selector
+        selector = (response.selector if isinstance(response, HtmlResponse)
+                    else Selector(text=response.text, type="html"))
+        return response.text, selector, False
     ctype = response.headers.get(b"Content-Type")
-    text, _ = decode_html(response.body, ctype.decode("latin-1") if ctype else None, response.url)
-    return text, Selector(text=text)
+    text, encoding = decode_html(response.body, ctype.decode("latin-1") if ctype else None,
+                                 response.url)
+    return text, Selector(text=text), codec_name(encoding) != codec_name(response.encoding)
 
 
 def _is_html(response: Response) -> bool:

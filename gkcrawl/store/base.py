@@ -34,8 +34,9 @@ TS_COLUMNS = frozenset({"started_at", "finished_at", "fetched_at", "first_seen",
 BOOL_COLUMNS = frozenset({"official"})
 
 _WARC = ("record_id", "payload_digest", "warc_file", "warc_offset", "warc_length")
-_PARSED = ("organ", "organ_key", "division_code", "year", "format", "source_kind", "published",
-           "official", "completeness", "fingerprint", "parser_version", "report", "validation")
+_PARSED = ("organ", "organ_key", "organ_readable", "division_code", "year", "format",
+           "source_kind", "published", "official", "completeness", "fingerprint",
+           "parser_version", "report", "validation")
 
 
 def _upsert_sql(table: str, columns: Sequence[str], key: str, *, keep_first: Sequence[str] = (),
@@ -57,9 +58,9 @@ _SOURCE_COLUMNS = ("url", "record_key", *_WARC, "portal", "crawl_id", "fetched_a
                    "role", "first_seen", "last_seen")
 UPSERT_SOURCE = _upsert_sql(
     "sources", _SOURCE_COLUMNS, "url, record_key",
-    # the capture does not change when the same record is parsed again by a replay
-    keep_first=("portal", "crawl_id", "fetched_at"),
-    prefer_new=_WARC,
+    # the same bytes fetched again (or replayed) keep their first capture: the record that holds
+    # them, not a later revisit record that points back to it
+    keep_first=("portal", "crawl_id", "fetched_at", *_WARC),
     # a re-parse (parser upgrade) replaces what was parsed; ``role`` is left to set_source_role
     overwrite=(*_PARSED, "last_seen"),
     returning="id")
@@ -333,7 +334,8 @@ class Store(abc.ABC):
         return source_id
 
     def _band_query(self, columns: str, found: Sequence[str], year: int | None,
-                    after_id: int | None) -> tuple[str, dict[str, Any]]:
+                    after_id: int | None, unreadable_only: bool = False
+                    ) -> tuple[str, dict[str, Any]]:
         params: dict[str, Any] = {f"b{i}": b for i, b in enumerate(found)}
         sql = (f"SELECT {columns} FROM sources WHERE id IN (SELECT source_id FROM source_bands "
                f"WHERE band IN ({', '.join(':b' + str(i) for i in range(len(found)))}))")
@@ -343,15 +345,18 @@ class Store(abc.ABC):
         if after_id is not None:
             sql += " AND id > :after"
             params["after"] = after_id
+        if unreadable_only:
+            sql += " AND NOT organ_readable"
         return sql + " ORDER BY id", params
 
     def similar_fingerprints(self, bands: Sequence[str], *, year: int | None = None,
-                             after_id: int | None = None
+                             after_id: int | None = None, unreadable_only: bool = False
                              ) -> list[tuple[int, str | None, list[int] | None]]:
         """(id, organ key, fingerprint) of the copies stored under one of ``bands`` (LSH band
-        keys), of ``year`` and with an id above ``after_id`` when given, oldest first: what
-        dedup compares, without decoding whole reports."""
-        sql, params = self._band_query("id, organ_key, fingerprint", bands, year, after_id)
+        keys), of ``year``, with an id above ``after_id`` and whose organ name is not readable
+        when asked, oldest first: what dedup compares, without decoding whole reports."""
+        sql, params = self._band_query("id, organ_key, fingerprint", bands, year, after_id,
+                                       unreadable_only)
         return [(r["id"], r["organ_key"], self._json_out(r["fingerprint"]) if r["fingerprint"]
                  is not None else None) for r in self._exec(sql, params).fetchall()]
 

@@ -17,10 +17,11 @@ from gkcrawl.store.schema import COPY
 def record_key(record_id: str | None, payload_digest: str | None = None) -> str:
     """The second half of the unique key of sources and quarantine entries.
 
-    The WARC record id when there is one (a replay of the same record maps onto the same row),
-    else the payload digest, else ``''`` (not archived: one row per URL).
+    The payload digest when there is one: the same bytes fetched again at the same URL (an
+    incremental run, a replay of any capture of them) are the same copy, not another. Else the
+    WARC record id, else ``''`` (not archived: one row per URL).
     """
-    return record_id or payload_digest or ""
+    return payload_digest or record_id or ""
 
 
 def to_datetime(value: datetime | str | None) -> datetime | None:
@@ -138,6 +139,8 @@ class SourceRow:
     fetched_at: datetime | None = None
     organ: str | None = None
     organ_key: str | None = None
+    #: the organ's name reads as one (two readable names that differ are two organs)
+    organ_readable: bool = False
     #: the organ's region (GB/T 2260); publisher, organ_as_printed and the level are in report
     division_code: str | None = None
     year: int | None = None
@@ -162,8 +165,8 @@ class SourceRow:
 
     @classmethod
     def from_item(cls, item: Any, *, role: str = COPY, organ_key: str | None = None,
-                  official: bool = False, completeness: int = 0,
-                  bands: list[str] | None = None) -> SourceRow:
+                  organ_readable: bool = False, official: bool = False,
+                  completeness: int = 0, bands: list[str] | None = None) -> SourceRow:
         """A row from a ``ReportItem`` (or its dict): the report, its WARC pointer and capture,
         and what the pipelines set on the item (organ_key unless given, fingerprint,
         validation). What dedup says of the copy is given too: the store computes nothing."""
@@ -177,9 +180,9 @@ class SourceRow:
             url=url, report=report, **_warc(data.get("warc")), portal=data.get("portal"),
             crawl_id=data.get("crawl_id"), fetched_at=to_datetime(data.get("fetched_at")),
             organ=data.get("organ"), organ_key=organ_key or data.get("organ_key"),
-            division_code=data.get("division_code"), year=data.get("year"),
-            format=data.get("format"), source_kind=data.get("source_kind"),
-            published=data.get("published"),
+            organ_readable=organ_readable, division_code=data.get("division_code"),
+            year=data.get("year"), format=data.get("format"),
+            source_kind=data.get("source_kind"), published=data.get("published"),
             official=official, completeness=completeness, fingerprint=data.get("fingerprint"),
             parser_version=data.get("parser_version"),
             validation=list(data.get("validation") or []), role=role, bands=list(bands or []))

@@ -68,7 +68,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             stats           {json},
             starts          INTEGER NOT NULL DEFAULT 0
         )""",
-        # one row per archived copy of a report; record_key = WARC record id, else payload digest,
+        # one row per archived copy of a report; record_key = payload digest, else WARC record id,
         # else '' (not archived), so that the unique key never holds a NULL
         """CREATE TABLE sources (
             id              {id},
@@ -84,6 +84,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             fetched_at      {ts},
             organ           TEXT,
             organ_key       TEXT,
+            organ_readable  {bool} NOT NULL DEFAULT FALSE,
             division_code   TEXT,
             year            INTEGER,
             format          TEXT,

@@ -35,8 +35,19 @@ def test_exchange_fields_are_raw(make_writer: Factory,
     assert exchange.record_id == pointer.record_id and exchange.ip_address == "127.0.0.1"
     assert (exchange.location.offset, exchange.location.length) == (pointer.offset,
                                                                     pointer.length)
-    assert exchange.method == "GET"
+    assert exchange.method == "GET" and exchange.request_body == b""
     assert (b"Accept-Encoding", b"gzip, deflate") in exchange.request_headers
+
+
+def test_a_posts_body_is_read_back(make_writer: Factory,
+                                   sample_exchange: Callable[..., dict[str, Any]]) -> None:
+    writer = make_writer()
+    form = "columnid=5001&webname=示范市人民政府".encode()
+    writer.write_exchange(**sample_exchange(method="POST", request_body=form))
+    writer.close()
+    (exchange,) = iter_archive([writer.crawl_dir])
+    assert (exchange.method, exchange.request_body) == ("POST", form)
+    assert (b"Content-Length", str(len(form)).encode()) in exchange.request_headers
 
 
 def test_metadata_is_matched_even_in_a_later_file(

@@ -42,10 +42,11 @@ def test_trs_pager_pages_from_create_page_html() -> None:
         "http://www.example.gov.cn/zfxxgk/zfxxgknb/index_1.html",
         "http://www.example.gov.cn/zfxxgk/zfxxgknb/index_2.html",
         "http://www.example.gov.cn/zfxxgk/zfxxgknb/index_3.html"]
+    # the newer call on page 1 does not say whether page 2 is index_1 or index_2: both are asked
     newer = "<script>createPageHTML('page_div', 3, 1, 'index', 'shtml', 42);</script>"
     found = cms.TrsPager().links(BASE, newer, Selector(text=newer))
     assert [f.url.rsplit("/", 1)[1] for f in found] == [
-        "index.shtml", "index_1.shtml", "index_2.shtml"]
+        "index.shtml", "index_1.shtml", "index_2.shtml", "index_3.shtml"]
 
 
 def test_hanweb_records_inside_xml_script() -> None:
@@ -53,7 +54,7 @@ def test_hanweb_records_inside_xml_script() -> None:
             '<record><![CDATA[<li><a href="/art/2022/1/20/art_1234_567.html" title="x">'
             "某局2021年政府信息公开工作年度报告</a></li>]]></record>"
             '</recordset></datastore></script>')
-    found = list(cms.HanwebXmlList().links("http://www.example.gov.cn/col/col1234/index.html",
+    found = list(cms.HanwebJpage().links("http://www.example.gov.cn/col/col1234/index.html",
                                            html, Selector(text=html)))
     assert found == [cms.Found("http://www.example.gov.cn/art/2022/1/20/art_1234_567.html",
                                "某局2021年政府信息公开工作年度报告", cms.PAGE)]
@@ -71,8 +72,11 @@ def test_script_redirect_shell_and_pager_links() -> None:
 
 
 def test_canonical_url_drops_session_ids_and_fragments() -> None:
-    assert canonical("http://a.gov.cn/x/list.html;jsessionid=AB12?page=2&sid=99#top") == \
+    assert canonical("http://a.gov.cn/x/list.html;jsessionid=AB12?page=2&sid=9f3c2a#top") == \
         "http://a.gov.cn/x/list.html?page=2"
+    # a number is a site id (gkmlpt's API answers nothing without it), not a session
+    assert canonical("http://a.gov.cn/gkmlpt/api/all/2381?page=1&sid=755031") == \
+        "http://a.gov.cn/gkmlpt/api/all/2381?page=1&sid=755031"
     assert canonical("http://a.gov.cn/x?b=2&a=1") == canonical("http://a.gov.cn/x?a=1&b=2")
 
 
@@ -151,8 +155,8 @@ def test_a_gbk_page_served_as_utf8_is_read_by_its_meta() -> None:
     body = html.replace("<head>", '<head><meta charset="gbk">').encode("gbk")
     url = "http://www.shanghai.gov.cn/nw12344/20200115/abc.html"
     response = HtmlResponse(url, body=body, headers={"Content-Type": "text/html; charset=utf-8"})
-    text, sel = _page_text(response)
-    assert "上海市人民政府办公厅" in text
+    text, sel, overruled = _page_text(response)
+    assert "上海市人民政府办公厅" in text and overruled
     verdict = classify_html(url, text, sel, [])
     assert (verdict.role, verdict.year) == (REPORT, 2019)
     parsed = parse_document(body, "text/html; charset=utf-8", url)

@@ -1,5 +1,6 @@
 """Incremental runs: conditional requests from the last run, unchanged documents neither
-re-archived nor re-parsed, new reports in old lists found."""
+re-archived nor re-parsed (a page whose bytes were first archived under another URL included),
+new reports in old lists found."""
 
 from __future__ import annotations
 
@@ -119,3 +120,42 @@ def test_second_run_is_incremental(portal: str, tmp_path: Path) -> None:
     assert second[ETAG_PAGE].status == 304 and second[ETAG_PAGE].body == b""
     assert second[PLAIN_PAGE].is_revisit
     assert not second[NEW_PAGE].is_revisit and not second[LIST].is_revisit
+
+
+def test_a_page_first_archived_under_another_url_is_unchanged_when_it_had_that_payload(
+        tmp_path: Path) -> None:
+    """A report re-published at a second URL was archived there first: the page's own revisit
+    points at the other URL, and is still the page's unchanged payload."""
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+    from scrapy.utils.test import get_crawler
+
+    from gkcrawl.crawl.resume import UNCHANGED, ArchiveLookupMiddleware
+    from gkcrawl.spiders.portals import PortalsSpider
+    from gkcrawl.store import FetchRow, close_store_for
+
+    page, copy = "http://www.example.gov.cn/nb/t1.pdf", "http://www.example.gov.cn/zwgk/t1.pdf"
+    db = tmp_path / "store.sqlite3"
+    with open_store(db) as earlier:
+        for url, digest in ((page, "sha1:SAME"), (copy, "sha1:SAME")):
+            earlier.record_fetch(FetchRow(url=url, status=200, payload_digest=digest,
+                                          crawl_id="run-1"))
+    crawler = get_crawler(PortalsSpider, {"CRAWL_ID": "run-2", "STORE_PATH": str(db),
+                                          "ARCHIVE_DIR": str(tmp_path / "archive")})
+    middleware = ArchiveLookupMiddleware.from_crawler(crawler)
+    try:
+        middleware.spider_opened()
+
+        def answer(url: str, digest: str) -> list[str]:
+            request = Request(url)
+            middleware.process_request(request)
+            request.meta["warc"] = {"filename": "run-2/f.warc.gz", "offset": 0, "length": 1,
+                                    "record_id": "<urn:uuid:1>", "digest": digest,
+                                    "is_revisit": True, "original": {"uri": copy}}
+            response = HtmlResponse(url, body=b"%PDF-1.4", request=request)
+            return middleware.process_response(request, response).flags
+
+        assert UNCHANGED in answer(page, "sha1:SAME")
+        assert UNCHANGED not in answer(page, "sha1:OTHER")  # the page took another's bytes
+    finally:
+        close_store_for(crawler)

@@ -1,4 +1,5 @@
-"""Retries back off; 412 challenges are counted and not retried."""
+"""Retries back off; 412 challenges are counted and not retried; a redirect chain may come
+back to a URL once (a cookie check), not twice (a loop); failures are named."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ from scrapy.http import Response
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
-from gkcrawl.crawl.middlewares import BackoffRetryMiddleware
+from gkcrawl.crawl.failures import (
+    REDIRECT_LOOP,
+    TOO_MANY_REDIRECTS,
+    RedirectLoop,
+    TooManyRedirects,
+    failure_kind,
+)
+from gkcrawl.crawl.middlewares import BackoffRetryMiddleware, ChainRedirectMiddleware
 
 FAILURES_BEFORE_SUCCESS = 2
 BASE = 0.3
@@ -112,3 +120,32 @@ def test_cookies_use_the_shipped_public_suffix_list(monkeypatch: pytest.MonkeyPa
     assert cookies._is_public_domain("gov.cn")
     assert not cookies._is_public_domain("www.gov.cn")
     assert not cookies._is_public_domain("xizang.gov.cn")
+
+
+def _redirect(mw: ChainRedirectMiddleware, request: Request, to: str) -> Request:
+    response = Response(request.url, status=302, headers={"Location": to}, request=request)
+    result = mw.process_response(request, response)
+    assert isinstance(result, Request)
+    return result
+
+
+def test_a_redirect_back_to_the_same_url_is_followed_once_a_loop_is_given_up() -> None:
+    mw = ChainRedirectMiddleware.from_crawler(get_crawler(Fetch, {"REDIRECT_MAX_TIMES": 10}))
+    page, other = "http://a.gov.cn/nb/t1.html", "http://a.gov.cn/check.jsp"
+    # a cookie check: the same URL again, past the dupefilter that saw it a moment ago
+    again = _redirect(mw, Request(page), page)
+    assert again.url == page and again.dont_filter
+    # a loop: page -> other -> page (allowed: it may be the cookie check) -> other -> page
+    hop = _redirect(mw, Request(page), other)
+    assert not hop.dont_filter
+    hop = _redirect(mw, _redirect(mw, hop, page), other)
+    with pytest.raises(RedirectLoop) as loop:
+        _redirect(mw, hop, page)
+    assert failure_kind(loop.value) == REDIRECT_LOOP
+    # a chain of new URLs past REDIRECT_MAX_TIMES
+    short = ChainRedirectMiddleware.from_crawler(get_crawler(Fetch, {"REDIRECT_MAX_TIMES": 2}))
+    hop = _redirect(short, _redirect(short, Request(page), f"{page}?1"), f"{page}?2")
+    with pytest.raises(TooManyRedirects) as chain:
+        _redirect(short, hop, f"{page}?3")
+    assert failure_kind(chain.value) == TOO_MANY_REDIRECTS
+

@@ -11,20 +11,12 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 from gkcrawl.archive.reader import ReadStats, iter_archive
+from gkcrawl.crawl.failures import ROBOTS_FORBIDDEN, TIMEOUT, http_kind
 from gkcrawl.demo.site import GBK_DISPOSITION
-from tests.crawling import BIN, TRAP_LIMIT, Crawl
-
-
-def warc_files(crawl: Crawl) -> list[Path]:
-    files = sorted(crawl.crawl_dir.glob("*.warc.gz"))
-    assert files and not list(crawl.crawl_dir.glob("*.open"))
-    return files
+from tests.crawling import TRAP_LIMIT, Crawl, check_archive
 
 
 def test_every_report_found_with_its_true_tables(crawl: Crawl) -> None:
@@ -76,19 +68,7 @@ def test_crawl_stays_within_bounds(crawl: Crawl) -> None:
 
 
 def test_archive_passes_gzip_warcio_verify_and_cdxj(crawl: Crawl) -> None:
-    for path in warc_files(crawl):
-        assert subprocess.run(["gzip", "-t", str(path)]).returncode == 0
-        check = subprocess.run([str(BIN / "warcio"), "check", str(path)], capture_output=True,
-                               text=True)
-        assert check.returncode == 0, check.stdout + check.stderr
-    verify = subprocess.run([sys.executable, "-m", "gkcrawl.cli", "verify", str(crawl.crawl_dir)],
-                            capture_output=True, text=True)
-    assert verify.returncode == 0 and "all OK" in verify.stdout
-    index = subprocess.run([str(BIN / "cdxj-indexer"), "--sort", *map(str, warc_files(crawl))],
-                           capture_output=True, text=True, cwd=crawl.crawl_dir)
-    assert index.returncode == 0
-    lines = [line for line in index.stdout.splitlines() if line.strip()]
-    assert len(lines) == len((crawl.crawl_dir / "index.cdxj").read_text().splitlines())
+    check_archive(crawl.crawl_dir)
 
 
 def test_every_fetch_archived_exactly_once_with_its_status(crawl: Crawl) -> None:
@@ -133,5 +113,12 @@ def test_run_summary_per_portal(crawl: Crawl) -> None:
     assert demo["reports"] == dict(by_year)
     assert demo["pages"] >= len(crawl.site.all_paths) - len(crawl.site.optional) - 5
     assert demo["antibot"] == 1 and demo["errors"] >= 2
+    # each fetch given up, by what failed: the error pages reached, the slow page, the search
+    # page robots.txt forbids (linked from the home page)
+    failed = Counter(http_kind(status) for path, status in crawl.site.errors.items()
+                     if path in crawl.hits)
+    failed[TIMEOUT] = len(crawl.site.slow)
+    failed[ROBOTS_FORBIDDEN] = 1
+    assert demo["failed"] == failed
     assert summary["finish_reason"] == "finished" and summary["warc_write_errors"] == 0
     assert "Run summary" in crawl.log

@@ -49,3 +49,30 @@ def test_a_resumed_crawl_is_answered_only_with_final_answers(tmp_path: Path) -> 
             assert answer(fetched_again) is None
     finally:
         close_store_for(crawler)
+
+
+def test_posts_to_one_url_are_answered_by_their_body(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    proxy = f"{BASE}/module/web/jpage/dataproxy.jsp?startrecord=5&endrecord=8&perpage=2"
+    with WarcWriter(archive, "run-1") as writer:
+        for method, body, answer in [("POST", b"columnid=5001", b"<datastore>5001</datastore>"),
+                                     ("POST", b"columnid=5004", b"<datastore>5004</datastore>"),
+                                     ("GET", b"", b"<datastore>get</datastore>")]:
+            writer.write_exchange(url=proxy, method=method, request_body=body, status=200,
+                                  response_headers=HTML, response_body=answer)
+    crawler = get_crawler(PortalsSpider, {"CRAWL_ID": "run-1", "ARCHIVE_DIR": str(archive),
+                                          "STORE_PATH": str(tmp_path / "store.sqlite3")})
+    middleware = ArchiveLookupMiddleware.from_crawler(crawler)
+    try:
+        middleware.spider_opened()
+
+        def answer(method: str, body: bytes) -> bytes | None:
+            response = middleware.process_request(Request(proxy, method=method, body=body))
+            return None if response is None else response.body
+
+        assert answer("POST", b"columnid=5004") == b"<datastore>5004</datastore>"
+        assert answer("POST", b"columnid=5001") == b"<datastore>5001</datastore>"
+        assert answer("GET", b"") == b"<datastore>get</datastore>"
+        assert answer("POST", b"columnid=5002") is None  # never asked: fetched
+    finally:
+        close_store_for(crawler)

@@ -20,7 +20,7 @@ def fill(store: Store) -> None:
         reason="像报告\n但没有表格")))
     store.upsert_quarantine(QuarantineRow.from_item(quarantine_item(
         url="http://www.wzs.gov.cn/b.html", record_id=None, code="corrupt", reason="bad")))
-    store.resolve_quarantine("http://www.wzs.gov.cn/a.doc", "<q2>")
+    store.resolve_quarantine("http://www.wzs.gov.cn/a.doc", "<q2>", "sha1:<q2>")
 
 
 def test_table(store: Store, target: str, capsys: pytest.CaptureFixture[str]) -> None:

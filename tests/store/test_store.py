@@ -229,9 +229,25 @@ def test_source_keys_without_record_id(store: Store) -> None:
                 source(url="http://example.org/mirror.html", record_id=None, digest=None)):
         store.upsert_source(row)
     assert len(store.sources()) == 2
-    # another capture of the same URL is another copy
+    # other bytes at the same URL (a corrected re-publication) are another copy
     store.upsert_source(source(record_id="<urn:uuid:other>"))
     assert len(store.sources()) == 3
+
+
+def test_same_bytes_fetched_again_are_one_copy(store: Store) -> None:
+    """An incremental run or a replay meets the same bytes under another WARC record: the copy
+    stays one, with its first capture (the record that holds the bytes) and the latest parse."""
+    first = store.upsert_source(source(record_id="<urn:uuid:first>", digest="sha1:SAME"))
+    again = source(record_id="<urn:uuid:revisit>", digest="sha1:SAME", crawl_id="crawl-b",
+                   parser_version="2")
+    again.warc_offset = 777
+    assert store.upsert_source(again) == first
+    [row] = store.sources()
+    assert (row.record_id, row.warc_offset, row.crawl_id) == ("<urn:uuid:first>", 1234, "crawl-a")
+    assert row.parser_version == "2"
+    # the same bytes at another URL are another copy (a mirror, an attachment)
+    store.upsert_source(source(url="http://mirror.example.com/a.html", digest="sha1:SAME"))
+    assert len(store.sources()) == 2
 
 
 def test_sources_filter_and_roles(store: Store) -> None:
@@ -330,8 +346,8 @@ def test_quarantine_upsert_list_resolve(store: Store) -> None:
     assert a.warc_file and a.warc_offset == 99 and a.record_id and a.title == "2023年度报告"
     assert a.first_seen is not None and a.last_seen is not None and a.resolved_at is None
 
-    assert store.resolve_quarantine(a.url, a.record_id) == 1
-    assert store.resolve_quarantine(a.url, a.record_id) == 0
+    assert store.resolve_quarantine(a.url, a.record_id, a.payload_digest) == 1
+    assert store.resolve_quarantine(a.url, a.record_id, a.payload_digest) == 0
     assert [q.id for q in store.quarantine()] == [b.id]
     [ra, _] = store.quarantine(include_resolved=True)
     assert ra.resolved_at is not None
