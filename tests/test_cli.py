@@ -19,7 +19,7 @@ def test_parse_one_file_prints_one_object() -> None:
     proc = run("parse", str(seed_path("004")))
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
-    assert report["format"] == "2019" and report["organ"] == "工布江达县人民政府办公室"
+    assert report["format"] == "2019" and report["organ"] == "工布江达县人民政府"
     assert report["active_disclosure"]["centralized_procurement"]["amount_10k_yuan"] == 2359.4197
 
 

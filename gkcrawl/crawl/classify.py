@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from itertools import pairwise
 from urllib.parse import parse_qsl, urlsplit
 
 from parsel import Selector
 
 from gkcrawl.crawl.links import REPORT_COLUMN_URL
-from gkcrawl.parsing.metadata import LOOKALIKE, MAX_TITLE_CHARS, TitleMatch, find_title
+from gkcrawl.parsing.metadata import LOOKALIKE, TitleMatch, find_title, title_candidates
 from gkcrawl.parsing.normalize import clean_text, looks_traditional
 
 REPORT, REPORT_PAGE, REPORT_LIST, LOOKALIKE_ROLE, OTHER = (
@@ -78,15 +77,13 @@ def report_title(text: str) -> TitleMatch | None:
 
 
 def title_in_lines(lines: list[str]) -> tuple[str, TitleMatch] | None:
-    """The first line of running text that is a report title, or two lines that are one
-    together (a title split over two lines): a title printed in a ``<p>``, a ``<div>``, bold
-    or centred, or only in the body."""
-    short = [line for line in lines if len(line) <= MAX_TITLE_CHARS]
-    joined = [a + b for a, b in pairwise(short) if len(a) + len(b) <= MAX_TITLE_CHARS]
-    for line in short + joined:
-        match = report_title(line)
+    """The first line of running text that is a report title, or two or three lines that are
+    one together (a title split over lines): a title printed in a ``<p>``, a ``<div>``, bold or
+    centred, or only in the body."""
+    for candidate in title_candidates([_SPACES.sub("", line) for line in lines]):
+        match = report_title(candidate)
         if match:
-            return line, match
+            return candidate, match
     return None
 
 

@@ -4,9 +4,9 @@ and county, and its level.
 The code is the report's own (``division_code``, read by the parser from the organ's name) when
 it has one, else the region of the registry portal the report was found on (``region_code``):
 the organ lies within that region, but may sit below it, so ``division_source`` says which.
-:func:`division_names` is the one place that names a code; it names the province from the
-code's first two digits, and the city and county once the full division list is wired in
-there.
+:func:`division_names` is the one place that names a code: from the administrative-division
+list the parser uses (``gkcrawl.parsing.regions``), and, for a code the list does not have, the
+province from the code's first two digits.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gkcrawl.crawl.registry import Portal
+from gkcrawl.parsing.regions import divisions
 
 #: GB/T 2260 provincial-level divisions: the code's first two digits -> name.
 PROVINCE_NAMES: dict[str, str] = {
@@ -49,11 +50,16 @@ class Division:
     source: str | None = None
 
 
-def division_names(code: str | None) -> tuple[str | None, str | None, str | None]:
-    """(province, city, county) of a GB/T 2260 code, None where unknown or above the code's
-    level. The registry's 100000 (the central government and the ministries) is no province."""
+def division_names(code: str | None, year: int | None = None
+                   ) -> tuple[str | None, str | None, str | None]:
+    """(province, city, county) of a GB/T 2260 code (as it was in ``year`` when given), None
+    where unknown or above the code's level. The registry's 100000 (the central government and
+    the ministries) is no province."""
     if not code or len(code) != CODE_DIGITS or not code.isdigit():
         return None, None, None
+    place = divisions().place(code, year)
+    if place is not None:
+        return place.province or None, place.city, place.county
     return PROVINCE_NAMES.get(code[:PROVINCE_DIGITS]), None, None
 
 
@@ -77,5 +83,5 @@ def division_of(report: Mapping[str, Any], portal: Portal | None) -> Division:
         code, level, source = portal.region_code, portal.level or None, FROM_PORTAL
     if code is None:
         return Division()
-    province, city, county = division_names(code)
+    province, city, county = division_names(code, report.get("year"))
     return Division(code, province, city, county, level or code_level(code), source)

@@ -4,7 +4,8 @@ The entry point for the CLI, the crawl's parse pipeline and replay alike::
 
     result = parse_document(body, content_type="text/html; charset=gbk", url=url)
     if result.ok:
-        result.to_dict()   # format, year, organ, published, title, the three tables,
+        result.to_dict()   # format, year, organ (publisher, division_code …), published, title,
+                           # the three tables,
                            # inferred, checks, flags
     else:
         result.reason      # one line: why this is not a report or cannot be read
@@ -89,6 +90,7 @@ def _simplify(doc: Document) -> None:
                 cell.text = to_simplified(text) if traditional else text
     doc.text = fold_script(stripped, traditional)
     doc.meta = {k: clean_text(v, traditional) for k, v in doc.meta.items()}
+    doc.links = [clean_text(link, traditional) for link in doc.links]
     if traditional:
         doc.flags.append("traditional script converted to simplified")
     spam = _SPAM.search(doc.text)
@@ -100,7 +102,7 @@ def _simplify(doc: Document) -> None:
 def parse_extracted(doc: Document, url: str | None = None) -> Report | NotAReport:
     """The template-aware half of the parser, for any extractor's :class:`Document`."""
     _simplify(doc)
-    md = metadata.extract(doc.text, doc.meta, url)
+    md = metadata.extract(doc.text, doc.meta, url, doc.links)
     template, _scores = detect_format(doc)
     if template is None:
         return _without_template(doc, md, url)
@@ -120,9 +122,9 @@ def parse_extracted(doc: Document, url: str | None = None) -> Report | NotARepor
     plains = plain_cells(template, solved.cells)
     parsed = tables(template, solved.cells, plains)
     return Report(
-        format=template.version, year=md.year, organ=md.organ, published=md.published,
-        title=md.title, active_disclosure=parsed["active_disclosure"],
-        applications=parsed["applications"], review_litigation=parsed["review_litigation"],
+        format=template.version, **md.report_fields(),
+        active_disclosure=parsed["active_disclosure"], applications=parsed["applications"],
+        review_litigation=parsed["review_litigation"],
         inferred=inferred_entries(template, solved.inferred),
         checks=checks(template, solved.cells, inferred_refs, plains), flags=flags,
         prose=stated_totals(doc.text), source_url=url, source_kind=doc.kind,
@@ -137,8 +139,7 @@ def _without_template(doc: Document, md: metadata.Metadata, url: str | None) -> 
         return NotAReport("not_a_report", "no annual-report title and no template tables",
                           url, doc.kind)
     if (md.year is not None and md.year <= 2018) or _LEGACY_SECTIONS.search(doc.text):
-        return Report(format="legacy", year=md.year, organ=md.organ, published=md.published,
-                      title=md.title,
+        return Report(format="legacy", **md.report_fields(),
                       active_disclosure=None, applications=None, review_litigation=None,
                       flags=[*doc.flags, *md.flags,
                              ("legacy free-form report (before the 2019 template): "

@@ -62,6 +62,9 @@ class Document:
     meta: dict[str, str] = field(default_factory=dict)
     #: problems met while extracting (kept as flags on the report)
     flags: list[str] = field(default_factory=list)
+    #: the texts of the page's links: a report title among them names another page (a list of
+    #: the other years' reports beside the article), not this one
+    links: list[str] = field(default_factory=list)
 
     @property
     def prose(self) -> str:

@@ -1,18 +1,24 @@
-"""Report metadata: title, report year, publishing organ (simplified script), publication date.
+"""Report metadata: title, report year, the organ and its division, publisher, publication date.
 
-Titles are short forms (白济汛乡 2021年…) or lose their region on reposts (自治区人民政府办公厅), so
-the organ is completed from the signature (落款) or the "现公布X20XX年…报告" sentence when those
-extend it, and a bare 自治区/省 prefix is resolved from the region the text names most.
+The title is looked for where pages put it: the page's ``ArticleTitle`` or ``<title>``, else the
+body, on one line or split over two or three (a bold ``<p>`` per line), organ first or year
+first; a line that is a link names another page. The organ is the one the title names, the
+government or department the report is about, made whole by :mod:`gkcrawl.parsing.organs`; the
+page's 来源/发布机构 field, ``ContentSource`` meta or signature (落款) name who published it, often
+the government's office, kept as the publisher. A title that lost its region
+(自治区人民政府办公厅) is completed from the host name or the region the text names most.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import pairwise
+from typing import Any
 from urllib.parse import urlsplit
 
+from gkcrawl.parsing import organs
 from gkcrawl.parsing.regions import PROVINCES
 
 _HAN = r"\u4e00-\u9fff"
@@ -21,10 +27,11 @@ _REPORT = r"(?:政府信息公开|政务公开|信息公开)(?:工作)?\s*(?:年
 TITLE = re.compile(
     rf"(?P<organ>[{_HAN}()]{{2,40}}?)\s*(?P<year>(?:19|20)\d{{2}})\s*年?度?\s*{_REPORT}")
 #: 2019年上海市人民政府办公厅政府信息公开工作年度报告: the year first, then an organ (not the
-#: 政府信息公开 of a title without one, 2023年政府信息公开工作年度报告)
+#: 政府信息公开 of a title without one, 2023年度政府信息公开工作年度报告); 2019年某区人民政府信息
+#: 公开… is the 人民政府's report, not 人民's
 TITLE_YEAR_FIRST = re.compile(
-    rf"(?P<year>(?:19|20)\d{{2}})\s*年度?\s*(?P<organ>(?!政府信息|政务公开)[{_HAN}()]{{2,40}}?)"
-    r"\s*(?:政府信息公开|政务公开)(?:工作)?\s*(?:年度)?\s*(?:报告|年报)")
+    rf"(?P<year>(?:19|20)\d{{2}})\s*年度?\s*(?P<organ>(?!度|政府信息|政务公开)[{_HAN}()]{{2,40}}?)"
+    r"(?<!人民)\s*(?:政府信息公开|政务公开|信息公开)(?:工作)?\s*(?:年度)?\s*(?:报告|年报)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +52,39 @@ def find_title(text: str) -> TitleMatch | None:
             start = min(match.start("organ"), match.start("year"))
             return TitleMatch(int(match["year"]), match["organ"], start, match.end())
     return None
+
+
 #: A title with these words is about reports (a notice, a template, a reading guide), not one.
 LOOKALIKE = re.compile(r"通知|关于|编制|报送|格式|模板|公告|意见|解读|图解|函")
 _LEAD_IN = re.compile(r"^(标题|题目|名称|文章标题)")
 #: Title candidates are short lines; a longer line is running text.
 MAX_TITLE_CHARS = 70
+#: A title is printed on up to this many lines
+#: (上海市人民政府办公厅 / 2019年政府信息公开 / 工作年度报告).
+MAX_TITLE_LINES = 3
+#: A title's last line has one of these words: only the lines that do are looked at with the
+#: lines before them, so that the whole body is searched, however long the page's menus.
+_TITLE_END = ("报告", "年报")
+
+
+def title_candidates(lines: list[str], links: Iterable[str] = ()) -> Iterator[str]:
+    """The texts that may be a report title, in reading order: each short line with 报告 or 年报,
+    alone, then joined with the one or two short lines before it (a title split over lines).
+    A line that is a link's text (``links``) names another page and is left out."""
+    skip = frozenset(links)
+    for i, line in enumerate(lines):
+        if len(line) > MAX_TITLE_CHARS or line in skip or not any(w in line for w in _TITLE_END):
+            continue
+        for first in range(i, max(i - MAX_TITLE_LINES, -1), -1):
+            window = lines[first:i + 1]
+            if first < i and (len(lines[first]) > MAX_TITLE_CHARS or lines[first] in skip):
+                break
+            joined = "".join(window)
+            if len(joined) > MAX_TITLE_CHARS:
+                break
+            yield joined
+
+
 #: Lines at the end of a document searched for the signature (落款).
 SIGNATURE_LINES = 12
 _ORGAN_LINE = re.compile(
@@ -58,9 +93,13 @@ _ORGAN_LINE = re.compile(
 )
 _PUBLISH_SENTENCE = re.compile(rf"现(?:予以)?公布(?P<organ>[{_HAN}()]{{2,40}}?)(?:19|20)\d{{2}}年")
 #: 发布机构：X / 来源：X / 发文机关：X fields of the page header.
+_SOURCE_LABELS = ("发布机构", "发文机关", "来源", "信息来源")
 _SOURCE_FIELD = re.compile(
-    rf"^(?:发布机构|发文机关|来源|信息来源)[:：]?(?P<organ>[{_HAN}()]{{2,40}}?)"
+    rf"^(?:{'|'.join(_SOURCE_LABELS)})[:：]?(?P<organ>[{_HAN}()]{{2,40}}?)"
     r"(?:发布日期|发布时间|$)")
+#: 本报告由淮安市洪泽区人民政府办公室根据…编制: who compiled the report
+_COMPILED_BY = re.compile(
+    rf"本(?:年度)?报告由(?P<organ>[{_HAN}()]{{2,40}}?)(?:根据|依据|按照|负责|编制)")
 DATE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*[-年/.]\s*(?P<m>\d{1,2})\s*[-月/.]\s*(?P<d>\d{1,2})")
 #: Labelled dates, best first: a printed publication date beats the date the text was signed.
 _DATE_LABELS = (r"发布日期|发布时间|公开日期|发布于", r"成文日期|发文日期|生成日期")
@@ -77,20 +116,37 @@ _NOISE_IN_LINE = re.compile("[\t\x1f \xa0\u1680\u2000-\u200a\u202f\u205f\u3000?|
 class Metadata:
     title: str | None = None
     year: int | None = None
+    #: the organ the report is about, its full name (docs/report-schema.md)
     organ: str | None = None
+    #: the abbreviation the title prints when ``organ`` is its full form (上海市科委)
+    organ_as_printed: str | None = None
+    #: who published the page when another organ than ``organ`` (its office, a portal)
+    publisher: str | None = None
+    #: the organ's region: its GB/T 2260 code and level (province, city, county)
+    division_code: str | None = None
+    division_level: str | None = None
     published: str | None = None
     flags: list[str] = field(default_factory=list)
     #: the title names something about reports rather than a report (notice, template, guide)
     lookalike: bool = False
 
+    def report_fields(self) -> dict[str, Any]:
+        """The fields a parsed report carries (gkcrawl.parsing.report.Report)."""
+        return {"year": self.year, "organ": self.organ, "organ_as_printed": self.organ_as_printed,
+                "publisher": self.publisher, "division_code": self.division_code,
+                "division_level": self.division_level, "published": self.published,
+                "title": self.title}
 
-def extract(text: str, meta: dict[str, str], url: str | None = None) -> Metadata:
-    """``text`` is the document's clean text (simplified script, pinyin removed)."""
+
+def extract(text: str, meta: dict[str, str], url: str | None = None,
+            links: Iterable[str] = ()) -> Metadata:
+    """``text`` is the document's clean text (simplified script, pinyin removed); ``links`` the
+    texts of its links (HTML)."""
     md = Metadata()
     lines = [line for line in _NOISE_IN_LINE.sub("", text).splitlines() if line]
     # the text without noise: line breaks are noise too, so this is _NOISE.sub("", text)
     flat = "".join(lines)
-    _title(md, lines, meta)
+    _title(md, lines, meta, [_NOISE.sub("", link) for link in links])
     if md.year is None:
         period = _PERIOD.search(flat)
         if period:
@@ -101,13 +157,9 @@ def extract(text: str, meta: dict[str, str], url: str | None = None) -> Metadata
     return md
 
 
-def _title(md: Metadata, lines: list[str], meta: dict[str, str]) -> None:
+def _title(md: Metadata, lines: list[str], meta: dict[str, str], links: list[str]) -> None:
     candidates = [_NOISE.sub("", meta[k]) for k in ("ArticleTitle", "title") if meta.get(k)]
-    short = [line for line in lines[:200] if len(line) <= MAX_TITLE_CHARS]
-    candidates += short
-    candidates += [a + b for a, b in pairwise(lines[:200])
-                   if len(a) + len(b) <= MAX_TITLE_CHARS]
-    for cand in candidates:
+    for cand in (*candidates, *title_candidates(lines, links)):
         match = find_title(cand)
         if not match:
             continue
@@ -124,21 +176,32 @@ def _title(md: Metadata, lines: list[str], meta: dict[str, str]) -> None:
 
 def _organ(md: Metadata, lines: list[str], text: str, flat: str, meta: dict[str, str],
            url: str | None) -> None:
-    fuller = [m["organ"] for m in _PUBLISH_SENTENCE.finditer(flat)]
-    fuller += [m["organ"] for line in lines[:40] for m in [_SOURCE_FIELD.match(line)] if m]
+    about = [m["organ"] for m in _PUBLISH_SENTENCE.finditer(flat)]
+    # the page's header fields, wherever the portal's menus put them
+    publishers = [m["organ"] for line in lines if line.startswith(_SOURCE_LABELS)
+                  for m in [_SOURCE_FIELD.match(line)] if m]
     if meta.get("ContentSource"):
-        fuller.append(_NOISE.sub("", meta["ContentSource"]))
+        publishers.insert(0, _NOISE.sub("", meta["ContentSource"]))
     tail = lines[-SIGNATURE_LINES:]
     for i, line in enumerate(tail):
         if _ORGAN_LINE.match(line) and any(DATE.search(nxt) for nxt in tail[i + 1:i + 3]):
-            fuller.append(line)
-    title_organ = md.organ
-    for candidate in fuller:
-        if not title_organ or (candidate != title_organ and candidate.startswith(title_organ)):
-            md.organ = candidate
-            break
+            publishers.append(line)
+    publishers += [m["organ"] for m in _COMPILED_BY.finditer(flat)]
+    named = about + publishers
     if md.organ:
-        _complete_region(md, text, url)
+        md.organ = organs.complete_from(md.organ, named)
+    elif named:
+        md.organ = named[0]
+    if not md.organ:
+        return
+    _complete_region(md, text, url)
+    found = organs.resolve(md.organ, flat, md.year)
+    md.organ, md.organ_as_printed = found.name, found.as_printed
+    md.flags += found.flags
+    if found.division is not None:
+        md.division_code, md.division_level = found.division.code, found.division.level
+    if publishers and organs.resolve(publishers[0], flat, md.year).name != md.organ:
+        md.publisher = publishers[0]
 
 
 def _complete_region(md: Metadata, text: str, url: str | None) -> None:

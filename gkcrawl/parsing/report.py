@@ -92,12 +92,20 @@ class Report:
 
     format: str  # "2019" | "2021" | "legacy"
     year: int | None
+    #: the organ the report is about, its full name
     organ: str | None
     published: str | None
     title: str | None
     active_disclosure: dict[str, Any] | None
     applications: dict[str, Any] | None
     review_litigation: dict[str, Any] | None
+    #: the abbreviation printed for the organ (上海市科委), when ``organ`` is its expansion
+    organ_as_printed: str | None = None
+    #: who published the document, when not the organ (the government's office)
+    publisher: str | None = None
+    #: the organ's region: GB/T 2260 code and its level (province | city | county)
+    division_code: str | None = None
+    division_level: str | None = None
     inferred: list[dict[str, Any]] = field(default_factory=list)
     checks: list[dict[str, Any]] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
@@ -113,6 +121,8 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": self.format, "year": self.year, "organ": self.organ,
+            "organ_as_printed": self.organ_as_printed, "publisher": self.publisher,
+            "division_code": self.division_code, "division_level": self.division_level,
             "published": self.published, "title": self.title,
             **{k: getattr(self, k) for k in TABLE_KEYS},
             "inferred": self.inferred, "checks": self.checks, "flags": self.flags,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from scrapy.crawler import Crawler
+
 from gkcrawl.items import DocumentItem, ReportItem
 from gkcrawl.parsing import parse_extracted, safely
+from gkcrawl.parsing.regions import divisions
 from gkcrawl.parsing.report import NotAReport
 from gkcrawl.pipelines.base import Pipeline
 from gkcrawl.pipelines.extract import quarantine
@@ -11,6 +14,12 @@ from gkcrawl.quality.fingerprint import signature
 
 
 class ParsePipeline(Pipeline):
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        # Parsing runs on the reactor. The division list takes a second to read: read it as the
+        # crawl starts, not on the first report while other responses wait (and time out).
+        divisions()
+
     def process_item(self, item: object) -> object:
         if not isinstance(item, DocumentItem) or item.document is None:
             return item

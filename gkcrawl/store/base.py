@@ -34,8 +34,9 @@ TS_COLUMNS = frozenset({"started_at", "finished_at", "fetched_at", "first_seen",
 BOOL_COLUMNS = frozenset({"official"})
 
 _WARC = ("record_id", "payload_digest", "warc_file", "warc_offset", "warc_length")
-_PARSED = ("organ", "organ_key", "organ_readable", "year", "format", "source_kind", "published",
-           "official", "completeness", "fingerprint", "parser_version", "report", "validation")
+_PARSED = ("organ", "organ_key", "organ_readable", "division_code", "year", "format",
+           "source_kind", "published", "official", "completeness", "fingerprint",
+           "parser_version", "report", "validation")
 
 
 def _upsert_sql(table: str, columns: Sequence[str], key: str, *, keep_first: Sequence[str] = (),

@@ -141,6 +141,8 @@ class SourceRow:
     organ_key: str | None = None
     #: the organ's name reads as one (two readable names that differ are two organs)
     organ_readable: bool = False
+    #: the organ's region (GB/T 2260); publisher, organ_as_printed and the level are in report
+    division_code: str | None = None
     year: int | None = None
     format: str | None = None
     source_kind: str | None = None
@@ -178,7 +180,8 @@ class SourceRow:
             url=url, report=report, **_warc(data.get("warc")), portal=data.get("portal"),
             crawl_id=data.get("crawl_id"), fetched_at=to_datetime(data.get("fetched_at")),
             organ=data.get("organ"), organ_key=organ_key or data.get("organ_key"),
-            organ_readable=organ_readable, year=data.get("year"), format=data.get("format"),
+            organ_readable=organ_readable, division_code=data.get("division_code"),
+            year=data.get("year"), format=data.get("format"),
             source_kind=data.get("source_kind"), published=data.get("published"),
             official=official, completeness=completeness, fingerprint=data.get("fingerprint"),
             parser_version=data.get("parser_version"),

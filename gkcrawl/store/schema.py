@@ -85,6 +85,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             organ           TEXT,
             organ_key       TEXT,
             organ_readable  {bool} NOT NULL DEFAULT FALSE,
+            division_code   TEXT,
             year            INTEGER,
             format          TEXT,
             source_kind     TEXT,
@@ -103,6 +104,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
         "CREATE INDEX sources_organ_year ON sources (organ_key, year)",
         "CREATE INDEX sources_payload_digest ON sources (payload_digest)",
+        # the reports of a region (division_code is the organ's GB/T 2260 code)
+        "CREATE INDEX sources_division_year ON sources (division_code, year)",
         # one row per organ and year: the parse of its chosen copy (source_id), with the findings
         # that are its own, identity 5 against the neighbouring years (cross_year)
         """CREATE TABLE reports (

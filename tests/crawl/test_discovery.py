@@ -127,6 +127,13 @@ def test_a_title_split_over_two_lines_is_found() -> None:
     assert (verdict.role, verdict.year, verdict.organ) == (REPORT, 2024, "上海市科委")
 
 
+def test_a_title_split_over_three_lines_is_found() -> None:
+    html = CHROME.format("<p><strong>上海市人民政府办公厅</strong></p><p><strong>2019年政府信息公开"
+                         "</strong></p><p><strong>工作年度报告</strong></p>" + TABLE_HEADERS)
+    verdict = verdict_of(html)
+    assert (verdict.role, verdict.year, verdict.organ) == (REPORT, 2019, "上海市人民政府办公厅")
+
+
 def test_signals_without_a_title_still_send_the_page_to_the_parser() -> None:
     assert classify(CHROME.format("<p>一、总体情况</p>" + TABLE_HEADERS)) == REPORT
     named = verdict_of(CHROME.format("<p>现公布本机关2023年政府信息公开工作年度报告全文。</p>"))

@@ -45,7 +45,6 @@ from tests.outputs.corpus import (
     MINUS_ORGAN,
     TENTH,
     WARC_STEP,
-    WZS_DIVISION,
     fill,
 )
 from tests.outputs.expected import REGION_OF
@@ -81,13 +80,22 @@ def stored_cells(row: ReportRow) -> dict[str, Any]:
     return cells
 
 
+#: (province, city, county) of the seeds' organs, read by hand from GB/T 2260
+SEED_PLACES = {"469001": ("海南省", None, "五指山市"),
+               "540421": ("西藏自治区", "林芝市", "工布江达县"),
+               "540000": ("西藏自治区", None, None), "650000": ("新疆维吾尔自治区", None, None),
+               "460100": ("海南省", "海口市", None),
+               "533423": ("云南省", "迪庆藏族自治州", "维西傈僳族自治县")}
+
+
 def stored_division(row: ReportRow) -> dict[str, Any]:
-    """The report's own division where it has one (seed 001), else its portal's: the code and
-    level from the registry, the province by hand (tests/outputs/expected.py)."""
+    """The report's own division where it has one (the seeds' organs), else its portal's: the
+    code and level from the registry, the province by hand (tests/outputs/expected.py)."""
     portal = {p.id: p for p in registry.load()}.get(row.report.get("portal") or "")
-    if row.report.get("division_code"):
-        return {"division_code": WZS_DIVISION, "province": "海南省", "city": None,
-                "county": None, "level": "county", "division_source": "report"}
+    if code := row.report.get("division_code"):
+        province, city, county = SEED_PLACES[code]
+        return {"division_code": code, "province": province, "city": city, "county": county,
+                "level": row.report["division_level"], "division_source": "report"}
     if portal is None:
         return dict.fromkeys(("division_code", "province", "city", "county", "level",
                               "division_source"))
@@ -104,7 +112,8 @@ def stored_meta(row: ReportRow) -> dict[str, Any]:
         "published": date.fromisoformat(row.report["published"])
         if row.report["published"] else None,
         "title": row.report["title"] or None, **stored_division(row),
-        "publisher": None, "organ_as_printed": None,
+        "publisher": row.report.get("publisher"),
+        "organ_as_printed": row.report.get("organ_as_printed"),
         "source_url": row.report["source_url"], "portal": row.report["portal"],
         "warc_file": "crawl-a/crawl-a-00000.warc.gz", "warc_offset": row.warc_offset,
         "warc_record_id": row.record_id, "fetched": date(2024, 2, 1),
@@ -161,6 +170,9 @@ def test_panel_equals_the_store(filled: Store, fmt: str, tmp_path: Path) -> None
     assert {row["division_source"] for row in rows} == {"report", "portal", None}
     assert {row["warc_offset"] % WARC_STEP for row in rows} == {0}
     assert all(isinstance(row["published"], date) for row in rows)
+    # the seeds' organs: 西藏自治区人民政府办公厅, 五指山市人民政府办公室, 工布江达县人民政府
+    assert {(row["division_code"], row["level"]) for row in rows} >= {
+        ("540000", "province"), ("469001", "county"), ("540421", "county")}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -358,14 +370,15 @@ def test_main_export_registry(filled: Store, target: str, tmp_path: Path,
     """Another registry gives the reports without a division of their own its portals'."""
     portals = tmp_path / "portals.csv"
     portals.write_text("id,name,start_url,region_code,level\n"
-                       "xizang,林芝市人民政府,http://www.linzhi.gov.cn/,540400,city\n",
+                       "yunnan,迪庆藏族自治州人民政府,http://www.diqing.gov.cn/,533400,city\n",
                        encoding="utf-8")
     out = tmp_path / "panel.csv"
     assert main_export(target, "csv", "panel", out, registry_path=portals) == 0
     rows = [typed(r, "panel", "csv") for r in read_back(out, "csv", "panel")]
-    xizang = {(r["division_code"], r["level"], r["province"]) for r in rows
-              if r["portal"] == "xizang"}
-    assert xizang == {("540400", "city", "西藏自治区")}
+    yunnan = {(r["division_code"], r["level"], r["city"], r["division_source"]) for r in rows
+              if r["portal"] == "yunnan"}
+    assert yunnan == {("533400", "city", "迪庆藏族自治州", "portal"),  # 白济汛乡: its portal's
+                      ("533423", "county", "迪庆藏族自治州", "report")}
     assert all(r["division_code"] is None for r in rows if r["portal"] == "hainan"
                and r["division_source"] != "report")
     portals.write_text("id,name\n", encoding="utf-8")

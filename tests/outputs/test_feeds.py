@@ -93,9 +93,12 @@ async def test_csv_feed_writes_panel_rows(tmp_path: Path) -> None:
             n * WARC_STEP, date(2024, 2, 1), 1)
         assert row["published"] == date.fromisoformat(item.published or "")
         assert {k: row[k] for k in expected_cells(item)} == expected_cells(item), n
-    xizang = [r for r in rows if r["portal"] == "xizang"]
-    assert {(r["province"], r["division_code"], r["division_source"]) for r in xizang} == {
-        ("西藏自治区", "540000", "portal")}
+    places = {(r["portal"], r["province"], r["division_code"], r["division_source"])
+              for r in rows if r["portal"] in ("xizang", "yunnan")}
+    assert places == {("xizang", "西藏自治区", "540000", "report"),  # the organ's own
+                      ("xizang", "西藏自治区", "540421", "report"),
+                      ("yunnan", "云南省", "533423", "report"),
+                      ("yunnan", "云南省", "530000", "portal")}  # a township: its portal's
 
     nested = [json.loads(line) for line in
               (tmp_path / "reports.jsonl").read_text(encoding="utf-8").splitlines()]

@@ -125,7 +125,9 @@ def test_the_codebook_describes_every_variable() -> None:
 
 def test_division_names_and_levels() -> None:
     assert len(PROVINCE_NAMES) == 34
-    assert division_names("469001") == ("海南省", None, None)
+    assert division_names("469001") == ("海南省", None, "五指山市")  # under the province
+    assert division_names("320813", 2023) == ("江苏省", "淮安市", "洪泽区")
+    assert division_names("469099") == ("海南省", None, None)  # not in the list: the province
     assert division_names("540000") == ("西藏自治区", None, None)
     assert division_names("820000") == ("澳门特别行政区", None, None)
     assert division_names("100000") == (None, None, None)  # central government: no province

@@ -44,7 +44,11 @@ def test_gbk_page_with_charset_only_in_meta() -> None:
     report = parse_document(body, "text/html").to_dict()
     assert report["format"] == "2019"
     assert tables(report) == tables(parse_seed("004"))
-    assert report["organ"] == "工布江达县人民政府办公室"
+    # the title names the county (工布江达县2020年…): the report is its government's; the office
+    # that the page's ContentSource names published it
+    assert (report["organ"], report["publisher"]) == ("工布江达县人民政府",
+                                                      "工布江达县人民政府办公室")
+    assert (report["division_code"], report["division_level"]) == ("540421", "county")
 
 
 def test_grid_expansion_keeps_span_origins() -> None:
@@ -138,7 +142,8 @@ def test_legacy_report_is_recognised_and_flagged() -> None:
             "<table><tr><td>申请总数</td><td>12</td></tr></table>"
             "<p>四、因政府信息公开申请行政复议、提起行政诉讼的情况</p></body></html>").encode()
     report = parse_document(page, "text/html").to_dict()
-    assert report["format"] == "legacy" and report["year"] == 2016 and report["organ"] == "舒兰市"
+    assert report["format"] == "legacy" and report["year"] == 2016
+    assert (report["organ"], report["division_code"]) == ("舒兰市人民政府", "220283")
     assert report["applications"] is None
     assert any("legacy" in f for f in report["flags"])
 

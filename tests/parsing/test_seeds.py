@@ -156,7 +156,10 @@ def test_seed_004_2019_template_tab_blocks() -> None:
     """工布江达县 2020, 2019 template, tab-indented word-processor export; signed changes, 万元."""
     report = parse_seed("004")
     assert (report["format"], report["year"]) == ("2019", 2020)
-    assert report["organ"] == "工布江达县人民政府办公室"
+    # the title names the county: the report is its government's; its office signs
+    assert (report["organ"], report["publisher"]) == ("工布江达县人民政府",
+                                                      "工布江达县人民政府办公室")
+    assert (report["division_code"], report["division_level"]) == ("540421", "county")
     assert report["published"] == "2021-02-08"
     assert report["title"] == "工布江达县2020年政府信息公开工作年度报告"
     assert report["active_disclosure"] == {

@@ -205,6 +205,23 @@ def test_report_json_round_trips(store: Store) -> None:
     assert "warc" not in row.report
 
 
+def test_the_organ_fields_are_kept(store: Store) -> None:
+    """The division code has a column (reports of a region); the rest of the organ's fields are
+    in the report, as the title and publication date are."""
+    item = report_item(organ="上海市科学技术委员会", organ_as_printed="上海市科委",
+                       publisher="上海市科学技术委员会办公室", division_code="310000",
+                       division_level="province")
+    store.upsert_source(SourceRow.from_item(item))
+    [row] = store.sources()
+    assert row.division_code == "310000"
+    assert {k: row.report[k] for k in ("organ_as_printed", "publisher", "division_level")} == {
+        "organ_as_printed": "上海市科委", "publisher": "上海市科学技术委员会办公室",
+        "division_level": "province"}
+    found = store._exec("SELECT organ FROM sources WHERE division_code = :c AND year = :y",
+                        {"c": "310000", "y": 2023}).fetchall()
+    assert [r["organ"] for r in found] == ["上海市科学技术委员会"]
+
+
 def test_source_keys_without_record_id(store: Store) -> None:
     by_digest = source(record_id=None, digest="sha1:BBBB")
     unarchived = source(url="http://example.org/mirror.html", record_id=None, digest=None)

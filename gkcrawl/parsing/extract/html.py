@@ -47,6 +47,7 @@ def extract_html(text: str) -> Document:
     flags: list[str] = []
     buf: list[str] = []
     lines: list[str] = []
+    links: list[str] = []
     tables = 0
 
     def flush() -> None:
@@ -77,6 +78,8 @@ def extract_html(text: str) -> Document:
                 continue
             if tag in _BLOCK:
                 flush()
+            if tag == "a":
+                links.append("".join(el.itertext()))
             if el.text:
                 buf.append(el.text)
         else:
@@ -85,7 +88,8 @@ def extract_html(text: str) -> Document:
             if el.tail:
                 buf.append(el.tail)
     flush()
-    return Document(rows=rows, text="\n".join(lines), kind="html", meta=meta, flags=flags)
+    return Document(rows=rows, text="\n".join(lines), kind="html", meta=meta, flags=flags,
+                    links=[link for link in links if link.strip()])
 
 
 def _meta(root: lxml.html.HtmlElement) -> dict[str, str]:
