@@ -14,6 +14,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
+from gkcrawl.crawl import registry
 from gkcrawl.outputs.stats import main_stats
 from gkcrawl.parsing.regions import PROVINCES
 from gkcrawl.store import Store
@@ -79,17 +80,25 @@ def test_numbers_shown_in_chromium_match_the_store(store: Store, target: str,
         years = dict(shown(dom, metric, "year"))
         assert years == {(str(y),): want.by_year[y] for y in range(2017, 2025)}, metric
 
-    # region × year: every province is a row (gaps show), every number is the store's
+    # region × year: organs found of those known; every province has a registry organ, so
+    # every province is a row (gaps show), and every number is the store's
     cells = dict(shown(dom, "coverage-region", "region", "year"))
     regions = {region for region, _ in cells}
     assert regions >= {p.name for p in PROVINCES} | {"中央", "未知"}
     assert {k: v for k, v in cells.items() if v} == \
-        {(r, str(y)): n for (r, y), n in want.by_region.items()}
+        {(r, str(y)): n for (r, y), n in want.by_organ_region.items()}
+    known = dict(shown(dom, "known-region", "region", "year"))
+    assert known.keys() == cells.keys() and known[("北京市", "2020")] == 2  # 北京市政府, 东城区
     assert dict(shown(dom, "chart-reports-by-region", "region")) == \
         {(r,): sum(n for (rr, _), n in want.by_region.items() if rr == r)
          for r in {r for r, _ in want.by_region}}
-    assert dict(shown(dom, "coverage-portal", "portal", "year")) == \
-        {(p, str(y)): want.by_portal[(p, y)] for p, _ in want.by_portal for y in range(2017, 2025)}
+    by_portal = dict(shown(dom, "coverage-portal", "portal", "year"))
+    assert {k: v for k, v in by_portal.items() if v} == \
+        {(p, str(y)): n for (p, y), n in want.by_organ_portal.items()}
+    assert {p for p, _ in by_portal} >= {p.id for p in registry.load()}  # no report: still a row
+    assert dict(shown(dom, "coverage-portal-total", "portal")) == \
+        {(p,): sum(n for (pp, _), n in want.by_portal.items() if pp == p)
+         for p, _ in by_portal}
 
     # identities: checks by rule and status, reports failing each rule (table and chart)
     assert dict(shown(dom, "identity-checks", "rule", "status")) == \
