@@ -64,7 +64,8 @@ def test_regions_are_named_from_the_division_codes() -> None:
         assert portal_region(by_id[portal]) == region
     assert portal_region(by_id["mof"]) == NATIONAL_REGION  # a ministry
     assert portal_region(None) == UNKNOWN_REGION
-    for code, name in (("460100", "海南省"), ("540199", "西藏自治区"), ("650000", "新疆维吾尔自治区")):
+    for code, name in (("460100", "海南省"), ("540199", "西藏自治区"),
+                       ("650000", "新疆维吾尔自治区")):
         portal = Portal("p", "某机关", "http://www.example.gov.cn/", region_code=code)
         assert portal_region(portal) == name  # a county's code too: never a bare code
 

@@ -385,18 +385,18 @@ class Page:
             return (f'<details class="organ" id="{organ.anchor}"><summary>{summary}</summary>'
                     '<p class="note">No report stored.</p></details>')
         head = "".join(f"<th colspan=\"2\">{y}</th>" for y in years)
-        meta = []
-        for label, cell in (
-                ("template 模板", lambda r: _e(r.format)),
-                ("checks pass/fail/uncertain",
-                 lambda r: "/".join(str(r.checks[s]) for s in STATUSES)),
-                ("copies 副本", lambda r: _e(r.n_sources)),
-                ("archived 存档", lambda r: self.pointer(r.pointer)),
-                ("as printed / publisher", lambda r: _e(" / ".join(
-                    x for x in (r.organ_as_printed, r.publisher) if x)))):
-            meta.append(f'<tr><th scope="row">{label}</th>'
-                        + "".join(f'<td colspan="2">{cell(organ.reports[y])}</td>' for y in years)
-                        + "</tr>")
+        shown = [organ.reports[y] for y in years]
+        meta = [f'<tr><th scope="row">{label}</th>'
+                + "".join(f'<td colspan="2">{cell}</td>' for cell in cells) + "</tr>"
+                for label, cells in (
+                    ("template 模板", [_e(r.format) for r in shown]),
+                    ("checks pass/fail/uncertain",
+                     ["/".join(str(r.checks[s]) for s in STATUSES) for r in shown]),
+                    ("copies 副本", [_e(r.n_sources) for r in shown]),
+                    ("archived 存档", [self.pointer(r.pointer) for r in shown]),
+                    ("as printed / publisher",
+                     [_e(" / ".join(x for x in (r.organ_as_printed, r.publisher) if x))
+                      for r in shown]))]
         rows = []
         for variable in organ_variables(organ):
             cells, previous = [], None
@@ -406,11 +406,11 @@ class Page:
                     cells.append('<td colspan="2"></td>')
                     previous = None
                     continue
-                shown = "—" if value.value is None else value.value
+                text = "—" if value.value is None else value.value
                 title = f' title="{_e(", ".join(value.rules))}"' if value.rules else ""
                 cells.append(f'<td class="v-{value.mark}"{title} data-year="{year}" '
                              f'data-variable="{variable.name}" data-mark="{value.mark}">'
-                             f"{_e(shown)}</td>"
+                             f"{_e(text)}</td>"
                              f'<td class="delta">{_e(_change(previous, value.value))}</td>')
                 previous = value.value
             rows.append(f'<tr><th scope="row"><code>{variable.name}</code></th>'
