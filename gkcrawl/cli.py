@@ -86,6 +86,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="also write a self-contained HTML summary with charts")
     stats.add_argument("--registry", type=Path,
                        help="portal registry CSV (default: the bundled one)")
+    stats.add_argument("--years", metavar="FIRST-LAST",
+                       help="the years each known organ is expected to report, e.g. 2019-2024 "
+                            "(default: the years the stored reports cover)")
+    stats.add_argument("--archive", type=Path,
+                       help="the archive directory (ARCHIVE_DIR) whose runs' index.cdxj and "
+                            "crawl.log.jsonl name the failed fetches (default: the SQLite "
+                            "store's directory)")
+    stats.add_argument("--replay-url", metavar="PREFIX",
+                       help="link each WARC pointer to PREFIX<timestamp>id_/<url>, a pywb or "
+                            "wayback collection serving the archive")
     _store_option(stats)
     stats.set_defaults(run=_stats)
 
@@ -180,7 +190,8 @@ def _export(args: argparse.Namespace) -> int:
 def _stats(args: argparse.Namespace) -> int:
     from gkcrawl.outputs.stats import main_stats
 
-    return main_stats(_store_target(args), args.html, registry=args.registry)
+    return main_stats(_store_target(args), args.html, registry=args.registry, years=args.years,
+                      archive=args.archive, replay_url=args.replay_url)
 
 
 def _replay(args: argparse.Namespace) -> int:

@@ -16,12 +16,12 @@ from gkcrawl.outputs.stats import (
     UNKNOWN_REGION,
     collect,
     main_stats,
+    parse_years,
     portal_region,
-    region_names,
     render_html,
     render_terminal,
 )
-from gkcrawl.parsing.regions import PROVINCES
+from gkcrawl.quality.dedup import organ_key
 from gkcrawl.store import Store, open_store
 from tests.outputs.corpus import fill
 from tests.outputs.expected import REGION_OF, expected
@@ -60,19 +60,49 @@ def test_collect_matches_the_store(filled: Store) -> None:
     assert [r.crawl_id for r in stats.runs] == ["crawl-a"]
 
 
-def test_regions_come_from_the_registry_codes() -> None:
-    portals = registry.load()
-    names = region_names(portals)
-    assert names["10"] == NATIONAL_REGION
-    assert set(names.values()) == {NATIONAL_REGION, *(p.name for p in PROVINCES)}
-    assert names["54"] == "西藏自治区" and names["65"] == "新疆维吾尔自治区"
-    by_id = {p.id: p for p in portals}
+def test_regions_are_named_from_the_division_codes() -> None:
+    by_id = {p.id: p for p in registry.load()}
     for portal, region in REGION_OF.items():
-        assert portal_region(by_id[portal], names) == region
-    assert portal_region(by_id["mof"], names) == NATIONAL_REGION  # a ministry
-    assert portal_region(None, names) == UNKNOWN_REGION
-    city = Portal("haikou", "海口市人民政府", "http://www.haikou.gov.cn/", region_code="460100")
-    assert portal_region(city, names) == "海南省"
+        assert portal_region(by_id[portal]) == region
+    assert portal_region(by_id["mof"]) == NATIONAL_REGION  # a ministry
+    assert portal_region(None) == UNKNOWN_REGION
+    for code, name in (("460100", "海南省"), ("540199", "西藏自治区"),
+                       ("650000", "新疆维吾尔自治区")):
+        portal = Portal("p", "某机关", "http://www.example.gov.cn/", region_code=code)
+        assert portal_region(portal) == name  # a county's code too: never a bare code
+
+
+def test_known_organs_and_missing_years(filled: Store) -> None:
+    """Known: the registry's organs and the stored ones; missing: a known organ's year of the
+    range without a report, whatever range is asked."""
+    portals = registry.load()
+    stats = collect(filled, portals, years=(2019, 2024))
+    reports = list(filled.reports())
+    stored = {r.organ_key for r in reports}
+    listed = {organ_key(p.name) for p in portals}
+    assert {o.key for o in stats.organ_list} == stored | listed
+    assert len(stats.organ_list) == 11 + 57  # no portal's own organ has a stored report
+    have = {(r.organ_key, r.year) for r in reports}
+    want = {(o, y) for o in stored | listed for y in range(2019, 2025)} - have
+    assert {(o.key, y) for o, y in stats.missing} == want
+    beijing = next(o for o in stats.organ_list if o.key == "北京市政府")
+    assert beijing.in_registry and beijing.region == "北京市" and not beijing.reports
+    dongcheng = next(o for o in stats.organ_list if o.key == "北京市东城区政府")
+    assert not dongcheng.in_registry and dongcheng.region == "北京市"
+    assert dongcheng.missing == list(range(2019, 2025))  # its 2017 report lies before the range
+    xizang = stats.cover_region["西藏自治区"]
+    organs = [o for o in stats.organ_list if o.region == "西藏自治区"]
+    assert {y: (c.found, c.known) for y, c in xizang.items()} == {
+        y: (sum(y in o.reports for o in organs), len(organs)) for y in range(2019, 2025)}
+    assert stats.cover_region[NATIONAL_REGION][2023].found == 1  # the ministry's report
+    assert collect(filled, portals).years == list(range(2017, 2025))
+
+
+def test_year_ranges() -> None:
+    assert parse_years("2019-2024") == (2019, 2024) and parse_years(" 2021 ") == (2021, 2021)
+    for bad in ("2024-2019", "19-24", "latest"):
+        with pytest.raises(ValueError, match="year range"):
+            parse_years(bad)
 
 
 def test_terminal_tables(filled: Store) -> None:
@@ -85,7 +115,7 @@ def test_terminal_tables(filled: Store) -> None:
     header = lines[lines.index("Coverage by region and year") + 1]
     # right-aligned counts line up under their year, CJK characters counting double
     assert header.endswith("total") and len(xizang.encode("gbk")) == len(header)
-    assert "regions without reports: 25" in text
+    assert "regions without reports: 28" in text  # of 中央 and the 34 provincial divisions
     assert re.search(r"^scanned_pdf +2$", text, re.MULTILINE)
     assert re.search(r"^corrupt +1$", text, re.MULTILINE)
     assert re.search(r"^crawl-a +portals .* finished +1 +14$", text, re.MULTILINE)
@@ -104,9 +134,24 @@ def test_page_is_self_contained_and_escaped(filled: Store) -> None:
                      region_code="540000", level="province")
     page = render_html(collect(filled, [hostile]))
     assert "<script" not in page.replace("&lt;script", "")
-    assert not re.search(r"""\b(src|href)\s*=""", page)  # nothing to fetch
+    assert not re.search(r"""\bsrc\s*=""", page)  # nothing to fetch
+    # links only to the page's own sections (the organs'), each of which is there
+    anchors = re.findall(r'\bhref\s*=\s*"([^"]*)"', page)
+    assert anchors and all(a.startswith("#organ-") for a in anchors)
+    assert all(f'id="{a[1:]}"' in page for a in anchors)
     assert "default-src 'none'" in page  # and the browser is told so
-    assert page.count("<svg") == 3
+    assert page.count("<svg") == 3  # by year, by region, identity failures
+
+
+def test_replay_links(filled: Store) -> None:
+    """Under --replay-url every archived report links to its record's replay (pywb ``id_``)."""
+    stats = collect(filled, registry.load())
+    page = render_html(stats, "http://localhost:8080/gk/")
+    links = re.findall(r'href="(http[^"]*)"', page)
+    rows = list(filled.reports())
+    want = {f"http://localhost:8080/gk/{r.fetched_at:%Y%m%d%H%M%S}id_/{r.report['source_url']}"
+            for r in rows}
+    assert set(links) == want and len(want) == len(rows)
 
 
 def test_main_stats(filled: Store, target: str, tmp_path: Path,
