@@ -3,6 +3,7 @@
     .venv/bin/python bench/crawl.py                          # --pages 2000,20000 --pairs 6
     .venv/bin/python bench/crawl.py --pages 2000 --pairs 8   # the archive's cost only
     .venv/bin/python bench/crawl.py --instructions   # callgrind, 200 and 400 pages (~6 min)
+    .venv/bin/python bench/crawl.py --browser 200 --pairs 3  # the browser path's cost a page
 
 Every run is ``scrapy crawl portals`` in its own process over a generated portal on 127.0.0.1
 (bench/_portal.py, another process: N HTML pages, one in 20 an annual report that the pipelines
@@ -29,6 +30,10 @@ as an item and archiving wrote records exactly when on; otherwise the script exi
 * ``--instructions``: instead, instructions counted by callgrind (which the machine's noise does
   not move) for crawls of two sizes, archiving on and off; the difference between the sizes over
   the difference in pages is the instructions a page, without start-up.
+* ``--browser N``: instead, the cost of the browser path a page: ``--pairs`` ABBA pairs of crawls
+  of N pages, every page fetched plainly, and every page rendered by headless Chromium
+  (``render=browser``); pages/s, and the CPU a page of the crawler with the processes it started
+  (Playwright's driver, Chromium: ``/usr/bin/time`` counts the children it waited for).
 
 Before each run the script waits (``--quiet``, at most 60 s) for the machine to be idle.
 Prints one line a run (pages/s, CPU ms a page, peak RSS, the archive's own CPU ms a page, and
@@ -55,6 +60,7 @@ from urllib.request import urlopen
 from _common import ROOT, busy_cpu_s, env, header, instructions, machine, wait_quiet
 from _portal import Layout
 
+from gkcrawl.crawl.registry import BROWSER
 from gkcrawl.demo.registry import COLUMNS
 from gkcrawl.settings import EXTENSIONS
 
@@ -105,15 +111,16 @@ class PortalServer:
         self.stop()
 
 
-def crawl_args(url: str, pages: int, warc: bool, out: Path, timers: bool) -> list[str]:
+def crawl_args(url: str, pages: int, warc: bool, out: Path, timers: bool,
+               render: str = "") -> list[str]:
     """``-m scrapy crawl portals ...`` over the portal at ``url`` (after the interpreter)."""
     host = url.split("//", 1)[1].split(":", 1)[0]
     with (out / "portals.csv").open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer = csv.DictWriter(fh, fieldnames=(*COLUMNS, "render"))
         writer.writeheader()
         writer.writerow({"id": PORTAL_ID, "name": "基准市人民政府", "start_url": url + "/",
                          "report_url": url + "/zfxxgk/gkml/index.html", "allowed_domains": host,
-                         "region_code": "540199", "level": "city"})
+                         "region_code": "540199", "level": "city", "render": render})
     layout = Layout.of(pages)
     extensions = {**EXTENSIONS, PROBE: 900, **({TIMERS: -1000} if timers and warc else {})}
     settings = {**CRAWL_SETTINGS, "WARC_ENABLED": str(warc), "ARCHIVE_DIR": str(out / "archive"),
@@ -128,12 +135,12 @@ def crawl_args(url: str, pages: int, warc: bool, out: Path, timers: bool) -> lis
 
 
 def run_crawl(server: PortalServer, pages: int, warc: bool, label: str,
-              timers: bool = False, quiet: float = 0) -> dict[str, Any]:
+              timers: bool = False, quiet: float = 0, render: str = "") -> dict[str, Any]:
     out = Path(tempfile.mkdtemp(prefix="gkcrawl-bench-"))
     try:
         wait_quiet(quiet)
         args = [TIME, "-v", "-o", str(out / "time.txt"), sys.executable,
-                *crawl_args(server.url, pages, warc, out, timers)]
+                *crawl_args(server.url, pages, warc, out, timers, render)]
         served, busy, portal = server.served(), busy_cpu_s(), server.cpu_s()
         proc = subprocess.run(args, cwd=ROOT, env=env(), capture_output=True, text=True,
                               check=False)
@@ -150,8 +157,9 @@ def run_crawl(server: PortalServer, pages: int, warc: bool, label: str,
         parsed = stats.get(f"portal/{PORTAL_ID}/pages", 0)
         cpu_s = float(timing["User time (seconds)"]) + float(timing["System time (seconds)"])
         r = {"label": label, "pages": pages, "warc": warc, "parsed": parsed, "served": served,
-             "pages_per_s": parsed / float(stats["elapsed_time_seconds"]),
+             "render": render, "pages_per_s": parsed / float(stats["elapsed_time_seconds"]),
              "cpu_ms": 1000 * (samples[-1]["cpu_s"] - samples[0]["cpu_s"]) / max(parsed, 1),
+             "all_cpu_ms": 1000 * cpu_s / max(parsed, 1),
              "peak_rss_mib": int(timing["Maximum resident set size (kbytes)"]) / 1024,
              "others_cpu_s": max(0.0, busy - cpu_s), "items": stats.get("item_scraped_count", 0),
              "quarantined": stats.get("quarantine/items", 0),
@@ -171,7 +179,9 @@ def check(r: dict[str, Any], reports: int) -> None:
     problems = []
     if r["finish_reason"] != "finished":
         problems.append(f"finish_reason {r['finish_reason']}")
-    if abs(r["parsed"] - r["pages"]) > PAGE_SLACK or r["served"] != r["pages"] + 1:
+    # a browser also asks for the pages' stylesheet
+    if abs(r["parsed"] - r["pages"]) > PAGE_SLACK or not (
+            r["served"] == r["pages"] + 1 or (r["render"] and r["served"] > r["pages"])):
         problems.append(f"parsed {r['parsed']} pages, {r['served']} requests served "
                         f"for {r['pages']} pages and robots.txt")
     if r["items"] != reports or r["quarantined"] or r["errors"]:
@@ -267,6 +277,40 @@ def print_result(result: dict[str, Any]) -> None:
           f"(target flat, <= x{FLAT_TOLERANCE:.2f}: {verdict})")
 
 
+def browser_cost(args: argparse.Namespace) -> dict[str, Any]:
+    """Crawls of N pages plainly and rendered (``render=browser``), in ABBA pairs."""
+    n, runs = args.browser, []
+    with PortalServer(n, args.seed) as server:
+        for i in range(args.pairs):
+            for render in ("", BROWSER) if i % 2 == 0 else (BROWSER, ""):
+                r = run_crawl(server, n, True, f"N={n} {render or 'plain'} #{i + 1}",
+                              quiet=args.quiet, render=render)
+                print(line(r), f" all {r['all_cpu_ms']:6.2f} CPU ms/page", file=sys.stderr,
+                      flush=True)
+                runs.append(r)
+
+    def med(render: str, key: str) -> float:
+        return statistics.median(r[key] for r in runs if r["render"] == render)
+
+    return {"runs": runs, "machine": machine(), "pages": n, "pairs": args.pairs,
+            **{f"{name}_{key}": med(render, key) for name, render in (("plain", ""),
+                                                                      ("browser", BROWSER))
+               for key in ("pages_per_s", "all_cpu_ms", "peak_rss_mib")}}
+
+
+def print_browser_cost(result: dict[str, Any]) -> None:
+    print(header(result["machine"]))
+    for r in result["runs"]:
+        print(line(r), f" all {r['all_cpu_ms']:6.2f} CPU ms/page")
+    plain, rendered = result["plain_all_cpu_ms"], result["browser_all_cpu_ms"]
+    print(f"\nbrowser path, N={result['pages']}, {result['pairs']} ABBA pairs (medians): "
+          f"{result['browser_pages_per_s']:.1f} pages/s rendered, "
+          f"{result['plain_pages_per_s']:.1f} plain; CPU a page (crawler, driver, Chromium) "
+          f"{rendered:.1f} ms rendered, {plain:.1f} ms plain (x{rendered / plain:.1f}); peak RSS "
+          f"of the crawler {result['browser_peak_rss_mib']:.1f} MiB rendered, "
+          f"{result['plain_peak_rss_mib']:.1f} MiB plain")
+
+
 def count_instructions(sizes: list[int], seed: int) -> dict[str, Any]:
     """Instructions a page, archiving on and off, from callgrind crawls of two sizes."""
     small, large = sorted(sizes)[:2]
@@ -300,9 +344,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--instructions", nargs="?", const="200,400", metavar="N,M",
                     help="count instructions (callgrind) of crawls of N and M pages instead")
+    ap.add_argument("--browser", type=int, metavar="N",
+                    help="measure the browser path's cost a page on crawls of N pages instead")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     args = ap.parse_args(argv)
-    if args.instructions:
+    if not args.instructions and not os.access(TIME, os.X_OK):
+        raise SystemExit(f"{TIME} is needed for the peak RSS (apt-get install time)")
+    if args.browser:
+        result = browser_cost(args)
+        if not args.json:
+            print_browser_cost(result)
+    elif args.instructions:
         result = count_instructions([int(n) for n in args.instructions.split(",")], args.seed)
         if not args.json:
             print(header(result["machine"]))
@@ -311,8 +363,6 @@ def main(argv: list[str] | None = None) -> int:
                   f"{100 * result['overhead']:.1f}%, {(result['on'] - result['off']) / 1e6:.2f} M "
                   f"a page")
     else:
-        if not os.access(TIME, os.X_OK):
-            raise SystemExit(f"{TIME} is needed for the peak RSS (apt-get install time)")
         result = bench(args)
         if not args.json:
             print_result(result)

@@ -86,6 +86,21 @@ DOWNLOADER_MIDDLEWARES = {
     "gkcrawl.crawl.middlewares.BoundedDecompressionMiddleware": 590,
 }
 
+# --- the browser ------------------------------------------------------------------------------
+# Pages whose report list is built by script (a portal with render=browser in the registry, or a
+# report column whose markup shows it) are rendered by headless Chromium through scrapy-playwright
+# (gkcrawl/crawl/browser.py), with the system's chromium (BROWSER_EXECUTABLE). The handler is
+# Scrapy's HTTP/1.1 one until a page is to be rendered: a crawl that renders nothing imports no
+# Playwright and starts no browser.
+DOWNLOAD_HANDLERS = dict.fromkeys(("http", "https"), "gkcrawl.crawl.browser.BrowserDownloadHandler")
+# A rendered page costs a CPU for a moment and ~50 MB: a few at a time, whatever
+# CONCURRENT_REQUESTS is.
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+# A page and its load within the download timeout (Playwright counts milliseconds).
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = DOWNLOAD_TIMEOUT * 1000
+# Images, media and fonts are never asked for: a list needs none of them.
+PLAYWRIGHT_ABORT_REQUEST = "gkcrawl.crawl.browser.skip_resource"
+
 # --- pipelines: extract cells -> parse -> validate -> dedup (stores the copies) -> store
 # -> quarantine
 ITEM_PIPELINES = {

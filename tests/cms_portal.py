@@ -85,6 +85,8 @@ class Answer:
     body: bytes
     #: the Referer this answer needs (an attachment server's check), if any
     referer: str | None = None
+    #: more headers (a Content-Encoding)
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ def key(path: str) -> str:
     return parts.path + (f"?{query}" if query else "")
 
 
-def _page(title: str, main: str, head: str = "") -> bytes:
+def page_html(title: str, main: str, head: str = "") -> bytes:
     return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}'
             f"_{CITY}人民政府</title>{head}</head><body><div class='top'>{CITY}人民政府</div>"
             f"<div class='main'>{main}</div><div class='footer'>主办单位：{CITY}人民政府办公室"
@@ -149,7 +151,7 @@ class Portal:
             return endpoint(method, {**dict(parse_qsl(parts.query)), **form})
         if method != "GET":
             return Answer(NOT_ALLOWED, HTML_TYPE, b"method not allowed")
-        return self.pages.get(key(path)) or Answer(NOT_FOUND, HTML_TYPE, _page(
+        return self.pages.get(key(path)) or Answer(NOT_FOUND, HTML_TYPE, page_html(
             "404", "<h2>对不起，您访问的页面不存在或已被删除！</h2>"))
 
     # --- reports ---------------------------------------------------------------------------
@@ -176,7 +178,7 @@ class Portal:
         main = (f"<h1 class='title'>{html.escape(title)}</h1><div class='TRS_Editor'>"
                 f"<p>现公布{html.escape(title)}，全文详见附件。</p>"
                 f"<p>附件：<a href='{href}'>{html.escape(title)}.pdf</a></p></div>")
-        self.pages[key(page)] = Answer(OK, HTML_TYPE, _page(title, main))
+        self.pages[key(page)] = Answer(OK, HTML_TYPE, page_html(title, main))
         self.pages[key(attachment)] = Answer(OK, PDF_TYPE, render_pdf(report),
                                               referer=self.url + page)
         expected = Expected(attachment, mechanism, report, page)
@@ -210,7 +212,7 @@ class Portal:
                     f"<div id='page_div' class='page'></div><script>{call(len(pages), index)}"
                     "</script>")
             self.pages[key(base + names(index))] = Answer(OK, HTML_TYPE,
-                                                           _page("政府信息公开年报", main))
+                                                           page_html("政府信息公开年报", main))
         self.pages[key(base)] = self.pages[key(base + names(0))]
 
     def hanweb_articles(self, column: int, count: int, pdfs: int,
@@ -244,7 +246,7 @@ class Portal:
                 f"<script type='text/xml'><datastore>{head}{total}<recordset>"
                 f"{self.records(items[:embedded])}</recordset></datastore></script></div>"
                 f"<script type='text/javascript'>{script}</script>")
-        return _page("部门信息公开年报", main)
+        return page_html("部门信息公开年报", main)
 
     def hanweb_post(self, column: int, unit: str, count: int, pdfs: int) -> None:
         """jpage with proxyUrl and ajaxParam: the rest of the list is POSTed by range. Two such
@@ -327,7 +329,7 @@ class Portal:
         main = ("<div class='xxgk_title'>政府信息公开年报</div><div id='xxgk_lmcon'></div>"
                 f"<script type='text/javascript'>{script}</script>")
         self.pages[key(f"/public/column/{organ}?type=4&action=list&nav=3&catId={cat}")] = Answer(
-            OK, HTML_TYPE, _page("政府信息公开年报", main))
+            OK, HTML_TYPE, page_html("政府信息公开年报", main))
         self.label_items = (cat, per_page, items)
 
     def label(self, method: str, params: dict[str, str]) -> Answer:
@@ -368,7 +370,7 @@ class Portal:
                   "};")
         main = (f"<div id='app'></div><script>{script}</script>"
                 "<script src='/gkmlpt/static/js/app.js'></script>")
-        self.pages[key("/gkmlpt/index")] = Answer(OK, HTML_TYPE, _page("政府信息公开", main))
+        self.pages[key("/gkmlpt/index")] = Answer(OK, HTML_TYPE, page_html("政府信息公开", main))
         self.gkmlpt_items = items
 
     def gkmlpt_api(self, method: str, params: dict[str, str], *, column: int) -> Answer:
@@ -400,18 +402,18 @@ class Portal:
             entries.append(markup.format(href=expected.path, title=expected.report["title"]))
         framed = [self.html_report(f"/xxgk/qtnb/frame/{self.article_id()}.html", IFRAME)
                   for _ in range(2)]
-        self.pages[key("/xxgk/qtnb/frame/list.html")] = Answer(OK, HTML_TYPE, _page(
+        self.pages[key("/xxgk/qtnb/frame/list.html")] = Answer(OK, HTML_TYPE, page_html(
             "列表", _list([(e.path, e.report["title"]) for e in framed])))
         main = ("<div class='column-title'>其他单位政府信息公开年报</div><ul>" + "".join(entries)
                 + "</ul><iframe src='/xxgk/qtnb/frame/list.html' width='100%' height='600'"
                 " frameborder='0' scrolling='no'></iframe>"
                 "<script>function openArticle(url){ window.open(url); }</script>")
-        self.pages[key("/xxgk/qtnb/index.html")] = Answer(OK, HTML_TYPE,
-                                                           _page("其他单位政府信息公开年报", main))
+        self.pages[key("/xxgk/qtnb/index.html")] = Answer(
+            OK, HTML_TYPE, page_html("其他单位政府信息公开年报", main))
         in_frame = self.html_report(f"/xzjd/frame/{self.article_id()}.html", FRAME)
-        self.pages[key("/xzjd/frame/main.html")] = Answer(OK, HTML_TYPE, _page(
+        self.pages[key("/xzjd/frame/main.html")] = Answer(OK, HTML_TYPE, page_html(
             "乡镇街道", _list([(in_frame.path, in_frame.report["title"])])))
-        self.pages[key("/xzjd/frame/menu.html")] = Answer(OK, HTML_TYPE, _page("导航", ""))
+        self.pages[key("/xzjd/frame/menu.html")] = Answer(OK, HTML_TYPE, page_html("导航", ""))
         self.pages[key("/xzjd/index.html")] = Answer(OK, HTML_TYPE, (
             f"<html><head><meta charset='utf-8'><title>乡镇街道信息公开年报_{CITY}</title></head>"
             "<frameset cols='20%,80%'><frame src='frame/menu.html' name='menu'>"
@@ -437,7 +439,7 @@ class Portal:
                 + _list([(href, text) for text, href in links]) + "</div>"
                 "<div class='block'><h3>最新年报</h3>"
                 + _list([(e.path, e.report["title"]) for e in plain]) + "</div>")
-        self.pages[key("/")] = Answer(OK, HTML_TYPE, _page(f"{CITY}人民政府", main))
+        self.pages[key("/")] = Answer(OK, HTML_TYPE, page_html(f"{CITY}人民政府", main))
         self.pages[key("/robots.txt")] = Answer(OK, "text/plain", b"User-agent: *\nDisallow:\n")
 
     def build(self) -> Portal:
@@ -492,10 +494,12 @@ class _Handler(BaseHTTPRequestHandler):
         answer = portal.answer(self.command, self.path, form)
         referer = self.headers.get("Referer")
         if answer.referer is not None and referer != answer.referer:
-            answer = Answer(FORBIDDEN, HTML_TYPE, _page("403", "<h2>禁止访问</h2>"))
+            answer = Answer(FORBIDDEN, HTML_TYPE, page_html("403", "<h2>禁止访问</h2>"))
         portal.requests.append(Hit(self.command, self.path, body, referer, answer.status))
         self.send_response_only(answer.status)
         self.send_header("Content-Type", answer.content_type)
+        for name, value in answer.headers:
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(answer.body)))
         self.end_headers()
         self.wfile.write(answer.body)
@@ -505,11 +509,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serve_portal() -> Iterator[Portal]:
-    """The portal served from a background thread on a free port of 127.0.0.1."""
+def serve_portal(build: Callable[[Portal], Portal] = Portal.build) -> Iterator[Portal]:
+    """The portal (the sections ``build`` adds) served from a background thread on a free port
+    of 127.0.0.1."""
     server = _Server((HOST, 0), _Handler)
     host, port = server.server_address[:2]
-    server.portal = Portal(f"http://{host!s}:{port}").build()
+    server.portal = build(Portal(f"http://{host!s}:{port}"))
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL},
                               daemon=True)
     thread.start()

@@ -42,13 +42,15 @@ class Crawl:
         return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def run_crawl(base: str, out: Path, *extra: str,
-              timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    """``scrapy crawl portals`` of the sample portal served at ``base``, into ``out``."""
+def run_crawl(base: str, out: Path, *extra: str, timeout: int = 300,
+              python: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """``scrapy crawl portals`` of the sample portal served at ``base``, into ``out``;
+    ``python`` are options of the interpreter (``-X importtime``)."""
     registry = out / "portals.csv"
     write_registry(registry, base)
-    args = [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}",
-            "-O", str(out / "reports.jsonl"), "-O", str(out / "reports.csv"),
+    args = [sys.executable, *python, "-m", "scrapy", "crawl", "portals",
+            "-a", f"portals={registry}", "-O", str(out / "reports.jsonl"),
+            "-O", str(out / "reports.csv"),
             "-s", f"ARCHIVE_DIR={out / 'archive'}"]
     for name, value in CRAWL_SETTINGS.items():
         args += ["-s", f"{name}={value}"]

@@ -4,7 +4,7 @@ Modules: ``records`` (HTTP heads as raw bytes), ``digests`` (payload digests, re
 store), ``writer`` (WARC files, rotation, index), ``cdxj`` (index lines), ``framing``
 (gzip members and record framing when reading), ``verify`` (integrity report), ``reader``
 (exchanges for replay), ``extension`` and ``middlewares`` (Scrapy components), ``signals``
-(``warc_metadata``), ``config`` (settings, crawl id).
+(``warc_metadata``, ``warc_exchange``, ``warc_conversion``), ``config`` (settings, crawl id).
 """
 
 #: Components to merge into the project settings to archive a crawl.

@@ -20,18 +20,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.utils.defer import deferred_from_coro
-from scrapy.utils.httpobj import urlparse_cached
 
 from gkcrawl.archive.config import ArchiveSettings, crawl_id_for
-from gkcrawl.archive.signals import warc_metadata
-from gkcrawl.archive.writer import WarcWriter
+from gkcrawl.archive.signals import warc_conversion, warc_exchange, warc_metadata
+from gkcrawl.archive.writer import Exchange, WarcWriter
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -45,6 +45,9 @@ META_KEY = "warc"
 ARCHIVED_SCHEMES = ("http", "https")
 #: ``WARC-Truncated`` for a body cut short by a lost connection (Scrapy flags it "dataloss").
 TRUNCATED_DATALOSS = "disconnect"
+#: A response flagged so is not the bytes that came over the wire (a page as a browser rendered
+#: it): whoever fetched it archives its exchanges (``warc_exchange``), not this extension.
+ARCHIVED_BY_FETCHER = "archived-by-fetcher"
 STAT_RECORDS = "warc/records"
 STAT_REVISITS = "warc/revisits"
 STAT_BYTES = "warc/bytes"
@@ -70,6 +73,8 @@ class WarcArchiver:
         crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.metadata, signal=warc_metadata)
+        crawler.signals.connect(self.exchange, signal=warc_exchange)
+        crawler.signals.connect(self.conversion, signal=warc_conversion)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -99,30 +104,51 @@ class WarcArchiver:
             self._fail("<opening the WARC writer>", exc)
 
     def response_downloaded(self, response: Response, request: Request) -> None:
-        if urlparse_cached(response).scheme not in ARCHIVED_SCHEMES:
-            return
-        if self.writer is None:
-            self._fail(response.url, RuntimeError("WARC writer not open"))
+        if ARCHIVED_BY_FETCHER in response.flags:
             return
         latency = request.meta.get("download_latency") or 0.0
+        pointer = self.exchange(Exchange(
+            url=response.url,
+            method=request.method,
+            request_headers=_header_pairs(request.headers),
+            request_body=request.body,
+            status=response.status,
+            protocol=response.protocol,
+            response_headers=_header_pairs(response.headers),
+            response_body=response.body,
+            ip_address=str(response.ip_address) if response.ip_address else None,
+            fetch_date=datetime.now(UTC) - timedelta(seconds=latency),
+            truncated=TRUNCATED_DATALOSS if "dataloss" in response.flags else None,
+        ))
+        if pointer is not None:
+            request.meta[META_KEY] = pointer
+
+    def exchange(self, exchange: Exchange) -> dict[str, Any] | None:
+        """Write a request/response pair; the response record's pointer, or None when it was not
+        written. Also the handler of ``warc_exchange`` (a fetch made outside the downloader)."""
+        if urlsplit(exchange.url).scheme not in ARCHIVED_SCHEMES:
+            return None
+        if self.writer is None:
+            self._fail(exchange.url, RuntimeError("WARC writer not open"))
+            return None
         try:
-            pointer = self.writer.write_exchange(
-                url=response.url,
-                method=request.method,
-                request_headers=_header_pairs(request.headers),
-                request_body=request.body,
-                status=response.status,
-                protocol=response.protocol,
-                response_headers=_header_pairs(response.headers),
-                response_body=response.body,
-                ip_address=str(response.ip_address) if response.ip_address else None,
-                fetch_date=datetime.now(UTC) - timedelta(seconds=latency),
-                truncated=TRUNCATED_DATALOSS if "dataloss" in response.flags else None,
-            )
+            pointer = self.writer.write_exchange(**exchange.arguments())
         except Exception as exc:  # noqa: BLE001 - counted, logged and closes the spider
-            self._fail(response.url, exc)
+            self._fail(exchange.url, exc)
+            return None
+        self._update_stats()
+        return pointer.to_dict()
+
+    def conversion(self, refers_to: str, url: str, body: bytes, content_type: str) -> None:
+        """Handler of ``warc_conversion``: another form of an archived response's content."""
+        if self.writer is None:
+            self._fail(url, RuntimeError("WARC writer not open"))
             return
-        request.meta[META_KEY] = pointer.to_dict()
+        try:
+            self.writer.write_conversion(refers_to, url, body, content_type)
+        except Exception as exc:  # noqa: BLE001 - counted, logged and closes the spider
+            self._fail(url, exc)
+            return
         self._update_stats()
 
     def metadata(self, response: Response, fields: Mapping[str, object],

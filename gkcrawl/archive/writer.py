@@ -15,7 +15,7 @@ import os
 import re
 import socket
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -90,6 +90,28 @@ class WarcPointer:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form, for ``request.meta["warc"]`` and items."""
         return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """A request and its response as fetched: what :meth:`WarcWriter.write_exchange` archives,
+    in one value (a fetch made outside Scrapy's downloader is handed over as one)."""
+
+    url: str
+    status: int
+    method: str = "GET"
+    request_headers: HeaderPairs = ()
+    request_body: bytes = b""
+    protocol: str | None = None
+    response_headers: HeaderPairs = ()
+    response_body: bytes = b""
+    ip_address: str | None = None
+    fetch_date: datetime | None = None
+    truncated: bool | str | None = None
+
+    def arguments(self) -> dict[str, Any]:
+        """The keyword arguments of :meth:`WarcWriter.write_exchange`."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
 class WarcWriter:
@@ -354,13 +376,34 @@ class WarcWriter:
         Values that are not strings are written as JSON; line breaks become spaces.
         Metadata never triggers rotation, so it may sit after its response in the same file.
         """
+        return self._write_about("metadata", target_uri, encode_warc_fields(fields),
+                                 {"WARC-Concurrent-To": concurrent_to}, date)
+
+    def write_conversion(
+        self,
+        refers_to: str,
+        target_uri: str,
+        body: bytes,
+        content_type: str,
+        *,
+        date: datetime | None = None,
+    ) -> WarcPointer:
+        """A ``conversion`` record: the content of an archived response in another form (a
+        page as a browser rendered it, its DOM serialised), ``WARC-Refers-To`` that response.
+        Like metadata, it never triggers rotation."""
+        return self._write_about("conversion", target_uri, body,
+                                 {"WARC-Refers-To": refers_to, "Content-Type": content_type},
+                                 date)
+
+    def _write_about(self, rec_type: str, target_uri: str, payload: bytes,
+                     related: Mapping[str, str], date: datetime | None) -> WarcPointer:
+        """A record about an archived response (``related`` names it), in the current file."""
         self._ensure_file()
-        payload = encode_warc_fields(fields)
         record = self._builder.create_warc_record(
-            _one_line("WARC-Target-URI", target_uri), "metadata", payload=BytesIO(payload),
+            _one_line("WARC-Target-URI", target_uri), rec_type, payload=BytesIO(payload),
             length=len(payload),
-            warc_headers_dict={"WARC-Type": "metadata", "WARC-Target-URI": target_uri,
-                               "WARC-Date": warc_date(date), "WARC-Concurrent-To": concurrent_to,
+            warc_headers_dict={"WARC-Type": rec_type, "WARC-Target-URI": target_uri,
+                               "WARC-Date": warc_date(date), **related,
                                "WARC-Warcinfo-ID": self._warcinfo_id})
         data, spans = self._serialize([record])
         filename = self._current_name()

@@ -1,7 +1,8 @@
-"""``scrapy crawl`` for this project: a registry error, an unknown spider argument or a crawl id
-that cannot name a directory is a usage error, and a store that cannot be opened an error, each
-said in one line before anything is fetched; a run that lost archive records or did not finish
-exits non-zero (Scrapy itself exits 0 on both)."""
+"""``scrapy crawl`` for this project: a registry error, an unknown spider argument, a crawl id
+that cannot name a directory or a portal to render with no browser installed is a usage error,
+and a store that cannot be opened an error, each said in one line before anything is fetched; a
+run that lost archive records or did not finish exits non-zero (Scrapy itself exits 0 on
+both)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
 from gkcrawl.archive.config import check_crawl_id
-from gkcrawl.crawl import registry
+from gkcrawl.crawl import browser, registry
 from gkcrawl.store import StoreError, open_store, store_target
 
 #: Exit statuses (docs/operations.md): the run did not finish or lost archive records; it
@@ -48,9 +49,16 @@ class Command(ScrapyCrawl):
                              print_help=False)
         if args[0] == "portals":
             try:
-                registry.load(spargs.get("portals"), spargs.get("only"))
+                portals = registry.load(spargs.get("portals"), spargs.get("only"))
             except registry.RegistryError as exc:
                 raise UsageError(str(exc), print_help=False) from None
+            rendered = [p.id for p in portals if p.render == registry.BROWSER]
+            if rendered:
+                try:
+                    browser.executable(self.settings)
+                except browser.BrowserUnavailable as exc:
+                    raise UsageError(f"{', '.join(rendered)}: render={registry.BROWSER}, but {exc}",
+                                     print_help=False) from None
         try:  # opened (and migrated) once now, so that a crawl never starts without it
             open_store(store_target(self.settings)).close()
         except StoreError as exc:

@@ -26,7 +26,8 @@ TEMPLATE_WORDS = re.compile(
     r"|结转下年度继续办理")
 #: A list names this many report titles at least.
 MIN_LIST_REPORTS = 2
-_COLUMN_META = re.compile(r"年报|年度报告")
+#: A report column's name (its column meta, title, or the link to it) says so.
+REPORT_COLUMN_NAME = re.compile(r"年报|年度报告")
 #: The page's own text: every text node of the body but link texts, scripts and styles.
 _OWN_TEXT = ("//body//text()[not(ancestor::a) and not(ancestor::script) "
              "and not(ancestor::style)]")
@@ -113,10 +114,9 @@ def classify_html(url: str, html: str, sel: Selector,
         match = report_title(title)
         if match:
             return _report(match, title.strip(), tables, attachments, "report title")
-    column = " ".join(
-        sel.xpath('//meta[@name="ColumnName" or @name="ColumnType"]/@content').getall())
+    column = " ".join(column_meta(sel))
     listed = sum(1 for _, text in links if report_title(clean_text(text, traditional)))
-    in_column = bool(_COLUMN_META.search(column) or REPORT_COLUMN_URL.search(url))
+    in_column = bool(REPORT_COLUMN_NAME.search(column) or REPORT_COLUMN_URL.search(url))
     if listed >= MIN_LIST_REPORTS or (in_column and listed):
         return Verdict(REPORT_LIST, reason=f"{listed} report links")
     if any(LOOKALIKE.search(t) and find_title(_SPACES.sub("", t)) for t in titles):
@@ -130,6 +130,11 @@ def classify_html(url: str, html: str, sel: Selector,
         return Verdict(REPORT, reason="template tables without a report title",
                        attachments=attachments)
     return Verdict(OTHER, reason="no report title or template tables")
+
+
+def column_meta(sel: Selector) -> list[str]:
+    """The column a CMS says the page is in (``<meta name="ColumnName">``, ``ColumnType``)."""
+    return sel.xpath('//meta[@name="ColumnName" or @name="ColumnType"]/@content').getall()
 
 
 def _report(match: TitleMatch, title: str, tables: bool, attachments: list[tuple[str, str]],

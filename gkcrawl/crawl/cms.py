@@ -63,7 +63,7 @@ class Adapter:
         raise NotImplementedError
 
 
-def _scripts(sel: Selector) -> str:
+def scripts(sel: Selector) -> str:
     """The page's own script code (not the XML data islands of ``<script type="text/xml">``)."""
     return "\n".join(sel.xpath('//script[not(@type="text/xml")]/text()').getall())
 
@@ -190,7 +190,7 @@ class HanwebJpage(Adapter):
             yield from self._rest(url, html, sel, len(records))
 
     def _rest(self, url: str, html: str, sel: Selector, embedded: int) -> Iterator[Found]:
-        code = _scripts(sel)
+        code = scripts(sel)
         total = _int(self._TOTAL, code) or _int(self._TOTAL, html)
         per_page = (_int(self._PER_PAGE, code) or _int(self._PER_PAGE, url)
                     or _int(self._PER_PAGE, html) or embedded)
@@ -256,7 +256,7 @@ class LonsunLabel(Adapter):
         if self._PATH in urlsplit(url).path:
             yield from self._more_pages(url, html, sel)
             return
-        code = _scripts(sel)
+        code = scripts(sel)
         labels = list(self._LABEL.finditer(code))
         for literal in self._OBJECT.finditer(code):
             # the label URL nearest before the literal (a page may list several labels)

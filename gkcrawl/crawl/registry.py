@@ -5,7 +5,8 @@ known), ``allowed_domains`` (space or semicolon separated, ``host`` or ``host:po
 the start URL's host; other ports than 80, 443 and the start and report URLs' are out of scope
 unless named here),
 ``region_code`` (GB/T 2260) and ``level`` (national, province, ministry, city, county, township)
-are hints.
+are hints; ``render`` is ``browser`` for a portal whose pages only a browser can read (lists
+built by script: :mod:`gkcrawl.crawl.browser`), else empty.
 A new portal is one line here, not code.
 """
 
@@ -25,6 +26,9 @@ LEVELS = {"national", "province", "ministry", "city", "county", "district", "tow
           "department", ""}
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _REGION = re.compile(r"^(\d{6})?$")
+#: ``render``: pages fetched plainly (empty), or rendered by headless Chromium
+BROWSER = "browser"
+RENDERS = ("", BROWSER)
 
 
 class RegistryError(ValueError):
@@ -42,6 +46,7 @@ class Portal:
     level: str = ""
     #: 80, 443, the ports of the start and report URLs, and those ``allowed_domains`` names
     allowed_ports: tuple[int, ...] = DEFAULT_PORTS
+    render: str = ""
 
     @property
     def start_urls(self) -> list[str]:
@@ -126,6 +131,8 @@ def _portal(row: dict[str, str | None], where: str) -> Portal:
     if values.get("level", "") not in LEVELS:
         raise RegistryError(f"{where}: level {values['level']!r} is not one of "
                             f"{', '.join(sorted(LEVELS - {''}))}")
+    if values.get("render", "") not in RENDERS:
+        raise RegistryError(f"{where}: render {values['render']!r} is not {BROWSER!r} or empty")
     return Portal(values["id"], values["name"], values["start_url"], values.get("report_url", ""),
                   domains, values.get("region_code", ""), values.get("level", ""),
-                  tuple(sorted(ports)))
+                  tuple(sorted(ports)), values.get("render", ""))

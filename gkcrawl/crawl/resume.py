@@ -4,7 +4,8 @@
   WARC files are read, the unfinished ``.open`` one included; a request archived there is
   answered from the archive (a GET by its URL, a POST by its URL and body: two ranges POSTed to
   one data endpoint are two answers), so the crawl walks through what it had done without
-  fetching it, and reaches what it had not. Scrapy's request queue and dupefilter files cannot
+  fetching it, and reaches what it had not. A page the browser renders is rendered again (the
+  archive cannot answer what its script asks). Scrapy's request queue and dupefilter files cannot
   be trusted after a SIGKILL (their index is written on a clean close), so they are not used:
   queue and dupefilter stay in memory (:class:`ArchiveResumeScheduler`,
   :class:`MemoryDupeFilter`, whose fingerprints hold method and body too) and the archive is
@@ -41,6 +42,7 @@ from gkcrawl.archive.config import ArchiveSettings, crawl_dir_for, crawl_id_for
 from gkcrawl.archive.extension import META_KEY as WARC_META
 from gkcrawl.archive.reader import ReadStats, RecordLocation, iter_archive, load_response
 from gkcrawl.archive.recover import recover
+from gkcrawl.crawl.browser import is_rendered
 from gkcrawl.crawl.middlewares import CHALLENGE_STATUSES
 from gkcrawl.crawl.urls import request_key
 from gkcrawl.store import FetchRow, store_for
@@ -129,9 +131,10 @@ class ArchiveLookupMiddleware:
                     crawl_id_for(self.crawler), len(self.archived), stats.files, stats.damaged)
 
     def process_request(self, request: Request) -> Response | None:
-        # (the key costs more than the lookup: only a resumed crawl has archived URLs)
+        # (the key costs more than the lookup: only a resumed crawl has archived URLs); a page to
+        # render is rendered again: the archive cannot answer the requests its script makes
         found = (self.archived.get(request_key(request.url, request.method, request.body))
-                 if self.archived else None)
+                 if self.archived and not is_rendered(request) else None)
         if found is not None:
             location, original, record_id, date = found
             self.crawler.stats.inc_value("resume/from_archive")
@@ -235,8 +238,9 @@ def _same_payload(request: Request, pointer: dict[str, Any], previous: FetchRow 
 
 def _per_url(request: Request) -> bool:
     """Whether the store's fetch rows, one per URL, speak for this request: not for a POST,
-    whose answer depends on its body (a list range asked from a data endpoint)."""
-    return request.method == "GET" and not request.body
+    whose answer depends on its body (a list range asked from a data endpoint), nor for a page
+    the browser renders (a validator would have the server answer it with no page)."""
+    return request.method == "GET" and not request.body and not is_rendered(request)
 
 
 def _existing(root: Any, previous: FetchRow) -> RecordLocation | None:

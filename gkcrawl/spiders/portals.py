@@ -2,8 +2,10 @@
 
 One spider for all portals, no per-site code: a focused crawl from each portal's start URLs,
 links scored by anchor text and URL (best first), CMS pagers and data endpoints understood by the
-adapters of :mod:`gkcrawl.crawl.cms` (a list range may be a POST), bounded by hops from the start
-page and a page budget per portal.
+adapters of :mod:`gkcrawl.crawl.cms` (a list range may be a POST), a list built by script read
+from the page as headless Chromium renders it (:mod:`gkcrawl.crawl.browser`: a portal whose
+registry row says ``render=browser``, or a report column whose markup shows script builds it),
+bounded by hops from the start page and a page budget per portal.
 Every response is archived by the WARC extension; this spider classifies it, writes the verdict
 into the archive (a metadata record), and hands report documents to the pipelines.
 
@@ -32,7 +34,7 @@ from twisted.python.failure import Failure
 from gkcrawl.archive.config import crawl_id_for
 from gkcrawl.archive.signals import warc_metadata
 from gkcrawl.crawl import META_KEY as META
-from gkcrawl.crawl import cms, registry
+from gkcrawl.crawl import browser, cms, registry
 from gkcrawl.crawl.classify import (
     REPORT,
     REPORT_LIST,
@@ -125,6 +127,7 @@ class PortalsSpider(Spider):
         if verdict.role == REPORT and self._changed(response):
             yield self._document(response, info, verdict.role)
         yield from self._follow(response, info, verdict, links, extra)
+        yield from self._render(response, info, sel, verdict, links, extra)
 
     def _attachment(self, response: Response, info: dict[str, Any]) -> Iterator[DocumentItem]:
         parsable = _parsable_document(response.body)
@@ -233,6 +236,32 @@ class PortalsSpider(Spider):
             if request is not None:
                 yield request
 
+    def _render(self, response: Response, info: dict[str, Any], sel: Selector, verdict: Verdict,
+                links: list[tuple[str, str]], extra: list[cms.Found]) -> Iterator[Request]:
+        """The page again, rendered by the browser, when it was fetched plainly and is a report
+        column whose list its script builds (:func:`browser.render_reason`)."""
+        if browser.dom(response) is not None or not _is_html(response):
+            return
+        portal = self.portals[info["portal"]]
+        registered = bool(portal.report_url) and canonical(response.url) == canonical(
+            portal.report_url)
+        reason = browser.render_reason(response.url, sel, verdict, links, extra,
+                                       info.get("anchor", ""), registered)
+        if reason is None:
+            return
+        self.crawler.stats.inc_value(f"portal/{portal.id}/browser_chosen")
+        self.logger.info("Rendering %s in the browser: %s", response.url, reason)
+        priority = response.request.priority if response.request is not None else 0
+        request = self._request(response.url, portal.id, info["hops"], info["role"],
+                                info.get("referrer"), priority, list_root=info.get("list_root"),
+                                anchor=info.get("anchor", ""), render=reason)
+        if request is not None:
+            # Scrapy's dupefilter has seen the URL (the spider's set decides); the Referer is the
+            # page's own (Scrapy's RefererMiddleware keeps one that is set)
+            referer = response.request.headers.get(b"Referer") if response.request else None
+            yield request.replace(dont_filter=True,
+                                  headers={b"Referer": referer} if referer else None)
+
     def _in_portal(self, url: str, portal: str) -> bool:
         """On one of the registry's official portal domains and ports (redirects may leave
         them)."""
@@ -241,12 +270,18 @@ class PortalsSpider(Spider):
 
     def _request(self, url: str, portal: str, hops: int, role: str, referrer: str | None,
                  priority: int, list_root: str | None = None, anchor: str = "",
-                 method: str = cms.GET, form: tuple[tuple[str, str], ...] = ()) -> Request | None:
+                 method: str = cms.GET, form: tuple[tuple[str, str], ...] = (),
+                 render: str | None = None) -> Request | None:
         """A request for ``url``, or None when it was scheduled already, is off the portal or
-        past its budget; a POST sends ``form`` (a list range from a data endpoint)."""
+        past its budget; a POST sends ``form`` (a list range from a data endpoint). A page is
+        rendered by the browser for ``render``'s reason, and every GET of a page of a portal
+        whose registry row says ``render=browser``."""
         url = canonical(url)
         body = _body(method, form)
-        key = request_key(url, method, body)
+        if (render is None and self.portals[portal].render == registry.BROWSER
+                and method == cms.GET and role != "attachment"):
+            render = browser.OPTED_IN
+        key = request_key(url, method, body) + (browser.RENDERED_KEY if render else "")
         if key in self.seen or not self._in_portal(url, portal):
             return None
         if self.scheduled[portal] >= self.budget:
@@ -254,8 +289,12 @@ class PortalsSpider(Spider):
             return None
         self.seen.add(key)
         self.scheduled[portal] += 1
-        meta = {META: {"portal": portal, "hops": hops, "role": role, "referrer": referrer,
-                       "list_root": list_root, "anchor": anchor}}
+        meta: dict[str, Any] = {META: {"portal": portal, "hops": hops, "role": role,
+                                       "referrer": referrer, "list_root": list_root,
+                                       "anchor": anchor}}
+        if render:
+            self.crawler.stats.inc_value(f"portal/{portal}/browser_requests")
+            meta.update(browser.render_meta(render))
         # (Scrapy's RefererMiddleware sets the Referer header from the response: attachment
         # servers that answer only a visitor of the page get it)
         if method == cms.POST:
@@ -282,7 +321,11 @@ def _page_text(response: TextResponse) -> tuple[str, Selector, bool]:
     """The page's text and selector: Scrapy's, unless the charset it took from the header does
     not decode the body and the page's ``<meta>`` names one that does (the parser decodes it
     the same way); and whether the header's charset was overruled. What a data endpoint answers
-    (XML, JSON) is read as HTML too: the adapters read its text, the classifier its links."""
+    (XML, JSON) is read as HTML too: the adapters read its text, the classifier its links. A
+    page the browser rendered is read as it rendered it (its DOM)."""
+    rendered = browser.dom(response)
+    if rendered is not None:
+        return rendered, Selector(text=rendered), False
     if REPLACEMENT not in response.text:
         selector = (response.selector if isinstance(response, HtmlResponse)
                     else Selector(text=response.text, type="html"))

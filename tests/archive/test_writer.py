@@ -192,6 +192,24 @@ def test_metadata_record(make_writer: Factory, sample_exchange: Callable[..., di
     )
 
 
+def test_conversion_record(make_writer: Factory, sample_exchange: Callable[..., dict[str, Any]]
+                           ) -> None:
+    """A page's content in another form (a browser's DOM) refers to its response record."""
+    writer = make_writer()
+    pointer = writer.write_exchange(**sample_exchange())
+    dom = "<html><body><a href='/nb/1.html'>年报</a></body></html>".encode()
+    conversion = writer.write_conversion(pointer.record_id, "http://www.example.gov.cn/nb/", dom,
+                                         "text/html; charset=utf-8")
+    writer.close()
+    record = records(writer.files[0])[-1]
+    assert record.rec_type == "conversion" and record.record_id == conversion.record_id
+    assert (record.offset, record.length) == (conversion.offset, conversion.length)
+    assert record.get("WARC-Refers-To") == pointer.record_id
+    assert record.get("Content-Type") == "text/html; charset=utf-8"
+    assert record.block == dom and record.get("WARC-Block-Digest") == sha1(dom)
+    assert verify([writer.files[0]]).ok
+
+
 def test_rotation_keeps_pairs_together_and_starts_each_file_with_warcinfo(
     make_writer: Factory, sample_exchange: Callable[..., dict[str, Any]]
 ) -> None:

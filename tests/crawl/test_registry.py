@@ -108,3 +108,13 @@ def test_other_ports_of_a_portals_host_are_out_of_scope(tmp_path: Path) -> None:
     assert in_domains("https://www.b.gov.cn/x", b.allowed_domains, b.allowed_ports)
     assert in_domains("https://b.gov.cn:8443/x", b.allowed_domains, b.allowed_ports)
     assert not in_domains("http://b.gov.cn:8080/x", b.allowed_domains, b.allowed_ports)
+
+
+def test_a_registry_row_opts_in_with_render_browser(tmp_path: Path) -> None:
+    path = tmp_path / "portals.csv"
+    path.write_text("id,name,start_url,render\na,甲,http://a.gov.cn/,browser\n"
+                    "b,乙,http://b.gov.cn/,\n", encoding="utf-8")
+    assert [p.render for p in registry.load(path)] == [registry.BROWSER, ""]
+    path.write_text("id,name,start_url,render\na,甲,http://a.gov.cn/,chrome\n", encoding="utf-8")
+    with pytest.raises(registry.RegistryError, match=":2: render 'chrome' is not 'browser'"):
+        registry.load(path)
