@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from scrapy.crawler import Crawler
+
 from gkcrawl.items import DocumentItem, ReportItem
 from gkcrawl.parsing import parse_extracted, safely
 from gkcrawl.parsing.report import NotAReport
@@ -9,13 +11,21 @@ from gkcrawl.pipelines.base import Pipeline
 from gkcrawl.pipelines.extract import quarantine
 from gkcrawl.quality.fingerprint import signature
 
+#: Keep every cell printed blank or lost null: only what the document prints, nothing inferred
+#: (docs/parsing.md, "Blank and missing cells").
+PARSE_STRICT_BLANKS = False
+
 
 class ParsePipeline(Pipeline):
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.strict = crawler.settings.getbool("PARSE_STRICT_BLANKS", PARSE_STRICT_BLANKS)
+
     def process_item(self, item: object) -> object:
         if not isinstance(item, DocumentItem) or item.document is None:
             return item
         document = item.document
-        result = safely(lambda: parse_extracted(document, item.url), item.url)
+        result = safely(lambda: parse_extracted(document, item.url, self.strict), item.url)
         item.document = None  # the rows are not needed past this point; free them
         if isinstance(result, NotAReport):
             self.stats.inc_value(f"parse/rejected/{result.code}")
