@@ -28,9 +28,11 @@ _NONE = re.compile(
     r"(?:没有|未|无|不存在)[^。；;!！?？]{0,32}?行政复议(?P<both>(?:和|、|及|或)行政诉)?")
 
 
-#: 未收到/没有收到/尚未收到 … 申请: no application was received (seed 003: 尚未收到公民、
-#: 法人或其他组织需要本机关主动公开以外的政府信息的申请).
-_NONE_RECEIVED = re.compile(r"(?:未|没有|尚未)(?:收到|受理|接到|接收)[^。；;!！?？]{0,48}?申请")
+#: 未收到/没有收到/尚未收到 … 信息 … 申请: no application for information was received (seed 003:
+#: 尚未收到公民、法人或其他组织需要本机关主动公开以外的政府信息的申请); not one for review (复议).
+_UNLESS_REVIEW = r"(?:(?!复议|诉讼)[^。；;!！?？])"
+_NONE_RECEIVED = re.compile(
+    rf"(?:未|没有|尚未)(?:收到|受理|接到|接收){_UNLESS_REVIEW}{{0,48}}?信息{_UNLESS_REVIEW}{{0,8}}?申请")
 
 
 def stated_totals(text: str) -> dict[str, int]:

@@ -14,6 +14,7 @@ from gkcrawl.demo.render.text import SPACED, STREAM, render_text
 from gkcrawl.parsing import parse_document, placement
 from gkcrawl.parsing.mapper import PrintedRow
 from gkcrawl.parsing.normalize import Value
+from gkcrawl.parsing.prose import stated_totals
 from gkcrawl.template.spec import TEMPLATES
 from tests.parsing.test_seeds import parse_seed
 
@@ -199,3 +200,11 @@ def test_an_amount_in_yuan_goes_to_an_amount_cell() -> None:
     parsed = parse(printed, SPACED)
     assert parsed["active_disclosure"]["centralized_procurement"] == {
         "projects": 0, "amount_10k_yuan": 7539.443252}
+
+
+def test_no_application_received_is_a_figure_of_the_prose() -> None:
+    assert stated_totals("2021年1月1日至今，尚未收到公民、法人或其他组织需要本机关主动公开以外的"
+                         "政府信息的申请。") == {"applications_received": 0}
+    assert stated_totals("本机关全年未收到政府信息公开申请。") == {"applications_received": 0}
+    # a review application is not one for information
+    assert stated_totals("本年度未收到政府信息公开行政复议申请。") == {"admin_review": 0}
