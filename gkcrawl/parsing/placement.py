@@ -42,7 +42,8 @@ from gkcrawl.template.spec import CellRef, Identity, Template
 #: Placements of one short row enumerated at most: every placement of table 3's line of 15
 #: cells fits (C(15, 7) is the most there can be).
 MAX_PLACEMENTS = comb(15, 7)
-#: Candidates tried in the joint search at most (about 0.4 s), before it gives up.
+#: Candidates tried in the joint search at most (half a second of CPU, bench/cells.py), before it
+#: gives up.
 MAX_SEARCH_STEPS = 20000
 
 #: The prose's figures that can tell placements apart (gkcrawl.parsing.prose): the applications
