@@ -4,4 +4,4 @@ __version__ = "0.1.0"
 
 #: Bumped whenever a change to the parser can change a parsed value; every stored report records it
 #: so that ``gkcrawl replay --reparse-older-than`` knows what to redo.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"

@@ -29,6 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parse.add_argument("files", nargs="+", type=Path)
     parse.add_argument("--url", help="the URL the file came from (helps organ resolution)")
     parse.add_argument("--compact", action="store_true", help="one line per report")
+    parse.add_argument("--strict", action="store_true",
+                       help="keep cells printed blank or lost null (only what is printed)")
     parse.set_defaults(run=_parse)
 
     verify = commands.add_parser("verify", help="check WARC files: gzip members, framing, digests")
@@ -133,7 +135,7 @@ def _parse(args: argparse.Namespace) -> int:
             status = EXIT_NOT_A_REPORT
             continue
         ctype = mimetypes.guess_type(path.name)[0]
-        result = parse_document(body, ctype, args.url)
+        result = parse_document(body, ctype, args.url, strict=args.strict)
         if isinstance(result, NotAReport):
             print(f"{path}: {result.reason}", file=sys.stderr)
             status = EXIT_NOT_A_REPORT

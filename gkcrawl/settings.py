@@ -122,10 +122,10 @@ LOG_LEVEL = "INFO"
 
 # --- from the environment --------------------------------------------------------------------
 # GKCRAWL_<NAME> sets <NAME>: where the archive and the store are, who runs the crawl, the
-# distributed run's queue. The store is SQLite next to the WARC files unless STORE_URL names a
-# PostgreSQL database (gkcrawl/store).
+# distributed run's queue, whether the parser keeps blank and lost cells null. The store is
+# SQLite next to the WARC files unless STORE_URL names a PostgreSQL database (gkcrawl/store).
 FROM_ENVIRONMENT = ("ARCHIVE_DIR", "STORE_URL", "STORE_PATH", "WARC_OPERATOR", "USER_AGENT",
-                    "LOG_LEVEL", "REDIS_URL", "WORKER_ID")
+                    "LOG_LEVEL", "REDIS_URL", "WORKER_ID", "PARSE_STRICT_BLANKS")
 globals().update({name: value for name in FROM_ENVIRONMENT
                   if (value := os.getenv(f"GKCRAWL_{name}"))})
 

@@ -38,3 +38,13 @@ def test_not_a_report_exits_non_zero_with_one_line(tmp_path: Path) -> None:
     proc = run("parse", str(junk))
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr.strip().count("\n") == 0 and "no annual-report title" in proc.stderr
+
+
+def test_parse_strict_keeps_lost_cells_null() -> None:
+    lenient = json.loads(run("parse", str(seed_path("003"))).stdout)
+    proc = run("parse", "--strict", str(seed_path("003")))
+    assert proc.returncode == 0, proc.stderr
+    strict = json.loads(proc.stdout)
+    assert lenient["applications"]["new_received"]["total"] == 0
+    assert strict["applications"]["new_received"]["total"] is None
+    assert strict["inferred"] == [] and lenient["inferred"]

@@ -46,10 +46,12 @@ _LEGACY_SECTIONS = re.compile(
     r"依申请公开政府信息(的)?情况|因政府信息公开申请(提起)?行政复议|收费及减免情况")
 
 
-def parse_document(body: bytes, content_type: str | None = None,
-                   url: str | None = None) -> Report | NotAReport:
-    """Parse one document. ``content_type`` and ``url`` are hints; the bytes decide."""
-    return safely(lambda: parse_extracted(extract_document(body, content_type, url), url), url)
+def parse_document(body: bytes, content_type: str | None = None, url: str | None = None,
+                   strict: bool = False) -> Report | NotAReport:
+    """Parse one document. ``content_type`` and ``url`` are hints; the bytes decide. ``strict``
+    keeps blank and lost cells null (docs/parsing.md, "Blank and missing cells")."""
+    return safely(
+        lambda: parse_extracted(extract_document(body, content_type, url), url, strict), url)
 
 
 #: Exceptions that mean a bug in the parser, not bad input; caught so a crawl goes on.
@@ -99,7 +101,8 @@ def _simplify(doc: Document) -> None:
         doc.flags.append(f"mirror copy: spam text ({line.strip()[:40]})")
 
 
-def parse_extracted(doc: Document, url: str | None = None) -> Report | NotAReport:
+def parse_extracted(doc: Document, url: str | None = None,
+                    strict: bool = False) -> Report | NotAReport:
     """The template-aware half of the parser, for any extractor's :class:`Document`."""
     _simplify(doc)
     md = metadata.extract(doc.text, doc.meta, url, doc.links)
@@ -110,7 +113,8 @@ def parse_extracted(doc: Document, url: str | None = None) -> Report | NotARepor
     if not any(not v.blank for row in mapped.rows for v in row.values):
         return NotAReport("not_a_report", "the template's tables hold no numbers (a blank form)",
                           url, doc.kind, md.title)
-    solved = solve(mapped)
+    prose = stated_totals(doc.text)
+    solved = solve(mapped, prose, strict)
     flags = [*doc.flags, *md.flags, *mapped.flags, *solved.flags]
     if md.title is None:
         flags.append("no report title found")
@@ -127,7 +131,7 @@ def parse_extracted(doc: Document, url: str | None = None) -> Report | NotARepor
         review_litigation=parsed["review_litigation"],
         inferred=inferred_entries(template, solved.inferred),
         checks=checks(template, solved.cells, inferred_refs, plains), flags=flags,
-        prose=stated_totals(doc.text), source_url=url, source_kind=doc.kind,
+        prose=prose, source_url=url, source_kind=doc.kind,
     )
 
 
@@ -138,7 +142,12 @@ def _without_template(doc: Document, md: metadata.Metadata, url: str | None) -> 
                                            "guide), not a report", url, doc.kind)
         return NotAReport("not_a_report", "no annual-report title and no template tables",
                           url, doc.kind)
-    if (md.year is not None and md.year <= 2018) or _LEGACY_SECTIONS.search(doc.text):
+    if _glued_tables(doc.text):
+        return NotAReport("unreadable_tables", "the template's tables are printed, but with their "
+                                               "cells run together: the cells cannot be told apart",
+                          url, doc.kind, md.title)
+    if (md.year is not None and md.year <= 2018) or (
+            md.year is None and _LEGACY_SECTIONS.search(doc.text)):
         return Report(format="legacy", **md.report_fields(),
                       active_disclosure=None, applications=None, review_litigation=None,
                       flags=[*doc.flags, *md.flags,
@@ -149,3 +158,15 @@ def _without_template(doc: Document, md: metadata.Metadata, url: str | None) -> 
                                       "template tables (the report may be an attachment)",
                       url, doc.kind, md.title)
 
+
+#: Column labels only the template's tables print, and how many of them betray glued tables.
+_TABLE_LABELS = ("本年制发件数", "本年废止件数", "现行有效件数", "本年新制作数量", "本年新公开数量",
+                 "对外公开总数量", "上一年项目数量", "法律服务机构", "社会公益组织", "尚未审结")
+_GLUED_MIN_LABELS = 3
+
+
+def _glued_tables(text: str) -> bool:
+    """The text names the template's own column labels though no row of cells carries them: a
+    text dump whose table cells were joined with nothing between them."""
+    flat = "".join(text.split())
+    return sum(1 for sig in _TABLE_LABELS if sig in flat) >= _GLUED_MIN_LABELS

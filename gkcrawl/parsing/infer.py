@@ -1,47 +1,50 @@
-"""From printed rows to table cells, recovering only what the identities force.
+"""From printed rows to table cells: what is printed, what a blank stands for, and where the values
+of a row that lost cells go.
 
-Rules (see docs/parsing.md, "Blank and missing cells"):
+Rules (docs/report-schema.md and docs/parsing.md, "Blank and missing cells"):
 
 * A cell printed with a number is that number.
-* A cell printed blank is recorded as blank and starts as null. Identities often force it (a
-  blank 总计 on a detail row is the sum of the row; a row whose total is 0 has zeros elsewhere);
-  then the value is filled and listed in ``inferred``. Otherwise it stays null and is flagged.
-* A row printed with fewer values than columns (the cells that were empty left no trace) is
-  *placed*: every way of putting the printed values, in order, into the row's columns is tried
-  together with the other rows, and kept when all identities can still hold with non-negative
-  counts. A cell is filled only when every surviving placement gives it the same value.
+* A cell printed blank in a filled table (one that prints at least one number) is 0, rule
+  ``blank``, unless an identity forces another value: a blank 总计 is the sum of its row (rule 3),
+  and a blank that is the one unknown of an identity is what the identity leaves. When 0 would
+  break an identity the printed numbers keep, the cell stays null and is flagged.
+* A row printed with fewer values than columns lost its empty cells (text copies drop them):
+  :mod:`gkcrawl.parsing.placement` decides where its values go (rule ``placement``); its lost
+  cells are blanks.
+* Cells of rows the document does not print are filled only where an identity forces them.
+* ``strict``: only what is printed. Blank and lost cells stay null, nothing is inferred.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
-from functools import partial
-from itertools import combinations
-from math import comb, prod
-from operator import is_
-from typing import cast
 
+from gkcrawl.parsing import placement
+from gkcrawl.parsing.identities import (
+    ZERO,
+    Cells,
+    Conflict,
+    Number,
+    broken,
+    propagate,
+)
 from gkcrawl.parsing.mapper import Mapped, PrintedRow
-from gkcrawl.parsing.normalize import Value, to_10k_yuan
+from gkcrawl.parsing.normalize import to_10k_yuan
 from gkcrawl.template.spec import CellRef, Identity, Template
 
-Number = Decimal
-Cells = dict[CellRef, Number | None]
-_ZERO = Decimal(0)
+__all__ = ["BLANK", "PLACEMENT", "Cells", "Inferred", "Number", "Solved", "solve"]
 
-#: Placements of one short row tried at most (C(15, 4) = 1365 for table 3 fits).
-MAX_PLACEMENTS = 5000
-#: Joint placements of all short rows explored at most before falling back to row by row.
-MAX_JOINT = 4096
-ALIGNMENT = "placement"
+#: Rules of :class:`Inferred` besides the identities' own ("1".."4").
+BLANK, PLACEMENT = "blank", "placement"
+#: Cells named in a flag at most.
+FLAG_CELLS = 8
 
 
 @dataclass(frozen=True)
 class Inferred:
     ref: CellRef
     value: Number
-    rule: str  # an identity rule ("1".."4") or "placement"
+    rule: str  # an identity rule ("1".."4"), "blank" or "placement"
     why: str
 
 
@@ -49,22 +52,65 @@ class Inferred:
 class Solved:
     cells: Cells
     inferred: list[Inferred] = field(default_factory=list)
+    #: cells printed blank (in rows printed whole)
     blanks: set[CellRef] = field(default_factory=set)
     flags: list[str] = field(default_factory=list)
 
 
-class _Conflict(Exception):
-    pass
-
-
-def solve(mapped: Mapped) -> Solved:
+def solve(mapped: Mapped, stated: dict[str, int] | None = None, strict: bool = False) -> Solved:
+    """The report's cells from its printed rows; ``stated``: the totals its prose states."""
     template = mapped.template
     assert template is not None
     cells: Cells = dict.fromkeys(template.all_cells)
     out = Solved(cells)
+    printed = _read(template, mapped.rows, cells, out.blanks)
+    seen_rows = {r.name for r in mapped.rows}
+    for table in template.tables:
+        names = [table.key] if table.single_line else [f"{table.key}.{r.key}" for r in table.rows]
+        out.flags.extend(f"row not found: {n}" for n in names if n not in seen_rows)
+    short = [r for r in mapped.rows if not r.complete]
+    if strict:
+        _flag_strict(out, short)
+        return out
+
+    identities = template.identities
+    derived: dict[CellRef, Identity] = {}
+    # the cells of the short rows wait for the placement: no identity fills them before it
+    pending = frozenset(ref for row in short for ref in row.refs)
+    skip, trial = broken(cells, identities, derived, pending)
+    if _drop_detached(template, mapped.rows, cells, printed, out, skip):
+        derived.clear()
+        skip, trial = broken(cells, identities, derived, pending)
+    if not short and not skip and all(trial[ref] is not None for ref in out.blanks):
+        # the strict pass met no conflict and left no blank open: the lenient pass would fill
+        # the same cells from the same identities in the same order
+        cells.update(trial)
+        zeroed: set[CellRef] = set()
+        placed: dict[CellRef, tuple[str, str]] = {}
+    else:
+        derived.clear()
+        propagate(cells, identities, skip, derived, strict=False, closed=pending)
+        filled = {ref[0] for ref in printed if ref not in out.blanks}
+        filled |= {row.table for row in short if any(not v.blank for v in row.values)}
+        zeroed = _blanks_to_zero(template, cells, out.blanks, filled, skip, derived, pending)
+        placed, unplaced = (_place(template, cells, short, skip, stated or {}, out) if short
+                            else ({}, set()))
+        # a row no placement fits shows that its identities do not hold as printed: they do
+        # not fill its cells either
+        propagate(cells, identities, skip, derived, strict=False, closed=frozenset(unplaced))
+    out.inferred = _inferred(template, cells, printed, out.blanks, placed, zeroed, derived)
+    blank_null = sorted(ref for ref in out.blanks if cells[ref] is None)
+    if blank_null:
+        out.flags.append(f"{len(blank_null)} blank cells left null: " + _names(blank_null))
+    return out
+
+
+def _read(template: Template, rows: list[PrintedRow], cells: Cells,
+          blanks: set[CellRef]) -> set[CellRef]:
+    """The values of the rows printed whole into ``cells``; the cells printed (blank or not)."""
     printed: set[CellRef] = set()
-    blanks, amounts = out.blanks, template.amount_cells
-    for row in mapped.rows:
+    amounts = template.amount_cells
+    for row in rows:
         if row.complete:
             # _number, inlined: 200 cells a report
             for ref, val in zip(row.refs, row.values, strict=True):
@@ -73,217 +119,132 @@ def solve(mapped: Mapped) -> Solved:
                 if number is None:
                     blanks.add(ref)
             printed.update(row.refs)
-    seen_rows = {r.name for r in mapped.rows}
-    for table in template.tables:
-        names = [table.key] if table.single_line else [f"{table.key}.{r.key}" for r in table.rows]
-        out.flags.extend(f"row not found: {n}" for n in names if n not in seen_rows)
+    return printed
 
+
+def _flag_strict(out: Solved, short: list[PrintedRow]) -> None:
+    if out.blanks:
+        out.flags.append(f"strict reading: {len(out.blanks)} blank cells left null: "
+                         + _names(sorted(out.blanks)))
+    out.flags.extend(f"strict reading: {row.name}: {len(row.values)} of {len(row.refs)} values "
+                     "printed; the row is left null" for row in short)
+
+
+def _drop_detached(template: Template, rows: list[PrintedRow], cells: Cells,
+                   printed: set[CellRef], out: Solved, skip: set[int]) -> bool:
+    """Rows printed without their labels, placed by template order (mapper), are kept only when
+    the identities they take part in hold; True when one was dropped."""
+    doubtful = [row for row in rows if row.detached and row.complete and any(
+        index in skip for ref in row.refs for index in template.identities_of.get(ref, ()))]
+    for row in doubtful:
+        for ref in row.refs:
+            cells[ref] = None
+            printed.discard(ref)
+            out.blanks.discard(ref)
+        out.flags.append(f"{row.name}: the row printed without its label breaks an identity "
+                         "where template order puts it; left null")
+    return bool(doubtful)
+
+
+def _blanks_to_zero(template: Template, cells: Cells, blanks: set[CellRef], filled: set[str],
+                    skip: set[int], derived: dict[CellRef, Identity],
+                    pending: frozenset[CellRef]) -> set[CellRef]:
+    """Blank cells no identity forced are 0 (in a filled table), then the blank 总计 come out of
+    their parts. A blank whose 0 breaks an identity the printed numbers keep stays null, and so
+    does every blank that 0 would have to go through to reach that identity."""
     identities = template.identities
-    derived: dict[CellRef, Identity] = {}
-    broken, trial = _broken(cells, identities, derived)
-    short = [r for r in mapped.rows if not r.complete and r.values]
-    placed = _place(template, cells, short, identities, broken, out) if short else {}
-    if not short and not broken:
-        # the strict pass met no conflict on these very cells: the lenient pass would fill the
-        # same cells from the same identities in the same order
+    open_blanks = sorted(ref for ref in blanks if cells[ref] is None and ref[0] in filled
+                         and ref not in template.totals)
+    held: set[CellRef] = set()
+    while True:
+        zeroed = [ref for ref in open_blanks if ref not in held]
+        trial = dict(cells)
+        trial.update(dict.fromkeys(zeroed, ZERO))
+        found: dict[CellRef, Identity] = {}
+        try:
+            propagate(trial, identities, skip, found, strict=True, closed=pending)
+        except Conflict as conflict:
+            culprits = _culprits(identities[conflict.index], set(zeroed), found)
+            if not culprits:
+                return set()  # pragma: no cover - a conflict always goes back to a zeroed blank
+            held |= culprits
+            continue
         cells.update(trial)
-    else:
-        derived.clear()
-        _propagate(cells, identities, broken, derived, strict=False)
-    # only placed or derived cells are listed, in template order: visiting those few rather than
-    # every cell gives the same list
-    for ref in sorted(placed.keys() | derived.keys(), key=template.cell_index.__getitem__):
-        filled = cells[ref]
-        if filled is None or (ref in printed and ref not in blanks):
+        derived.update(found)
+        return set(zeroed)
+
+
+def _culprits(ident: Identity, zeroed: set[CellRef],
+              found: dict[CellRef, Identity]) -> set[CellRef]:
+    """The zeroed blanks an identity's cells come from, through the cells filled on the way."""
+    out: set[CellRef] = set()
+    todo, visited = list(ident.refs), set[CellRef]()
+    while todo:
+        ref = todo.pop()
+        if ref in visited:
             continue
-        if ref in placed:
-            rule, why = placed[ref]
-        elif ref in derived:
-            rule, why = derived[ref].rule, f"identity {derived[ref].rule}: {derived[ref].name}"
-        else:  # pragma: no cover - the loop visits placed and derived cells only
-            continue
-        if ref in out.blanks:
-            why = "printed blank; " + why
-        out.inferred.append(Inferred(ref, filled, rule, why))
-    for row in short:
-        missing = [ref for ref in row.refs if cells[ref] is None]
-        out.flags.append(f"{row.name}: {len(row.values)} of {len(row.refs)} values printed; "
-                         + (f"{len(missing)} cells left null (identities do not fix them)"
-                            if missing else "all cells recovered from the identities"))
-    blank_null = sorted(ref for ref in out.blanks if cells[ref] is None)
-    if blank_null:
-        out.flags.append(f"{len(blank_null)} blank cells left null: "
-                         + ", ".join(".".join(r) for r in blank_null[:8])
-                         + (" …" if len(blank_null) > 8 else ""))
+        visited.add(ref)
+        if ref in zeroed:
+            out.add(ref)
+        elif ref in found:
+            todo.extend(found[ref].refs)
     return out
 
 
-def _number(template: Template, ref: CellRef, val: Value) -> Number | None:
-    if ref in template.amount_cells:
-        return to_10k_yuan(val)
-    return val.number
-
-
-def _broken(cells: Cells, identities: tuple[Identity, ...],
-            derived: dict[CellRef, Identity]) -> tuple[set[int], Cells]:
-    """Identities the printed numbers already break: they cannot guide placement or filling.
-
-    Also the cells as the strict pass filled them (and, in ``derived``, by which identity)."""
-    trial = dict(cells)
-    broken: set[int] = set()
-    for _ in range(len(identities)):
-        try:
-            _propagate(trial, identities, broken, derived, strict=True)
-            return broken, trial
-        except _Conflict as conflict:
-            broken.add(conflict.args[0])
-    return broken, trial
-
-
-def _propagate(cells: Cells, identities: tuple[Identity, ...], skip: set[int],
-               derived: dict[CellRef, Identity], strict: bool) -> None:
-    """Fill cells that an identity pins down; raise _Conflict (strict) when one cannot hold."""
-    cell = cells.__getitem__
-    changed = True
-    while changed:
-        changed = False
-        for index, ident in enumerate(identities):
-            if index in skip:
-                continue
-            lhs, rhs = list(map(cell, ident.lhs)), list(map(cell, ident.rhs))
-            if not any(map(_is_null, lhs)) and not any(map(_is_null, rhs)):
-                # every cell known, as in most identities of most reports: C calls only
-                if strict and sum(cast("list[Number]", lhs)) != sum(cast("list[Number]", rhs)):
-                    raise _Conflict(index)
-                continue
-            lhs_known, lhs_open = _known_sum(ident.lhs, lhs)
-            rhs_known, rhs_open = _known_sum(ident.rhs, rhs)
-            gap = lhs_known - rhs_known  # what the open rhs cells must add up to, minus open lhs
-            if not lhs_open and not rhs_open:
-                if gap != 0 and strict:
-                    raise _Conflict(index)
-                continue
-            if lhs_open and rhs_open:
-                continue
-            open_cells, need = (rhs_open, gap) if rhs_open else (lhs_open, -gap)
-            if need < 0:
-                if strict:
-                    raise _Conflict(index)
-                continue
-            if len(open_cells) == 1 or need == 0:
-                for ref in open_cells:
-                    cells[ref] = need if len(open_cells) == 1 else Decimal(0)
-                    derived[ref] = ident
-                changed = True
-
-
-#: ``_is_null(v)`` is ``v is None`` as a C call (``None in values`` would compare each Decimal with
-#: None, which _decimal answers through an isinstance(…, numbers.Rational)).
-_is_null = partial(is_, None)
-
-
-def _known_sum(refs: tuple[CellRef, ...],
-               values: list[Number | None]) -> tuple[Number, list[CellRef]]:
-    """The sum of the known cells and the list of the open ones, in one pass."""
-    known = _ZERO
-    open_refs: list[CellRef] = []
-    for ref, val in zip(refs, values, strict=True):
-        if val is None:
-            open_refs.append(ref)
-        else:
-            known += val
-    return known, open_refs
-
-
-def _place(template: Template, cells: Cells, short: list[PrintedRow],
-           identities: tuple[Identity, ...], broken: set[int],
-           out: Solved) -> dict[CellRef, tuple[str, str]]:
-    """Fill the cells of short rows that every consistent placement agrees on."""
-    options: list[list[dict[CellRef, Number | None]]] = []
-    rows: list[PrintedRow] = []
-    for row in short:
-        n, k = len(row.refs), len(row.values)
-        if comb(n, k) > MAX_PLACEMENTS:
-            out.flags.append(f"{row.name}: too many ways to place {k} of {n} values; left null")
-            continue
-        # a short row: its k values, each with the unit of one of the first k cells
-        numbers = [_number(template, ref, v) for ref, v in zip(row.refs, row.values, strict=False)]
-        found: dict[tuple[Number | None, ...], dict[CellRef, Number | None]] = {}
-        for positions in combinations(range(n), k):
-            vec: dict[CellRef, Number | None] = dict.fromkeys(row.refs)
-            for pos, num in zip(positions, numbers, strict=True):
-                vec[row.refs[pos]] = num
-            trial = _merge(cells, vec, identities, broken)
-            if trial is not None:  # keep placements consistent with the complete rows
-                key = tuple(trial[r] for r in row.refs)
-                found.setdefault(key, {r: trial[r] for r in row.refs})
-        if not found:
-            out.flags.append(
-                f"{row.name}: no placement of the printed values satisfies the identities")
-            continue
-        options.append(list(found.values()))
-        rows.append(row)
-
-    agreed: dict[CellRef, Number]
-    if prod(len(o) for o in options) <= MAX_JOINT:
-        agreed = _joint(cells, options, identities, broken)
-    else:
-        agreed = _row_by_row(cells, options)
+def _place(template: Template, cells: Cells, short: list[PrintedRow], skip: set[int],
+           stated: dict[str, int], out: Solved,
+           ) -> tuple[dict[CellRef, tuple[str, str]], set[CellRef]]:
+    """Place the values of the short rows: the rule and reason of every cell it decides, and
+    the cells of the rows no placement fits."""
+    decided = placement.place(template, cells, short, skip, stated)
+    out.flags.extend(decided.flags)
     result: dict[CellRef, tuple[str, str]] = {}
-    for row in rows:
+    for row in short:
+        printed = f"{row.name} printed {len(row.values)} of {len(row.refs)} values"
         for ref in row.refs:
-            if ref in agreed:
-                cells[ref] = agreed[ref]
-                result[ref] = (ALIGNMENT, (f"{row.name} printed {len(row.values)} of "
-                                           f"{len(row.refs)} values; every placement that keeps "
-                                           f"the identities gives this cell this value"))
-    return result
+            val = decided.values.get(ref)
+            if val is None:
+                continue
+            cells[ref] = val
+            if ref in decided.lost:
+                result[ref] = (BLANK, (f"{printed}; no printed value goes to this cell in any "
+                                       "placement that keeps the identities: a blank"))
+            else:
+                result[ref] = (PLACEMENT, (f"{printed}; every placement that keeps the "
+                                           "identities puts this value here"))
+        missing = sum(1 for ref in row.refs if ref not in decided.values)
+        if decided.unplaced.issuperset(row.refs):
+            continue  # flagged by the placement
+        out.flags.append(f"{row.name}: {len(row.values)} of {len(row.refs)} values printed; "
+                         + (f"{missing} cells left null (the placements that keep the identities "
+                            "disagree)" if missing else "placed"))
+    return result, decided.unplaced
 
 
-def _consensus(solutions: list[dict[CellRef, Number | None]]) -> dict[CellRef, Number]:
-    if not solutions:
-        return {}
-    return {ref: val for ref, val in solutions[0].items()
-            if val is not None and all(s.get(ref) == val for s in solutions[1:])}
-
-
-def _joint(cells: Cells, options: list[list[dict[CellRef, Number | None]]],
-           identities: tuple[Identity, ...], broken: set[int]) -> dict[CellRef, Number]:
-    solutions: list[dict[CellRef, Number | None]] = []
-
-    def walk(i: int, state: Cells) -> None:
-        if i == len(options):
-            solutions.append(state)
-            return
-        for vec in options[i]:
-            trial = _merge(state, vec, identities, broken)
-            if trial is not None:
-                walk(i + 1, trial)
-
-    walk(0, dict(cells))
-    refs = {ref for opts in options for ref in opts[0]}
-    return _consensus([{r: s[r] for r in refs} for s in solutions])
-
-
-def _row_by_row(cells: Cells,
-                options: list[list[dict[CellRef, Number | None]]]) -> dict[CellRef, Number]:
-    agreed: dict[CellRef, Number] = {}
-    for opts in options:
-        agreed.update(_consensus(opts))
-    return agreed
-
-
-def _merge(state: Cells, vec: dict[CellRef, Number | None], identities: tuple[Identity, ...],
-           broken: set[int]) -> Cells | None:
-    trial = dict(state)
-    for ref, val in vec.items():
-        if val is None:
+def _inferred(template: Template, cells: Cells, printed: set[CellRef], blanks: set[CellRef],
+              placed: dict[CellRef, tuple[str, str]], zeroed: set[CellRef],
+              derived: dict[CellRef, Identity]) -> list[Inferred]:
+    """Every cell that holds a number the document does not print there, in template order."""
+    out: list[Inferred] = []
+    # only placed, zeroed or derived cells are listed: visiting those few rather than every
+    # cell gives the same list
+    for ref in sorted(placed.keys() | zeroed | derived.keys(), key=template.cell_index.__getitem__):
+        value = cells[ref]
+        if value is None or (ref in printed and ref not in blanks):
             continue
-        if trial[ref] is not None and trial[ref] != val:
-            return None
-        trial[ref] = val
-    try:
-        _propagate(trial, identities, broken, {}, strict=True)
-    except _Conflict:
-        return None
-    return trial
+        if ref in placed:
+            rule, why = placed[ref]
+        elif ref in zeroed:
+            rule, why = BLANK, "printed blank"
+        else:
+            ident = derived[ref]
+            rule, why = ident.rule, f"identity {ident.rule}: {ident.name}"
+            if ref in blanks:
+                why = "printed blank; " + why
+        out.append(Inferred(ref, value, rule, why))
+    return out
+
+
+def _names(refs: list[CellRef]) -> str:
+    return (", ".join(".".join(r) for r in refs[:FLAG_CELLS])
+            + (" …" if len(refs) > FLAG_CELLS else ""))

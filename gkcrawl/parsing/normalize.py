@@ -129,9 +129,15 @@ def label(text: str) -> str:
 _BLANK_MARKS = frozenset({"", "-", "--", "—", "——", "–", "/", "\\", "无", "空"})
 _VALUE = re.compile(
     r"^(?P<sign>[+-]?)(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?"
-    r"(?P<unit>万元|元|件|个|项|条|次)?$"
+    r"(?P<unit>万元|元|件|个|项|条|次)?"
+    # a note after the number: 13(其中修订2件), 55(含自然失效3件) are 13 and 55
+    r"(?:\((?:其中|含|包括|包含)[^()]*\))?$"
 )
+#: A page number printed inside a table by a conversion of a PDF: — 4 —, - 4 -, 第4页(共9页).
+_PAGE_FOOTER = re.compile(r"^(?:[-—–]+\d{1,3}[-—–]+|第\d{1,3}页(?:共\d{1,3}页)?)$")
 YUAN_PER_10K = Decimal(10000)
+#: Units that make a value an amount of money.
+MONEY_UNITS = frozenset({"元", "万元"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +172,12 @@ def value(text: str) -> Value | None:
     if match["sign"] == "-":
         number = -number
     return Value(number, match["unit"] or "")
+
+
+@lru_cache(maxsize=CELL_CACHE)
+def page_footer(text: str) -> bool:
+    """True for a page number a PDF conversion left among the cells (— 4 —, 第4页)."""
+    return bool(_PAGE_FOOTER.match(_NOISE.sub("", unicodedata.normalize("NFKC", text))))
 
 
 def to_10k_yuan(val: Value) -> Decimal | None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from gkcrawl.template.spec import CellRef
+
 _CLAUSE = r"[^。；;!！?？]{0,16}?"
 PATTERNS: dict[str, re.Pattern[str]] = {
     "applications_received": re.compile(
@@ -26,6 +28,13 @@ _NONE = re.compile(
     r"(?:没有|未|无|不存在)[^。；;!！?？]{0,32}?行政复议(?P<both>(?:和|、|及|或)行政诉)?")
 
 
+#: 未收到/没有收到/尚未收到 … 信息 … 申请: no application for information was received (seed 003:
+#: 尚未收到公民、法人或其他组织需要本机关主动公开以外的政府信息的申请); not one for review (复议).
+_UNLESS_REVIEW = r"(?:(?!复议|诉讼)[^。；;!！?？])"
+_NONE_RECEIVED = re.compile(
+    rf"(?:未|没有|尚未)(?:收到|受理|接到|接收){_UNLESS_REVIEW}{{0,48}}?信息{_UNLESS_REVIEW}{{0,8}}?申请")
+
+
 def stated_totals(text: str) -> dict[str, int]:
     """The totals the prose states, by key (absent when not stated)."""
     flat = "".join(text.split())  # re.sub(r"\s+", "", text), faster: \s is str.isspace
@@ -34,9 +43,21 @@ def stated_totals(text: str) -> dict[str, int]:
         match = pattern.search(flat)
         if match:
             found[key] = int(match.group(1))
+    if "applications_received" not in found and _NONE_RECEIVED.search(flat):
+        found["applications_received"] = 0
     none = _NONE.search(flat)
     if none:
         found.setdefault("admin_review", 0)
         if none.group("both"):
             found.setdefault("litigation", 0)
     return found
+
+
+#: prose key -> the table cells whose sum it states
+PROSE_CELLS: dict[str, tuple[CellRef, ...]] = {
+    "applications_received": (("applications", "new_received", "total"),),
+    "applications_processed": (("applications", "total_processed", "total"),),
+    "admin_review": (("review_litigation", "admin_review", "total"),),
+    "litigation": (("review_litigation", "litigation_direct", "total"),
+                   ("review_litigation", "litigation_after_review", "total")),
+}

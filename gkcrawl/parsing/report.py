@@ -141,7 +141,9 @@ class Report:
 class NotAReport:
     """The input is not an annual report, or cannot be read: ``reason`` is one line for users."""
 
-    code: str  # not_a_report | lookalike | unsupported_format | scanned_pdf | corrupt | too_large
+    #: not_a_report | lookalike | unreadable_tables | unsupported_format | scanned_pdf | corrupt |
+    #: too_large | empty | parser_error
+    code: str
     reason: str
     source_url: str | None = None
     source_kind: str | None = None

@@ -12,6 +12,10 @@ from gkcrawl.pipelines.base import Pipeline
 from gkcrawl.pipelines.extract import quarantine
 from gkcrawl.quality.fingerprint import signature
 
+#: Keep every cell printed blank or lost null: only what the document prints, nothing inferred
+#: (docs/parsing.md, "Blank and missing cells").
+PARSE_STRICT_BLANKS = False
+
 
 class ParsePipeline(Pipeline):
     def __init__(self, crawler: Crawler) -> None:
@@ -19,12 +23,13 @@ class ParsePipeline(Pipeline):
         # Parsing runs on the reactor. The division list takes a second to read: read it as the
         # crawl starts, not on the first report while other responses wait (and time out).
         divisions()
+        self.strict = crawler.settings.getbool("PARSE_STRICT_BLANKS", PARSE_STRICT_BLANKS)
 
     def process_item(self, item: object) -> object:
         if not isinstance(item, DocumentItem) or item.document is None:
             return item
         document = item.document
-        result = safely(lambda: parse_extracted(document, item.url), item.url)
+        result = safely(lambda: parse_extracted(document, item.url, self.strict), item.url)
         item.document = None  # the rows are not needed past this point; free them
         if isinstance(result, NotAReport):
             self.stats.inc_value(f"parse/rejected/{result.code}")

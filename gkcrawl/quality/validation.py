@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from gkcrawl.parsing.prose import PROSE_CELLS
 from gkcrawl.parsing.report import FAIL, PASS, UNCERTAIN, checks
 from gkcrawl.template.spec import (
     AMOUNT,
@@ -115,16 +116,6 @@ def _format(report: dict[str, Any], template: Template) -> list[Finding]:
                     f"report year {report.get('year')} expects the {expected} template; "
                     f"the tables follow {template.version}",
                     {"year": report.get("year"), "template": template.version})]
-
-
-#: prose key -> the table cells whose sum it states
-PROSE_CELLS: dict[str, tuple[CellRef, ...]] = {
-    "applications_received": (("applications", "new_received", "total"),),
-    "applications_processed": (("applications", "total_processed", "total"),),
-    "admin_review": (("review_litigation", "admin_review", "total"),),
-    "litigation": (("review_litigation", "litigation_direct", "total"),
-                   ("review_litigation", "litigation_after_review", "total")),
-}
 
 
 def _prose(report: dict[str, Any], cells: dict[CellRef, Decimal | None]) -> list[Finding]:

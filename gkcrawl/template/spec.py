@@ -156,6 +156,25 @@ class Template:
         return tuple(ref for t in self.tables for ref in t.cells())
 
     @cached_property
+    def totals(self) -> dict[CellRef, tuple[tuple[CellRef, ...], ...]]:
+        """Each 总计 cell (the one cell on the left of identities 2-4) and the parts it sums:
+        a 总计 printed blank is the sum of its parts, not 0."""
+        out: dict[CellRef, list[tuple[CellRef, ...]]] = {}
+        for ident in self.identities:
+            if len(ident.lhs) == 1:
+                out.setdefault(ident.lhs[0], []).append(ident.rhs)
+        return {ref: tuple(parts) for ref, parts in out.items()}
+
+    @cached_property
+    def identities_of(self) -> dict[CellRef, tuple[int, ...]]:
+        """The indexes (in :attr:`identities`) of the identities each cell takes part in."""
+        out: dict[CellRef, list[int]] = {}
+        for index, ident in enumerate(self.identities):
+            for ref in ident.refs:
+                out.setdefault(ref, []).append(index)
+        return {ref: tuple(found) for ref, found in out.items()}
+
+    @cached_property
     def cell_index(self) -> dict[CellRef, int]:
         """Position of each cell in :attr:`all_cells` (to list a few cells in template order)."""
         return {ref: i for i, ref in enumerate(self.all_cells)}

@@ -85,19 +85,54 @@ def _page(rows: dict[str, list[str]]) -> bytes:
             f"{body}</table></body></html>").encode()
 
 
-def test_blank_cell_recorded_and_filled_only_when_forced() -> None:
+def test_blank_cells_are_zero_unless_an_identity_forces_another_value() -> None:
     report = parse_document(_page({
-        "一、本年新收政府信息公开申请数量": ["3", "", "", "", "", "", "3"],  # forced: zeros
-        "二、上年结转政府信息公开申请数量": ["", "", "", "", "", "", ""],  # nothing forces these
+        "一、本年新收政府信息公开申请数量": ["3", "2", "", "", "", "", ""],  # 总计 blank: the sum
+        "二、上年结转政府信息公开申请数量": ["", "", "", "", "", "", ""],  # blank: 0
+        "(一)予以公开": ["1", "", "0", "0", "0", "0", "3"],  # the blank is what the row leaves
+    })).to_dict()
+    apps = report["applications"]
+    assert apps["new_received"] == {
+        "natural_person": 3, "commercial_enterprise": 2, "research_institution": 0,
+        "social_welfare_org": 0, "legal_service_org": 0, "other_org": 0, "total": 5}
+    assert set(apps["carried_over"].values()) == {0}
+    assert apps["disclosed"]["commercial_enterprise"] == 2
+    inferred = {i["cell"]: (i["value"], i["rule"], i["why"]) for i in report["inferred"]}
+    assert inferred["applications.carried_over.natural_person"] == (0, "blank", "printed blank")
+    assert inferred["applications.new_received.other_org"] == (0, "blank", "printed blank")
+    assert inferred["applications.new_received.total"] == (
+        5, "3", ("printed blank; identity 3: applications: total = sum of applicant columns "
+                 "[new_received]"))
+    assert inferred["applications.carried_over.total"][:2] == (0, "3")
+    assert inferred["applications.disclosed.commercial_enterprise"][:2] == (2, "3")
+    assert not any("left null" in f for f in report["flags"])
+
+
+def test_a_blank_whose_zero_breaks_an_identity_stays_null() -> None:
+    # the row prints 5 in 总计 and leaves two cells blank: 0 in both breaks identity 3, and
+    # nothing says which one holds the 2
+    report = parse_document(_page({
+        "一、本年新收政府信息公开申请数量": ["3", "", "", "0", "0", "0", "5"],
     })).to_dict()
     new = report["applications"]["new_received"]
-    assert new == {"natural_person": 3, "commercial_enterprise": 0, "research_institution": 0,
-                   "social_welfare_org": 0, "legal_service_org": 0, "other_org": 0, "total": 3}
-    assert report["applications"]["carried_over"]["natural_person"] is None
+    assert new["commercial_enterprise"] is None and new["research_institution"] is None
+    assert new["natural_person"] == 3 and new["total"] == 5
     cells = {i["cell"] for i in report["inferred"]}
-    assert "applications.new_received.other_org" in cells
-    assert not any(c.startswith("applications.carried_over") for c in cells)
-    assert any("blank cells left null" in f for f in report["flags"])
+    assert "applications.new_received.commercial_enterprise" not in cells
+    assert ("2 blank cells left null: applications.new_received.commercial_enterprise, "
+            "applications.new_received.research_institution") in report["flags"]
+
+
+def test_strict_reading_keeps_blanks_null() -> None:
+    page = _page({"一、本年新收政府信息公开申请数量": ["3", "", "", "", "", "", ""]})
+    report = parse_document(page, strict=True).to_dict()
+    new = report["applications"]["new_received"]
+    assert new["natural_person"] == 3
+    assert [k for k, v in new.items() if v is None] == [
+        "commercial_enterprise", "research_institution", "social_welfare_org",
+        "legal_service_org", "other_org", "total"]
+    assert report["inferred"] == []
+    assert any(f.startswith("strict reading: 6 blank cells left null") for f in report["flags"])
 
 
 def test_numbers_are_read_by_grid_position_not_sequence() -> None:

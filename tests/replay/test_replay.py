@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gkcrawl import PARSER_VERSION
 from gkcrawl.archive.reader import iter_archive
 from gkcrawl.replay.jobs import EXIT_FAILED, EXIT_LOST
 from gkcrawl.store import open_store
@@ -111,10 +112,10 @@ def test_uncompressed_warc_files_are_replayed(crawl: Crawl, tmp_path: Path) -> N
 def test_reparse_older_than(crawl: Crawl, tmp_path: Path) -> None:
     archive = copy_archive(crawl, tmp_path / "archive")
     assert replay(archive, "--jobs", "1").returncode == 0
-    again = replay(archive, "--jobs", "1", "--reparse-older-than", "1")
+    again = replay(archive, "--jobs", "1", "--reparse-older-than", PARSER_VERSION)
     assert again.returncode == 0
-    assert "0 report documents" in again.stderr  # every copy was parsed by parser version 1
-    newer = replay(archive, "--jobs", "1", "--reparse-older-than", "2")
+    assert "0 report documents" in again.stderr  # every copy was parsed by this parser version
+    newer = replay(archive, "--jobs", "1", "--reparse-older-than", str(int(PARSER_VERSION) + 1))
     documents = int(newer.stderr.split(" report documents")[0].rsplit(" ", 1)[1])
     assert documents == len(crawl.items)
     assert json.loads(json.dumps(snapshot(archive / STORE))) == json.loads(

@@ -88,6 +88,41 @@ def _review(rng: random.Random, template: Template) -> dict[str, dict[str, int]]
     return out
 
 
+def printable(values: Report) -> Report:
+    """A report known by its values alone (a gold file of the real corpus), with the title and
+    publication date the renderers print."""
+    title = f"{values['organ']}{values['year']}年政府信息公开工作年度报告"
+    return {"published": None, "title": title, **values}
+
+
+def lose_zeros(report: Report, rng: random.Random, share: float) -> Report:
+    """A copy of ``report`` whose zero cells are each printed empty with probability ``share``;
+    the text shapes where an empty cell leaves no trace then drop them (seeds 002 and 003)."""
+    copy: Report = {**report}
+    for key in TABLE_KEYS:
+        copy[key] = {row: {col: None if val == 0 and rng.random() < share else val
+                           for col, val in cells.items()}
+                     for row, cells in report[key].items()}
+    return copy
+
+
+def compare(truth: Report, parsed: Report) -> tuple[int, int, int]:
+    """How many cells of ``parsed`` are right, null and wrong against ``truth``."""
+    right = null = wrong = 0
+    for key in TABLE_KEYS:
+        for row, cells in truth[key].items():
+            got = (parsed.get(key) or {}).get(row) or {}
+            for col, want in cells.items():
+                value = got.get(col)
+                if value is None:
+                    null += 1
+                elif value == want:
+                    right += 1
+                else:
+                    wrong += 1
+    return right, null, wrong
+
+
 def tables_of(report: Report) -> dict[str, Any]:
     """The three tables of a report (what a parse must give back)."""
     return {k: report[k] for k in TABLE_KEYS}
@@ -101,10 +136,9 @@ def review_line(report: Report) -> list[Any]:
 
 
 def fmt(value: Any) -> str:
-    """A number as a report prints it (None: a blank cell)."""
+    """A number as a report prints it, every digit of it (None: a blank cell)."""
     if value is None:
         return ""
     if isinstance(value, float):
-        text = f"{value:.4f}".rstrip("0").rstrip(".")
-        return text or "0"
+        return format(Decimal(repr(value)).normalize(), "f")
     return str(value)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from gkcrawl.demo.render.html import Style, _active_rows, _application_rows, _review_rows
 from gkcrawl.demo.render.reports import Report
 
-PIPE, CELL_LINES, TABS, STREAM = "pipe", "cell-lines", "tabs", "stream"
-STYLES = (PIPE, CELL_LINES, TABS, STREAM)
+PIPE, CELL_LINES, TABS, STREAM, SPACED = "pipe", "cell-lines", "tabs", "stream", "spaced"
+STYLES = (PIPE, CELL_LINES, TABS, STREAM, SPACED)
+#: The shapes in which an empty cell leaves no trace (one cell per line, cells between spaces):
+#: a row whose cells were printed empty comes out short.
+LOSSY_STYLES = (STREAM, SPACED)
 
 
 def render_text(report: Report, style: str = PIPE) -> bytes:
@@ -29,10 +32,12 @@ def render_text(report: Report, style: str = PIPE) -> bytes:
 
 
 def _row(texts: list[str], style: str) -> list[str]:
-    if style == PIPE:
-        return [" | ".join(texts) + " |"]
+    if style == PIPE:  # a row whose first cell is empty starts with its border: | | 2 | 0 |
+        return [("| " if texts and not texts[0] else "") + " | ".join(texts) + " |"]
     if style == CELL_LINES:
         return [f"{t} |" for t in texts if t]
     if style == TABS:
         return [f"\t{t}" for t in texts] + [""]
+    if style == SPACED:
+        return [" ".join(t for t in texts if t)]
     return [t for t in texts if t]

@@ -8,23 +8,41 @@ Scraped or converted copies of reports come in three table shapes, often mixed i
 * a stream of cells, one per line (seeds 001, 002, 003). Rows are not marked, so they are
   regrouped here: a row is a run of label cells followed by a run of value cells. Empty cells left
   no trace in such a stream; that is why these rows can come out short, and why the mapper must
-  not fill numbers in sequence.
+  not fill numbers in sequence. A line that is a label and numbers separated by spaces
+  (``行政许可 97``, as PDF conversions set table rows loose, or a copy that separates cells with
+  spaces) is that label and those cells; empty cells leave no trace there either.
+
+Page numbers a conversion left between the lines (``— 4 —``) are dropped.
 """
 
 from __future__ import annotations
 
+import re
+
 from gkcrawl.parsing.document import STREAM, TABLE, TEXT, Cell, Document, OriginCounter, Row
-from gkcrawl.parsing.normalize import value
+from gkcrawl.parsing.normalize import page_footer, value
 
 #: A stream line longer than this is running text, not a table label.
 MAX_LABEL_CHARS = 80
 _PIPE = "|"
+_NUMBER = r"[-+]?\d[\d,]*(?:\.\d+)?(?:万元|元|件|个|项|条|次)?"
+#: ``label 1 2 3``: label words without digits (but for a leading 1. or (一)), then numbers;
+#: or numbers alone (``1 0 0 0 1``): rows set loose by a conversion, or a copy that separates
+#: cells with spaces.
+_SPACED_ROW = re.compile(
+    r"^(?P<label>(?:(?:[(（]?[一二三四五六七八九十\d]{1,2}[)）.、．])?[^\d\s]+\s+)+)?"
+    rf"(?P<values>{_NUMBER}(?:\s+{_NUMBER})*)$")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _pipe_cells(line: str) -> list[str]:
+    """The cells between the pipes; a pipe that opens or closes the line is a border, not the
+    edge of an empty cell."""
     cells = [c.strip() for c in line.split(_PIPE)]
     if cells and cells[0] == "":
         cells = cells[1:]
+    if cells and cells[-1] == "" and line.rstrip().endswith(_PIPE):
+        cells = cells[:-1]
     return cells
 
 
@@ -66,16 +84,31 @@ def extract_text(text: str) -> Document:
                 continue
             line = line.replace(_PIPE, " ")
         cell = line.strip()
-        if not cell:
+        if not cell or page_footer(cell):
             continue
-        if len(cell) > MAX_LABEL_CHARS:
+        cells = _inline_cells(cell)
+        if len(cells[0]) > MAX_LABEL_CHARS:
             flush_stream()
             rows.append(Row([Cell(cell, new_origin())], TEXT))
         else:
-            stream.append(cell)
+            stream.extend(cells)
     flush_block()
     flush_stream()
     return Document(rows=rows, text=text, kind="text")
+
+
+def _inline_cells(line: str) -> list[str]:
+    """``行政许可 97`` -> ``["行政许可", "97"]``, ``1 0 2`` -> three cells (each word of the label
+    a cell of its own, as the cells of a row are); any other line is one cell."""
+    match = _SPACED_ROW.match(line)
+    if match is None:
+        return [line]
+    values = match["values"].split()
+    if match["label"] is None:
+        return values if len(values) > 1 else [line]
+    if not _HAN.search(match["label"]):
+        return [line]
+    return [*match["label"].split(), *values]
 
 
 def _regroup(cells: list[str], new_origin: OriginCounter, table: int) -> list[Row]:
