@@ -59,26 +59,27 @@ def parse_document(body: bytes, content_type: str | None = None, url: str | None
 
 @dataclass(slots=True)
 class Parsed:
-    """A parse, and for a report the text of its document, which its dedup signature is made
-    of (gkcrawl.quality.fingerprint): what a parse worker sends back, small to pickle."""
+    """A parse, and for a report its document's prose (the running text outside the tables),
+    which its dedup signature is made of (gkcrawl.quality.fingerprint): what a parse worker
+    sends back, small to pickle."""
 
     result: Report | NotAReport
-    text: str = ""
+    prose: str = ""
 
 
 def parse_with_text(body: bytes, content_type: str | None = None, url: str | None = None, *,
                     max_inflated: int = PARSE_MAX_INFLATED) -> Parsed:
-    """:func:`parse_document`, with the document's text when it is a report."""
-    text = ""
+    """:func:`parse_document`, with the document's prose when it is a report."""
+    prose = ""
 
     def step() -> Report | NotAReport:
-        nonlocal text
+        nonlocal prose
         doc = extract_document(body, content_type, url, max_inflated=max_inflated)
         result = parse_extracted(doc, url)
-        text = doc.text if result.ok else ""  # (folded to simplified script by the parse)
+        prose = doc.prose if result.ok else ""  # (folded to simplified script by the parse)
         return result
 
-    return Parsed(safely(step, url), text)
+    return Parsed(safely(step, url), prose)
 
 
 #: Exceptions that mean a bug in the parser, not bad input; caught so a crawl goes on.

@@ -13,7 +13,7 @@ cannot be stopped, so these documents are parsed in a pool of worker processes (
   inflated (gkcrawl.parsing.extract.inflate): ``parse_inflated``.
 
 Bytes go to the worker, the :class:`~gkcrawl.parsing.Parsed` result comes back: the report (or
-the reason it is none) and the text its signature needs, a fraction of the rows of cells to
+the reason it is none) and the prose its signature is made of, a fraction of the rows of cells to
 pickle. HTML and plain text, a millisecond or two each, are parsed in the calling process.
 """
 
@@ -35,6 +35,7 @@ from pebble import ProcessExpired, ProcessPool
 from gkcrawl.parsing import PARSE_MEMORY, NotAReport, Parsed, parse_with_text
 from gkcrawl.parsing.extract import decode
 from gkcrawl.parsing.extract.inflate import PARSE_INFLATED, PARSE_MAX_INFLATED
+from gkcrawl.parsing.regions import divisions
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -182,8 +183,10 @@ class ParsePool:
 
 
 def _start_worker(memory_mib: int) -> None:
-    """In each new worker: cap its address space, and let the pool's stop (SIGTERM) end any
-    converter the worker is running."""
+    """In each new worker: read the division list (most of a second: not in a document's
+    time), cap its address space, and let the pool's stop (SIGTERM) end any converter the worker
+    is running."""
+    divisions()
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     cap = _address_space() + memory_mib * MiB
     if hard != resource.RLIM_INFINITY:
