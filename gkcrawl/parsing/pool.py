@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import resource
 import signal
+import threading
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -97,13 +98,24 @@ class Limits:
 
 class ParsePool:
     """Parses documents: HTML and text in place, the others in a worker process under the
-    limits. Workers start with the first document that needs one; :meth:`close` stops them."""
+    limits. Workers start with the first document that needs one, or with :meth:`start`;
+    :meth:`close` stops them."""
 
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
         self._pool: ProcessPool | None = None
         #: set when the pool broke: the next document starts another
         self._broken = False
+        #: whether the workers have started and answered (see :meth:`start`)
+        self.started = False
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the workers and wait until one answers: a second or more, while the fork
+        server imports the parser. :meth:`submit` starts them itself when needed, blocking its
+        caller meanwhile; an event loop calls this from another thread first."""
+        self._workers().schedule(_ready).result()
+        self.started = True
 
     @staticmethod
     def in_place(body: bytes, content_type: str | None = None, url: str | None = None) -> bool:
@@ -127,7 +139,8 @@ class ParsePool:
 
     def close(self) -> None:
         """Stop the workers (a parse still running is abandoned)."""
-        pool, self._pool = self._pool, None
+        with self._lock:
+            pool, self._pool, self.started = self._pool, None, False
         if pool is not None:
             pool.stop()  # type: ignore[no-untyped-call]  # (pebble leaves it unannotated)
             pool.join()
@@ -142,15 +155,16 @@ class ParsePool:
         if self._broken:
             self._broken = False
             self.close()
-        if self._pool is None:
-            # forkserver: a worker starts from a clean process with the parser imported, not
-            # from a copy of the crawler (its reactor, threads and open connections)
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(PRELOAD)
-            self._pool = ProcessPool(max_workers=self.limits.workers, max_tasks=WORKER_TASKS,
-                                     initializer=_start_worker, initargs=(self.limits.memory,),
-                                     context=context)
-        return self._pool
+        with self._lock:
+            if self._pool is None:
+                # forkserver: a worker starts from a clean process with the parser imported,
+                # not from a copy of the crawler (its reactor, threads and open connections)
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(PRELOAD)
+                self._pool = ProcessPool(max_workers=self.limits.workers,
+                                         max_tasks=WORKER_TASKS, initializer=_start_worker,
+                                         initargs=(self.limits.memory,), context=context)
+            return self._pool
 
     def _outcome(self, task: Future[Parsed], url: str | None) -> Parsed:
         """The worker's result, or the failure to get one as a NotAReport."""
@@ -168,6 +182,7 @@ class ParsePool:
         except BrokenProcessPool as exc:  # the pool itself failed: the next document starts another
             logger.warning("parse pool failed on %s", url or "<bytes>", exc_info=True)
             self._broken = True  # (not stopped here: this runs on one of the pool's threads)
+            self.started = False
             return Parsed(NotAReport("parser_error", f"the parse pool failed: {exc}"[:REASON_CHARS],
                                      url))
         except Exception as exc:  # a bug past parsing's own guard: the document is quarantined
@@ -180,6 +195,10 @@ class ParsePool:
                              f"{limits.memory} MiB")
             result.over_limit = limits.memory
         return parsed
+
+
+def _ready() -> None:
+    """A task that does nothing: its answer says a worker is up."""
 
 
 def _start_worker(memory_mib: int) -> None:

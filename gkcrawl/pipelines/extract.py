@@ -16,7 +16,7 @@ from typing import Self, TypeVar
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.utils.asyncio import is_asyncio_available
+from scrapy.utils.asyncio import is_asyncio_available, run_in_thread
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
@@ -54,6 +54,8 @@ class ExtractCellsPipeline(Pipeline):
                 self.stats.inc_value("parse/over_limit_known")
                 return quarantine(item, known.code, known.reason, known.title, known.over_limit)
             self.stats.inc_value("parse/pool/documents")
+            if not self.pool.started:  # (the fork server takes a second or more to start)
+                await run_in_thread(self.pool.start)
         item.parsed = await wait_for(self.pool.submit(*args))
         kind = item.parsed.result.source_kind
         if kind:
