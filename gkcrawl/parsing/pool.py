@@ -59,9 +59,10 @@ IN_PLACE = frozenset({decode.HTML, decode.TEXT})
 #: Documents a worker parses before a fresh one takes its place: what the libraries cache and
 #: what a failed allocation leaves fragmented stays bounded.
 WORKER_TASKS = 200
-#: What a worker imports before it is forked (the forkserver's preload): the parser and the
-#: libraries of the documents it is sent.
-PRELOAD = ["gkcrawl.parsing.extract.docx", "gkcrawl.parsing.extract.legacy",
+#: What the fork server imports once, before it forks the workers: the main script (the
+#: multiprocessing default: else each worker runs it again, and ``scrapy``'s imports Scrapy), the
+#: parser and the libraries of the documents a worker is sent.
+PRELOAD = ["__main__", "gkcrawl.parsing.extract.docx", "gkcrawl.parsing.extract.legacy",
            "gkcrawl.parsing.extract.pdf", __name__]
 #: The most of an error's text kept as a reason.
 REASON_CHARS = 300
