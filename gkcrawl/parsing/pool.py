@@ -13,8 +13,9 @@ cannot be stopped, so these documents are parsed in a pool of worker processes (
   inflated (gkcrawl.parsing.extract.inflate): ``parse_inflated``.
 
 Bytes go to the worker, the :class:`~gkcrawl.parsing.Parsed` result comes back: the report (or
-the reason it is none) and the prose its signature is made of, a fraction of the rows of cells to
-pickle. HTML and plain text, a millisecond or two each, are parsed in the calling process.
+the reason it is none) and the prose its signature is made of, a few objects where the rows of
+cells are hundreds. HTML and plain text, a millisecond or two each, are parsed in the calling
+process.
 """
 
 from __future__ import annotations
