@@ -38,6 +38,7 @@ import gc
 import json
 import multiprocessing
 import os
+import pickle
 import random
 import sys
 import time
@@ -53,7 +54,7 @@ from gkcrawl.demo.render.html import render_html
 from gkcrawl.demo.render.reports import random_report, tables_of
 from gkcrawl.demo.render.text import STYLES as TEXT_STYLES
 from gkcrawl.demo.render.text import render_text
-from gkcrawl.parsing import parse_document
+from gkcrawl.parsing import parse_document, parse_with_text
 from gkcrawl.parsing.pool import Limits, ParsePool
 
 TARGET = 3.0
@@ -205,7 +206,18 @@ def pool_rows(args: argparse.Namespace, docs: list[Doc], kind: str) -> list[dict
     boundary = {**row(f"process boundary {kind}", docs, here), "per_s": "-",
                 "ms": round(1000 * (there - here) / len(docs), 3)}
     return [row(f"in place {kind}", docs, here), row(f"in a worker {kind}", docs, there),
-            boundary]
+            boundary, row(f"  of which pickling {kind}", docs, pickling(docs, kind))]
+
+
+def pickling(docs: list[Doc], kind: str) -> float:
+    """CPU seconds to pickle and unpickle what crosses the boundary: the body, and the parse."""
+    ctype = CONTENT_TYPES[kind]
+    parses = [parse_with_text(doc.body, ctype) for doc in docs]
+    start = time.thread_time()
+    for doc, parsed in zip(docs, parses, strict=True):
+        pickle.loads(pickle.dumps((doc.body, ctype, "https://www.example.gov.cn/bench")))
+        pickle.loads(pickle.dumps(parsed))
+    return time.thread_time() - start
 
 
 def main(argv: list[str] | None = None) -> int:
