@@ -52,6 +52,9 @@ class ExtractCellsPipeline(Pipeline):
             known = self._over_limit(item)
             if known is not None:  # parsed before under these limits (or lower): not again
                 self.stats.inc_value("parse/over_limit_known")
+                if item.warc is not None and not item.warc.get("digest"):
+                    # a resumed crawl's pointer names the record only: the entry stays one row
+                    item.warc = {**item.warc, "digest": known.payload_digest}
                 return quarantine(item, known.code, known.reason, known.title, known.over_limit)
             self.stats.inc_value("parse/pool/documents")
             if not self.pool.started:  # (the fork server takes a second or more to start)

@@ -106,11 +106,11 @@ _FETCH_COLUMNS = tuple(f.name for f in fields(FetchRow))
 UPSERT_FETCH = _upsert_sql("fetches", _FETCH_COLUMNS, "url",
                            overwrite=tuple(c for c in _FETCH_COLUMNS if c != "url"))
 
-#: the open entries of a record (its URL, and its record key or payload digest) quarantined for a
-#: parsing limit
+#: the open entries of a record (its URL, and its WARC record id, payload digest or record key:
+#: a resumed crawl knows the record id only) quarantined for a parsing limit
 OVER_LIMIT = ("SELECT * FROM quarantine WHERE url = :url AND resolved_at IS NULL "
-              "AND over_limit IS NOT NULL AND (record_key = :key OR payload_digest = :digest) "
-              "ORDER BY last_seen DESC")
+              "AND over_limit IS NOT NULL AND (record_id = :record_id OR payload_digest = :digest "
+              "OR record_key = :key) ORDER BY last_seen DESC")
 RESOLVE_QUARANTINE = ("UPDATE quarantine SET resolved_at = :now "
                       "WHERE url = :url AND record_key = :key AND resolved_at IS NULL")
 
@@ -516,7 +516,8 @@ class Store(abc.ABC):
         """The open quarantine entries of the record (``url`` and its WARC record id or payload
         digest) that went over a parsing limit, the latest first."""
         return self._rows(QuarantineRow, OVER_LIMIT, {
-            "url": url, "key": record_key(record_id, payload_digest), "digest": payload_digest})
+            "url": url, "record_id": record_id, "digest": payload_digest,
+            "key": record_key(record_id, payload_digest)})
 
     def resolve_quarantine(self, url: str, record_id: str | None,
                            payload_digest: str | None = None) -> int:

@@ -373,16 +373,17 @@ def test_entries_over_a_parsing_limit_by_record_or_payload(store: Store) -> None
     item.over_limit = 60.0
     store.upsert_quarantine(QuarantineRow.from_item(item))
     store.upsert_quarantine(QuarantineRow.from_item(quarantine_item(url, record_id="<other>")))
-    [entry] = store.over_limit(url, "<urn:uuid:slow>")
+    [entry] = store.over_limit(url, "<urn:uuid:slow>", "sha1:<urn:uuid:slow>")
     assert (entry.code, entry.over_limit, entry.record_id) == ("parse_timeout", 60.0,
                                                                "<urn:uuid:slow>")
-    # another capture (record) of the same payload; the entry without a limit is not one
-    assert [e.record_id for e in store.over_limit(url, "<new>", "sha1:QQQQ")] == [
-        "<urn:uuid:slow>"]
+    # the record id alone (a resumed crawl's pointer), another capture of the same payload
+    assert store.over_limit(url, "<urn:uuid:slow>") == [entry]
+    assert store.over_limit(url, "<new>", "sha1:<urn:uuid:slow>") == [entry]
+    # the entry without a limit is not one
     assert store.over_limit(url, "<new>", "sha1:OTHER") == []
     assert store.over_limit(url, "<other>") == []
     assert store.over_limit(url + "?x", "<urn:uuid:slow>") == []
-    store.resolve_quarantine(url, "<urn:uuid:slow>")  # parsed since: not over a limit any more
+    store.resolve_quarantine(url, "<urn:uuid:slow>", "sha1:<urn:uuid:slow>")  # parsed since
     assert store.over_limit(url, "<urn:uuid:slow>") == []
 
 

@@ -56,7 +56,7 @@ def over_limit(what: str, limit: int, size: int | None = None) -> Unreadable:
                       over_limit=limit)
 
 
-def check_zip(body: bytes, limit: int, kind: str = "DOCX") -> None:
+def check_zip(body: bytes, limit: int) -> None:
     """Raise Unreadable if the zip package in ``body`` inflates past ``limit`` (from its central
     directory; nothing is inflated). A broken package passes: its reader says what is wrong."""
     try:
@@ -68,14 +68,14 @@ def check_zip(body: bytes, limit: int, kind: str = "DOCX") -> None:
     for entry in entries:
         total += entry.file_size
         if total > limit:
-            raise over_limit(f"{kind} package ({len(entries)} parts)", limit,
+            raise over_limit(f"DOCX package ({len(entries)} parts)", limit,
                              sum(e.file_size for e in entries))
         if (entry.file_size >= RATIO_FROM_BYTES
                 and entry.file_size > MAX_ZIP_RATIO * max(entry.compress_size, 1)):
             ratio = entry.file_size // max(entry.compress_size, 1)
             raise Unreadable(
                 PARSE_INFLATED,
-                f"{kind} part {entry.filename} inflates {ratio} times "
+                f"DOCX part {entry.filename} inflates {ratio} times "
                 f"({_mib(entry.compress_size)} to {_mib(entry.file_size)}), over the "
                 f"{MAX_ZIP_RATIO} times a document compresses (a zip bomb)", over_limit=limit)
 
