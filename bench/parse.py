@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/parse.py                       # 300 HTML, 300 text, 40 PDF, 100 DOCX
     .venv/bin/python bench/parse.py --kinds html --n 100  # the target only
+    .venv/bin/python bench/parse.py --kinds pdf,docx --pool  # the parse workers' cost a document
 
 Target: :func:`gkcrawl.parsing.parse_document` on HTML report pages takes at most ``TARGET``
 times the **floor** on one core: ``lxml.html.document_fromstring`` of the same page plus
@@ -21,6 +22,13 @@ ratio. ``--clock cpu`` (default) times the thread's CPU time, ``wall`` the wall 
 
 Prints a table (documents, KiB a document, reports/s, ms a report) and the HTML/floor ratio
 (all pages, UTF-8, GBK) with the verdict.
+
+``--pool`` measures what the process boundary costs a PDF or DOCX (no target): the crawl parses
+them in a worker process (:class:`gkcrawl.parsing.pool.ParsePool`) rather than in place. One
+worker, on the same CPU; a document handed to it and waited for (the body pickled and piped,
+parsed, the report sent back) against the same parse in this process, taking turns on each chunk
+as above. ``--clock cpu`` counts the CPU time of this process (the pool's threads included) and
+of the worker (``/proc``), ``wall`` the wall clock.
 """
 
 from __future__ import annotations
@@ -28,6 +36,9 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import multiprocessing
+import os
+import pickle
 import random
 import sys
 import time
@@ -43,7 +54,8 @@ from gkcrawl.demo.render.html import render_html
 from gkcrawl.demo.render.reports import random_report, tables_of
 from gkcrawl.demo.render.text import STYLES as TEXT_STYLES
 from gkcrawl.demo.render.text import render_text
-from gkcrawl.parsing import parse_document
+from gkcrawl.parsing import parse_document, parse_with_text
+from gkcrawl.parsing.pool import Limits, ParsePool
 
 TARGET = 3.0
 KINDS = ("html", "text", "pdf", "docx")
@@ -102,6 +114,11 @@ def parse(docs: list[Doc], kind: str) -> list[Any]:
             for d in docs]
 
 
+def parse_in_worker(pool: ParsePool, docs: list[Doc], kind: str) -> list[Any]:
+    return [pool.submit(d.body, CONTENT_TYPES[kind], "https://www.example.gov.cn/bench").result()
+            .result for d in docs]
+
+
 def verify(docs: list[Doc], results: list[Any]) -> None:
     for doc, result in zip(docs, results, strict=True):
         if not result.ok:
@@ -142,6 +159,9 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         if not docs:
             continue
         verify(docs, parse(docs, kind))  # the warm-up pass, checked
+        if kind != "html" and args.pool:
+            rows += pool_rows(args, docs, kind)
+            continue
         if kind != "html":
             [seconds] = best_of(args.repeat, docs, args.chunk, clock,
                                 lambda part, k=kind: parse(part, k))
@@ -162,6 +182,44 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             "met": ratios["html"] <= TARGET if "html" in ratios else None}
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_with_workers() -> float:
+    """CPU seconds of this process (all its threads) and of its live child processes."""
+    children = 0
+    for child in multiprocessing.active_children():
+        with open(f"/proc/{child.pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        children += int(fields[11]) + int(fields[12])  # utime, stime
+    return time.process_time() + children / _TICK
+
+
+def pool_rows(args: argparse.Namespace, docs: list[Doc], kind: str) -> list[dict[str, Any]]:
+    """In place against in a worker; the last row is the difference a document."""
+    clock = cpu_with_workers if args.clock == "cpu" else CLOCKS["wall"]
+    with ParsePool(Limits(workers=1)) as pool:
+        verify(docs, parse_in_worker(pool, docs, kind))  # the worker started and warmed up
+        here, there = best_of(args.repeat, docs, args.chunk, clock,
+                              lambda part: parse(part, kind),
+                              lambda part: parse_in_worker(pool, part, kind))
+    boundary = {**row(f"process boundary {kind}", docs, here), "per_s": "-",
+                "ms": round(1000 * (there - here) / len(docs), 3)}
+    return [row(f"in place {kind}", docs, here), row(f"in a worker {kind}", docs, there),
+            boundary, row(f"  of which pickling {kind}", docs, pickling(docs, kind))]
+
+
+def pickling(docs: list[Doc], kind: str) -> float:
+    """CPU seconds to pickle and unpickle what crosses the boundary: the body, and the parse."""
+    ctype = CONTENT_TYPES[kind]
+    parses = [parse_with_text(doc.body, ctype) for doc in docs]
+    start = time.thread_time()
+    for doc, parsed in zip(docs, parses, strict=True):
+        pickle.loads(pickle.dumps((doc.body, ctype, "https://www.example.gov.cn/bench")))
+        pickle.loads(pickle.dumps(parsed))
+    return time.thread_time() - start
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=300, help="HTML and text documents (default 300)")
@@ -173,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chunk", type=int, default=10, help="documents timed together")
     ap.add_argument("--clock", choices=sorted(CLOCKS), default="cpu")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--pool", action="store_true",
+                    help="PDF and DOCX: time the parse in a worker process against in place")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     args = ap.parse_args(argv)
     if unknown := set(args.kinds) - set(KINDS):

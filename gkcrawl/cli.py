@@ -2,6 +2,8 @@
 
 ``gkcrawl parse FILE...`` prints one JSON object for one file, JSON Lines for several; a file that
 is not a report, or cannot be read, makes the exit status non-zero and prints a one-line reason.
+PDF, DOCX and legacy Word files are parsed under the crawl's limits (PARSE_TIME_LIMIT,
+PARSE_MEMORY_LIMIT, PARSE_MAX_INFLATED), in a worker process.
 """
 
 from __future__ import annotations
@@ -12,8 +14,14 @@ import mimetypes
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gkcrawl import __version__
+
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
+
+    from gkcrawl.parsing.pool import ParsePool
 
 EXIT_OK, EXIT_NOT_A_REPORT, EXIT_USAGE = 0, 1, 2
 #: A command that could not do its work (a store that cannot be opened, say).
@@ -31,6 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parse.add_argument("--compact", action="store_true", help="one line per report")
     parse.add_argument("--strict", action="store_true",
                        help="keep cells printed blank or lost null (only what is printed)")
+    _set_option(parse, "a parsing limit (PARSE_TIME_LIMIT, PARSE_MEMORY_LIMIT, …)")
     parse.set_defaults(run=_parse)
 
     verify = commands.add_parser("verify", help="check WARC files: gzip members, framing, digests")
@@ -61,8 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="parallel processes (default: one per core)")
     replay.add_argument("--reparse-older-than", metavar="VERSION",
                         help="only re-parse copies stored by an older parser version")
-    replay.add_argument("--set", "-s", action="append", default=[], metavar="NAME=VALUE",
-                        help="a Scrapy setting for the replay processes")
+    _set_option(replay, "a Scrapy setting for the replay processes")
     _store_option(replay)
     replay.set_defaults(run=_replay)
 
@@ -123,27 +131,59 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parse(args: argparse.Namespace) -> int:
-    from gkcrawl.parsing import NotAReport, parse_document
+    from gkcrawl.parsing.pool import ParsePool
 
+    try:
+        settings = _project_settings(args.set)
+    except ValueError as exc:
+        print(f"gkcrawl parse: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     status = EXIT_OK
     several = len(args.files) > 1
-    for path in args.files:
-        try:
-            body = path.read_bytes()
-        except OSError as exc:
-            print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
-            status = EXIT_NOT_A_REPORT
-            continue
-        ctype = mimetypes.guess_type(path.name)[0]
-        result = parse_document(body, ctype, args.url, strict=args.strict)
-        if isinstance(result, NotAReport):
-            print(f"{path}: {result.reason}", file=sys.stderr)
-            status = EXIT_NOT_A_REPORT
-            continue
-        data = {"file": str(path), **result.to_dict()} if several else result.to_dict()
-        indent = None if several or args.compact else 2
-        print(json.dumps(data, ensure_ascii=False, indent=indent))
+    with ParsePool.from_settings(settings) as pool:
+        pool.strict = pool.strict or args.strict
+        for path in args.files:
+            status = max(status, _parse_one(pool, path, args, several))
     return status
+
+
+def _parse_one(pool: ParsePool, path: Path, args: argparse.Namespace, several: bool) -> int:
+    """Print the report of one file (or why it is none, on standard error); its exit status."""
+    from gkcrawl.parsing import NotAReport
+
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+        return EXIT_NOT_A_REPORT
+    ctype = mimetypes.guess_type(path.name)[0]
+    result = pool.submit(body, ctype, args.url).result().result
+    if isinstance(result, NotAReport):
+        print(f"{path}: {result.reason}", file=sys.stderr)
+        return EXIT_NOT_A_REPORT
+    data = {"file": str(path), **result.to_dict()} if several else result.to_dict()
+    indent = None if several or args.compact else 2
+    print(json.dumps(data, ensure_ascii=False, indent=indent))
+    return EXIT_OK
+
+
+def _set_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--set", "-s", action="append", default=[], metavar="NAME=VALUE",
+                        help=what)
+
+
+def _project_settings(overrides: Sequence[str] = ()) -> Settings:
+    """The project's settings with ``NAME=VALUE`` overrides (ValueError for a malformed one)."""
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("gkcrawl.settings", priority="project")
+    for override in overrides:
+        name, sep, value = override.partition("=")
+        if not sep or not name:
+            raise ValueError(f"a setting is NAME=VALUE, not {override!r}")
+        settings.set(name, value, priority="cmdline")
+    return settings
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -161,13 +201,9 @@ def _store_option(parser: argparse.ArgumentParser) -> None:
 def _store_target(args: argparse.Namespace) -> str:
     if args.store:
         return str(args.store)
-    from scrapy.settings import Settings
-
     from gkcrawl.store import store_target
 
-    settings = Settings()
-    settings.setmodule("gkcrawl.settings", priority="project")
-    return store_target(settings)
+    return store_target(_project_settings())
 
 
 def _quarantine(args: argparse.Namespace) -> int:

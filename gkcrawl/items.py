@@ -1,6 +1,6 @@
 """The items that flow through the pipelines (dataclasses, read through itemadapter).
 
-``DocumentItem`` (a fetched or replayed document) -> extract cells -> parse -> ``ReportItem``
+``DocumentItem`` (a fetched or replayed document) -> extract and parse -> ``ReportItem``
 (what researchers export), or ``QuarantineItem`` (looked like a report, did not parse: kept with
 the reason and the WARC pointer, never silently dropped).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gkcrawl.parsing.document import Document
+from gkcrawl.parsing import Parsed
 from gkcrawl.parsing.report import Report
 
 
@@ -29,8 +29,8 @@ class DocumentItem:
     fetched_at: str | None = None
     #: fetched from one of its portal's registry domains (official), when known
     in_portal: bool | None = None
-    #: set by the extract-cells pipeline
-    document: Document | None = field(default=None, repr=False)
+    #: set by the extract pipeline: the parse, and the prose the signature is made of
+    parsed: Parsed | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -69,3 +69,5 @@ class QuarantineItem:
     fetched_at: str | None = None
     warc: dict[str, Any] | None = None
     parser_version: str | None = None
+    #: the value of the parsing limit the document went over (parse_* codes; see QuarantineRow)
+    over_limit: float | None = None

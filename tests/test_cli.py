@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.bombs import pdf_of_operators
 from tests.shared import seed_path, seed_paths
 
 
@@ -48,3 +49,16 @@ def test_parse_strict_keeps_lost_cells_null() -> None:
     assert lenient["applications"]["new_received"]["total"] == 0
     assert strict["applications"]["new_received"]["total"] is None
     assert strict["inferred"] == [] and lenient["inferred"]
+
+
+def test_parse_applies_the_parsing_limits(tmp_path: Path) -> None:
+    slow = tmp_path / "operators.pdf"
+    slow.write_bytes(pdf_of_operators(1_000_000))  # minutes to parse
+    seed = str(seed_path("004"))
+    proc = run("parse", str(slow), seed, "-s", "PARSE_TIME_LIMIT=5")
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (f"{slow}: parsing took longer than the PARSE_TIME_LIMIT of 5 s; "
+                                   "the worker was stopped")
+    [report] = [json.loads(line) for line in proc.stdout.splitlines()]  # the next file parsed
+    assert report["file"] == seed and report["organ"] == "工布江达县人民政府"
+    assert run("parse", seed, "-s", "PARSE_TIME_LIMIT").returncode == 2

@@ -39,7 +39,8 @@ def as_dict(row: QuarantineRow) -> dict[str, object]:
         "portal": row.portal, "role": row.role, "crawl_id": row.crawl_id,
         "record_id": row.record_id, "warc_file": row.warc_file, "warc_offset": row.warc_offset,
         "warc_length": row.warc_length, "parser_version": row.parser_version,
-        "first_seen": _when(row.first_seen), "last_seen": _when(row.last_seen),
+        "over_limit": row.over_limit, "first_seen": _when(row.first_seen),
+        "last_seen": _when(row.last_seen),
         "resolved_at": _when(row.resolved_at) or None,
     }
 

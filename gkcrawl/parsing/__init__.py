@@ -11,7 +11,9 @@ The entry point for the CLI, the crawl's parse pipeline and replay alike::
         result.reason      # one line: why this is not a report or cannot be read
 
 It never raises on bad input: garbage, truncated markup and unsupported files come back as a
-:class:`NotAReport` with a reason.
+:class:`NotAReport` with a reason. It runs in the calling process without a time or memory
+limit; the crawl, replay and ``gkcrawl parse`` parse PDF, DOCX and legacy Word files in worker
+processes under limits (:mod:`gkcrawl.parsing.pool`).
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from gkcrawl.parsing import metadata
 from gkcrawl.parsing.document import Document, Unreadable
 from gkcrawl.parsing.extract import extract_document
+from gkcrawl.parsing.extract.inflate import PARSE_MAX_INFLATED
 from gkcrawl.parsing.infer import solve
 from gkcrawl.parsing.mapper import detect_format, map_rows
 from gkcrawl.parsing.normalize import (
@@ -36,8 +40,8 @@ from gkcrawl.parsing.prose import stated_totals
 from gkcrawl.parsing.report import NotAReport, Report, checks, inferred_entries, plain_cells, tables
 from gkcrawl.template.spec import expected_format
 
-__all__ = ["NotAReport", "Report", "Unreadable", "extract_document", "parse_document",
-           "parse_extracted", "safely"]
+__all__ = ["PARSE_MEMORY", "NotAReport", "Parsed", "Report", "Unreadable", "extract_document",
+           "parse_document", "parse_extracted", "parse_with_text", "safely"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,17 +50,47 @@ _LEGACY_SECTIONS = re.compile(
     r"依申请公开政府信息(的)?情况|因政府信息公开申请(提起)?行政复议|收费及减免情况")
 
 
-def parse_document(body: bytes, content_type: str | None = None, url: str | None = None,
-                   strict: bool = False) -> Report | NotAReport:
-    """Parse one document. ``content_type`` and ``url`` are hints; the bytes decide. ``strict``
+def parse_document(body: bytes, content_type: str | None = None, url: str | None = None, *,
+                   max_inflated: int = PARSE_MAX_INFLATED, strict: bool = False
+                   ) -> Report | NotAReport:
+    """Parse one document. ``content_type`` and ``url`` are hints; the bytes decide. A DOCX or
+    PDF inflating past ``max_inflated`` bytes is refused before it is inflated. ``strict``
     keeps blank and lost cells null (docs/parsing.md, "Blank and missing cells")."""
-    return safely(
-        lambda: parse_extracted(extract_document(body, content_type, url), url, strict), url)
+    return parse_with_text(body, content_type, url, max_inflated=max_inflated,
+                           strict=strict).result
+
+
+@dataclass(slots=True)
+class Parsed:
+    """A parse, and for a report its document's prose (the running text outside the tables),
+    which its dedup signature is made of (gkcrawl.quality.fingerprint): what a parse worker
+    sends back, small to pickle."""
+
+    result: Report | NotAReport
+    prose: str = ""
+
+
+def parse_with_text(body: bytes, content_type: str | None = None, url: str | None = None, *,
+                    max_inflated: int = PARSE_MAX_INFLATED, strict: bool = False) -> Parsed:
+    """:func:`parse_document`, with the document's prose when it is a report."""
+    prose = ""
+
+    def step() -> Report | NotAReport:
+        nonlocal prose
+        doc = extract_document(body, content_type, url, max_inflated=max_inflated)
+        result = parse_extracted(doc, url, strict)
+        prose = doc.prose if result.ok else ""  # (folded to simplified script by the parse)
+        return result
+
+    return Parsed(safely(step, url), prose)
 
 
 #: Exceptions that mean a bug in the parser, not bad input; caught so a crawl goes on.
-_BUGS = (RecursionError, MemoryError, ValueError, LookupError, TypeError, AttributeError, OSError,
+_BUGS = (RecursionError, ValueError, LookupError, TypeError, AttributeError, OSError,
          ArithmeticError, AssertionError)
+#: The code of a document whose parse ran out of memory (in a parse worker: over
+#: PARSE_MEMORY_LIMIT).
+PARSE_MEMORY = "parse_memory"
 
 
 def safely(step: Callable[[], Report | NotAReport], url: str | None) -> Report | NotAReport:
@@ -64,7 +98,9 @@ def safely(step: Callable[[], Report | NotAReport], url: str | None) -> Report |
     try:
         return step()
     except Unreadable as exc:
-        return NotAReport(exc.code, exc.reason, url, exc.kind)
+        return NotAReport(exc.code, exc.reason, url, exc.kind, over_limit=exc.over_limit)
+    except MemoryError:  # the input's doing (a bomb, a huge table), not a bug
+        return NotAReport(PARSE_MEMORY, "parsing ran out of memory", url)
     except _BUGS as exc:  # a parser bug must not kill a crawl: the document is quarantined
         logger.warning("parser error on %s", url or "<bytes>", exc_info=True)
         return NotAReport("parser_error", f"parser error: {type(exc).__name__}: {exc}"[:300], url)

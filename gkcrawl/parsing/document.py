@@ -134,9 +134,12 @@ def text_row(text: str, new_origin: OriginCounter) -> Row:
 class Unreadable(Exception):
     """The input cannot be turned into a :class:`Document` (the reason is one line, for users)."""
 
-    #: codes: "unsupported_format", "scanned_pdf", "corrupt", "too_large", "empty"
-    def __init__(self, code: str, reason: str, kind: str | None = None) -> None:
+    #: codes: "unsupported_format", "scanned_pdf", "corrupt", "too_large", "empty",
+    #: "parse_inflated"; ``over_limit`` is the value of the limit the document went over, if any
+    def __init__(self, code: str, reason: str, kind: str | None = None,
+                 over_limit: float | None = None) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
         self.kind = kind
+        self.over_limit = over_limit

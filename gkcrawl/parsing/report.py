@@ -142,18 +142,22 @@ class NotAReport:
     """The input is not an annual report, or cannot be read: ``reason`` is one line for users."""
 
     #: not_a_report | lookalike | unreadable_tables | unsupported_format | scanned_pdf | corrupt |
-    #: too_large | empty | parser_error
+    #: too_large | empty | parser_error | parse_inflated | parse_memory | parse_timeout
+    #: (docs/parsing.md)
     code: str
     reason: str
     source_url: str | None = None
     source_kind: str | None = None
     title: str | None = None
+    #: the value of the limit the document went over (parse_* codes): bytes, MiB or seconds
+    over_limit: float | None = None
 
     ok = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"error": self.code, "reason": self.reason, "source_url": self.source_url,
-                "source_kind": self.source_kind, "title": self.title}
+                "source_kind": self.source_kind, "title": self.title,
+                "over_limit": self.over_limit}
 
 
 def inferred_entries(template: Template, items: list[Inferred]) -> list[dict[str, Any]]:

@@ -48,7 +48,7 @@ from gkcrawl.replay.responses import (
 from gkcrawl.store import store_for
 
 #: Setting: documents handed to the pipelines and not yet through them: enough to keep a PDF in
-#: the extraction thread from stalling the HTML behind it, few enough to bound memory.
+#: a parse worker from stalling the HTML behind it, few enough to bound memory.
 REPLAY_ITEMS_IN_FLIGHT = 32
 #: Setting: with several processes (``gkcrawl replay --jobs N``), the share of a WARC file each
 #: claims at a time (~60 report pages): the processes end within one part's time of each other.

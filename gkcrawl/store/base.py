@@ -82,12 +82,13 @@ SET_CROSS_YEAR = ("UPDATE reports SET cross_year = :cross_year, updated_at = :up
                   "WHERE organ_key = :k AND year = :y")
 
 _QUARANTINE_COLUMNS = ("url", "record_key", *_WARC, "code", "reason", "portal", "role", "title",
-                       "crawl_id", "fetched_at", "parser_version", "first_seen", "last_seen")
+                       "crawl_id", "fetched_at", "parser_version", "over_limit", "first_seen",
+                       "last_seen")
 UPSERT_QUARANTINE = _upsert_sql(
     "quarantine", _QUARANTINE_COLUMNS, "url, record_key",
     keep_first=("crawl_id", "fetched_at"),
     prefer_new=(*_WARC, "portal", "role", "title"),
-    overwrite=("code", "reason", "parser_version", "last_seen"),
+    overwrite=("code", "reason", "parser_version", "over_limit", "last_seen"),
     # failing again after a success makes the entry open again
     extra=("resolved_at = NULL",),
     returning="id")
@@ -105,6 +106,11 @@ _FETCH_COLUMNS = tuple(f.name for f in fields(FetchRow))
 UPSERT_FETCH = _upsert_sql("fetches", _FETCH_COLUMNS, "url",
                            overwrite=tuple(c for c in _FETCH_COLUMNS if c != "url"))
 
+#: the open entries of a record (its URL, and its WARC record id, payload digest or record key:
+#: a resumed crawl knows the record id only) quarantined for a parsing limit
+OVER_LIMIT = ("SELECT * FROM quarantine WHERE url = :url AND resolved_at IS NULL "
+              "AND over_limit IS NOT NULL AND (record_id = :record_id OR payload_digest = :digest "
+              "OR record_key = :key) ORDER BY last_seen DESC")
 RESOLVE_QUARANTINE = ("UPDATE quarantine SET resolved_at = :now "
                       "WHERE url = :url AND record_key = :key AND resolved_at IS NULL")
 
@@ -504,6 +510,14 @@ class Store(abc.ABC):
         clause = "" if include_resolved else " WHERE resolved_at IS NULL"
         return self._rows(QuarantineRow,
                           f"SELECT * FROM quarantine{clause} ORDER BY first_seen, id")
+
+    def over_limit(self, url: str, record_id: str | None,
+                   payload_digest: str | None = None) -> list[QuarantineRow]:
+        """The open quarantine entries of the record (``url`` and its WARC record id or payload
+        digest) that went over a parsing limit, the latest first."""
+        return self._rows(QuarantineRow, OVER_LIMIT, {
+            "url": url, "record_id": record_id, "digest": payload_digest,
+            "key": record_key(record_id, payload_digest)})
 
     def resolve_quarantine(self, url: str, record_id: str | None,
                            payload_digest: str | None = None) -> int:

@@ -256,6 +256,9 @@ class QuarantineRow:
     warc_offset: int | None = None
     warc_length: int | None = None
     parser_version: str | None = None
+    #: the value of the parsing limit the document went over (parse_timeout: seconds,
+    #: parse_memory: MiB, parse_inflated: bytes); None for the other codes
+    over_limit: float | None = None
     id: int | None = None
     first_seen: datetime | None = None
     last_seen: datetime | None = None
@@ -272,7 +275,7 @@ class QuarantineRow:
                    **_warc(data.get("warc")), portal=data.get("portal"), role=data.get("role"),
                    title=data.get("title"), crawl_id=data.get("crawl_id"),
                    fetched_at=to_datetime(data.get("fetched_at")),
-                   parser_version=data.get("parser_version"))
+                   parser_version=data.get("parser_version"), over_limit=data.get("over_limit"))
 
 
 @dataclass

@@ -168,4 +168,9 @@ MIGRATIONS: tuple[Migration, ...] = (
             fetched_at      {ts} NOT NULL
         )""",
     )),
+    # the value of the limit (PARSE_TIME_LIMIT, PARSE_MEMORY_LIMIT, PARSE_MAX_INFLATED) a
+    # document went over: the same record is not parsed again under the same limit
+    Migration(2, "quarantine.over_limit", statements=(
+        "ALTER TABLE quarantine ADD COLUMN over_limit DOUBLE PRECISION",
+    )),
 )

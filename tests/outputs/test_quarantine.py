@@ -52,6 +52,7 @@ def test_json_lines(store: Store, target: str) -> None:
     assert first["warc_file"] == "crawl-a/gkcrawl-20240101000000000-00000-host.warc.gz"
     assert first["warc_offset"] == 99 and first["record_id"].startswith("<urn:uuid:")
     assert first["first_seen"].endswith("Z") and first["resolved_at"] is None
+    assert first["over_limit"] is None  # not a parsing limit's code
     assert entries[1]["warc_file"] is None
 
 

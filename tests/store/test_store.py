@@ -366,6 +366,27 @@ def test_a_successful_parse_resolves_the_quarantine_entry(store: Store) -> None:
     assert store.quarantine() == []
 
 
+def test_entries_over_a_parsing_limit_by_record_or_payload(store: Store) -> None:
+    url = "http://www.wzs.gov.cn/zwgk/ndbg/slow.pdf"
+    item = quarantine_item(url, record_id="<urn:uuid:slow>", code="parse_timeout",
+                           reason="parsing took longer than the PARSE_TIME_LIMIT of 60 s")
+    item.over_limit = 60.0
+    store.upsert_quarantine(QuarantineRow.from_item(item))
+    store.upsert_quarantine(QuarantineRow.from_item(quarantine_item(url, record_id="<other>")))
+    [entry] = store.over_limit(url, "<urn:uuid:slow>", "sha1:<urn:uuid:slow>")
+    assert (entry.code, entry.over_limit, entry.record_id) == ("parse_timeout", 60.0,
+                                                               "<urn:uuid:slow>")
+    # the record id alone (a resumed crawl's pointer), another capture of the same payload
+    assert store.over_limit(url, "<urn:uuid:slow>") == [entry]
+    assert store.over_limit(url, "<new>", "sha1:<urn:uuid:slow>") == [entry]
+    # the entry without a limit is not one
+    assert store.over_limit(url, "<new>", "sha1:OTHER") == []
+    assert store.over_limit(url, "<other>") == []
+    assert store.over_limit(url + "?x", "<urn:uuid:slow>") == []
+    store.resolve_quarantine(url, "<urn:uuid:slow>", "sha1:<urn:uuid:slow>")  # parsed since
+    assert store.over_limit(url, "<urn:uuid:slow>") == []
+
+
 # --- runs ----------------------------------------------------------------------------------
 
 def test_runs_start_finish_resume(store: Store) -> None:

@@ -22,6 +22,7 @@ from gkcrawl.parsing.document import (
     DocumentBuilder,
     Unreadable,
 )
+from gkcrawl.parsing.extract.inflate import PARSE_MAX_INFLATED, check_zip
 
 KIND = "docx"
 
@@ -46,11 +47,17 @@ MAX_GRID_COLUMNS = 63
 MAX_REASON_CHARS = 200
 
 
-def extract_docx(body: bytes) -> Document:
-    """Rows of a DOCX body in reading order; raise :class:`Unreadable` for a broken package."""
+def extract_docx(body: bytes, max_inflated: int = PARSE_MAX_INFLATED) -> Document:
+    """Rows of a DOCX body in reading order; raise :class:`Unreadable` for a broken package or
+    one whose parts inflate past ``max_inflated`` bytes (checked before any is read)."""
+    check_zip(body, max_inflated)
     try:
         package = docx.Document(io.BytesIO(body))
+    except MemoryError:  # over the worker's memory limit, not damage
+        raise
     except Exception as exc:
+        if _out_of_memory(exc):
+            raise MemoryError(_one_line(exc)) from exc
         raise Unreadable("corrupt", f"not a readable DOCX file ({_one_line(exc)})") from exc
     walker = _Walker()
     walker.blocks(package.element.body)
@@ -211,6 +218,12 @@ def _merge_continues(tcpr: etree._Element | None, name: str) -> bool:
         return False
     node = tcpr.find(qn(name))
     return node is not None and node.get(_VAL, "continue") == "continue"
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """Whether libxml2 failed to allocate: lxml reports it as a syntax error (ERR_NO_MEMORY)."""
+    log = exc.error_log if isinstance(exc, etree.LxmlError) else ()
+    return any(entry.type == etree.ErrorTypes.ERR_NO_MEMORY for entry in log)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -11,11 +11,14 @@ fails:
    drops the cells of tables with vertically merged cells (table 2 of both templates): the rows
    it loses are flagged ``row not found`` by the mapper, never guessed.
 
-Without any of them the file is reported unsupported, not silently skipped.
+Without any of them the file is reported unsupported, not silently skipped. A converter runs in
+a process group of its own, which :func:`stop_converters` ends: a parse worker stopped for its
+time limit ends the conversion with it (gkcrawl.parsing.pool).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -27,6 +30,7 @@ from pathlib import Path
 
 from gkcrawl.parsing.document import Document, Unreadable
 from gkcrawl.parsing.extract.docx import extract_docx
+from gkcrawl.parsing.extract.inflate import PARSE_MAX_INFLATED, over_limit
 
 KIND = "doc"
 
@@ -52,17 +56,19 @@ class Converter:
 
     name: str
     executables: tuple[str, ...]
-    convert: Callable[[str, Path], Document]
+    #: (executable, source file, PARSE_MAX_INFLATED) -> the converted document
+    convert: Callable[[str, Path, int], Document]
 
     def find(self) -> str | None:
         """The converter's executable on PATH, if installed."""
         return next((path for name in self.executables if (path := shutil.which(name))), None)
 
 
-def extract_legacy(body: bytes, suffix: str) -> Document:
-    """Convert a ``.doc``/``.wps`` body with the first converter that succeeds, and extract it."""
+def extract_legacy(body: bytes, suffix: str, max_inflated: int = PARSE_MAX_INFLATED) -> Document:
+    """Convert a ``.doc``/``.wps`` body with the first converter that succeeds, and extract it.
+    A converter's output larger than ``max_inflated`` bytes is refused unread."""
     if body.startswith(ZIP_MAGIC):
-        return extract_docx(body)
+        return extract_docx(body, max_inflated)
     # the suffix only names the temp file (LibreOffice picks its import filter by it)
     suffix = "." + ("".join(ch for ch in suffix.lower() if ch.isascii() and ch.isalnum()) or "doc")
     found = [(converter, path) for converter in CONVERTERS if (path := converter.find())]
@@ -75,7 +81,7 @@ def extract_legacy(body: bytes, suffix: str) -> Document:
             source = Path(tmp) / f"input{suffix}"
             source.write_bytes(body)
             try:
-                document = converter.convert(executable, source)
+                document = converter.convert(executable, source, max_inflated)
             except Unreadable as exc:
                 failure = exc  # try the next tool; report the last failure
                 continue
@@ -85,7 +91,7 @@ def extract_legacy(body: bytes, suffix: str) -> Document:
     raise failure or Unreadable("corrupt", "legacy Word file could not be converted")
 
 
-def _with_soffice(executable: str, source: Path) -> Document:
+def _with_soffice(executable: str, source: Path, max_inflated: int) -> Document:
     outdir = source.parent / "out"
     profile = source.parent / "profile"  # a private profile: concurrent runs do not lock each other
     _run(
@@ -106,10 +112,10 @@ def _with_soffice(executable: str, source: Path) -> Document:
     converted = outdir / f"{source.stem}.docx"
     if not converted.is_file():
         raise Unreadable("corrupt", "LibreOffice could not convert the legacy Word file")
-    return extract_docx(converted.read_bytes())
+    return extract_docx(converted.read_bytes(), max_inflated)
 
 
-def _with_wvhtml(executable: str, source: Path) -> Document:
+def _with_wvhtml(executable: str, source: Path, max_inflated: int) -> Document:
     from gkcrawl.parsing.extract.html import extract_html  # only needed here
 
     outdir = source.parent / "out"  # the page, and any images it links
@@ -118,16 +124,20 @@ def _with_wvhtml(executable: str, source: Path) -> Document:
     _run([executable, f"--charset={WVHTML_CHARSET}", f"--targetdir={outdir}", str(source), page],
          "wvHtml", source.parent)
     converted = outdir / page
+    if converted.is_file() and converted.stat().st_size > max_inflated:
+        raise over_limit("wvHtml's conversion", max_inflated, converted.stat().st_size)
     html = converted.read_bytes().decode(WVHTML_CHARSET, "replace") if converted.is_file() else ""
     if not html.strip():
         raise Unreadable("corrupt", "wvHtml could not convert the legacy Word file")
     return extract_html(html)
 
 
-def _with_antiword(executable: str, source: Path) -> Document:
+def _with_antiword(executable: str, source: Path, max_inflated: int) -> Document:
     from gkcrawl.parsing.extract.text import extract_text  # only needed here
 
     output = _run([executable, *ANTIWORD_ARGS, str(source)], "antiword", source.parent)
+    if len(output) > max_inflated:
+        raise over_limit("antiword's conversion", max_inflated, len(output))
     text = output.decode("utf-8", errors="replace")
     if not text.strip():
         raise Unreadable("corrupt", "antiword found no text in the legacy Word file")
@@ -142,6 +152,17 @@ CONVERTERS = (
 )
 
 
+#: Process groups of the converters running in this process (see :func:`stop_converters`).
+_RUNNING: set[int] = set()
+
+
+def stop_converters() -> None:
+    """Kill the converters this process is running, with every helper they started."""
+    for group in list(_RUNNING):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+
+
 def _run(args: list[str], tool: str, workdir: Path) -> bytes:
     """Run a converter in ``workdir`` (also its HOME: soffice writes below it), in its own
     process group, so that a timeout also ends the office helpers."""
@@ -153,6 +174,7 @@ def _run(args: list[str], tool: str, workdir: Path) -> bytes:
         )
     except OSError as exc:
         raise Unreadable("corrupt", f"{tool} could not be run ({exc})"[:MAX_REASON_CHARS]) from exc
+    _RUNNING.add(proc.pid)  # its process group (start_new_session)
     with proc:
         try:
             stdout, stderr = proc.communicate(timeout=CONVERT_TIMEOUT_SECONDS)
@@ -162,6 +184,8 @@ def _run(args: list[str], tool: str, workdir: Path) -> bytes:
             raise Unreadable(
                 "corrupt", f"{tool} timed out after {CONVERT_TIMEOUT_SECONDS}s"
             ) from exc
+        finally:
+            _RUNNING.discard(proc.pid)
     if proc.returncode != 0:
         detail = " ".join(stderr.decode("utf-8", errors="replace").split())
         raise Unreadable(

@@ -27,6 +27,7 @@ from gkcrawl.parsing.document import (
     OriginCounter,
     Unreadable,
 )
+from gkcrawl.parsing.extract.inflate import PARSE_MAX_INFLATED, check_pdf
 
 KIND = "pdf"
 
@@ -52,12 +53,14 @@ FLAG_GRAPHICS_HEAVY = "pdf_table_search_skipped"
 FLAG_UNMAPPED_CID = "pdf_unmapped_cid_text"
 
 
-def extract_pdf(body: bytes) -> Document:
-    """Rows of a PDF in reading order; raise :class:`Unreadable` if it has no usable text layer."""
+def extract_pdf(body: bytes, max_inflated: int = PARSE_MAX_INFLATED) -> Document:
+    """Rows of a PDF in reading order; raise :class:`Unreadable` if it has no usable text layer,
+    or if one of its Flate streams inflates past ``max_inflated`` bytes (checked first)."""
+    check_pdf(body, max_inflated)
     try:
         with pdfplumber.open(io.BytesIO(body)) as pdf:
             return _extract(pdf)
-    except Unreadable:
+    except (Unreadable, MemoryError):  # MemoryError: over the worker's memory limit, not damage
         raise
     except Exception as exc:
         raise Unreadable("corrupt", _broken_reason(exc)) from exc
