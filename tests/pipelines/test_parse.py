@@ -1,4 +1,4 @@
-"""The parse pipeline reads PARSE_STRICT_BLANKS: blank and lost cells null, nothing inferred."""
+"""The crawl parses under PARSE_STRICT_BLANKS: blank and lost cells null, nothing inferred."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
 from gkcrawl.items import DocumentItem, ReportItem
-from gkcrawl.parsing import extract_document
+from gkcrawl.parsing.pool import ParsePool
 from gkcrawl.pipelines.parse import ParsePipeline
 from tests.shared import seed_path
 
@@ -18,10 +18,12 @@ from tests.shared import seed_path
 def parsed(settings: dict[str, Any]) -> ReportItem:
     crawler = get_crawler(Spider, settings)
     crawler.stats = MemoryStatsCollector(crawler)
-    body = seed_path("003").read_bytes()
-    item = DocumentItem(url="http://www.weixi.gov.cn/nb/2021.html", body=body,
-                        content_type="text/plain", portal=None, role="report",
-                        document=extract_document(body, "text/plain"))
+    body, url = seed_path("003").read_bytes(), "http://www.weixi.gov.cn/nb/2021.html"
+    item = DocumentItem(url=url, body=body, content_type="text/plain", portal=None,
+                        role="report")
+    # as the extract pipeline does: the pool it makes from the settings parses the document
+    with ParsePool.from_settings(crawler.settings) as pool:
+        item.parsed = pool.submit(body, "text/plain", url).result()
     report = ParsePipeline.from_crawler(crawler).process_item(item)
     assert isinstance(report, ReportItem)
     return report
