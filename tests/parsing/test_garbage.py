@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -39,6 +40,14 @@ def test_truncated_report_page(seed: int, keep: float) -> None:
     result = parse_document(cut, "text/html")
     # cut before the tables: not a report; a truncated page never raises
     assert result.ok is False or result.to_dict()["format"] in ("2019", "2021")
+
+
+@pytest.mark.parametrize("body", [b"<!DOCTYPE html><html><head><meta",
+                                  b"<html><head><meta", b"<meta"])
+def test_a_page_cut_inside_its_meta_tag(body: bytes) -> None:
+    """w3lib's encoding detector panics on these (a BaseException): the page is still read."""
+    result = parse_document(body, "text/html")
+    assert not result.ok and result.code == "not_a_report"
 
 
 def test_empty_and_whitespace() -> None:

@@ -56,7 +56,7 @@ def decode_html(body: bytes, content_type: str | None = None,
     """(text, encoding) of an HTML page, found as a browser finds it (w3lib): BOM, header,
     ``<meta>``, valid UTF-8, then a guess from the bytes with the URL's top-level domain as a
     hint (``.cn``: GB18030)."""
-    encoding, text = html_to_unicode(content_type, body, url=url)
+    encoding, text = _html_to_unicode(content_type, body, url)
     if REPLACEMENT in text:
         # a header that names a charset the body is not in (a GBK page served as UTF-8): the
         # page's own <meta> is believed when it decodes the body with fewer losses
@@ -66,6 +66,24 @@ def decode_html(body: bytes, content_type: str | None = None,
             if other.count(REPLACEMENT) < text.count(REPLACEMENT):
                 return other, declared
     return text, encoding
+
+
+def _html_to_unicode(content_type: str | None, body: bytes, url: str | None) -> tuple[str, str]:
+    """w3lib's ``html_to_unicode``; UTF-8, else GB18030, where its encoding detector fails.
+
+    The detector (frostwork, in Rust) panics on some truncated ``<meta`` tags, and pyo3 raises
+    the panic as a ``BaseException``, which no parser's ``except Exception`` would catch."""
+    try:
+        return html_to_unicode(content_type, body, url=url)
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException:  # noqa: BLE001 - pyo3's PanicException (see above)
+        for encoding in ("utf-8", _FALLBACK):
+            try:
+                return encoding, body.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        return _FALLBACK, body.decode(_FALLBACK, errors="replace")
 
 
 def decode_text(body: bytes) -> str:
