@@ -326,14 +326,22 @@ def _page_text(response: TextResponse) -> tuple[str, Selector, bool]:
     rendered = browser.dom(response)
     if rendered is not None:
         return rendered, Selector(text=rendered), False
-    if REPLACEMENT not in response.text:
+    try:
+        scrapy_text, scrapy_encoding = response.text, response.encoding
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException:  # noqa: BLE001 - w3lib's encoding detector panics on some cut <meta>
+        # tags (gkcrawl.parsing.extract.decode._html_to_unicode): decoded as the parser does
+        scrapy_text, scrapy_encoding = REPLACEMENT, ""
+    if REPLACEMENT not in scrapy_text:
         selector = (response.selector if isinstance(response, HtmlResponse)
-                    else Selector(text=response.text, type="html"))
-        return response.text, selector, False
+                    else Selector(text=scrapy_text, type="html"))
+        return scrapy_text, selector, False
     ctype = response.headers.get(b"Content-Type")
     text, encoding = decode_html(response.body, ctype.decode("latin-1") if ctype else None,
                                  response.url)
-    return text, Selector(text=text), codec_name(encoding) != codec_name(response.encoding)
+    overruled = bool(scrapy_encoding) and codec_name(encoding) != codec_name(scrapy_encoding)
+    return text, Selector(text=text), overruled
 
 
 def _is_html(response: Response) -> bool:

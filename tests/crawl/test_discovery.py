@@ -161,3 +161,17 @@ def test_a_gbk_page_served_as_utf8_is_read_by_its_meta() -> None:
     assert (verdict.role, verdict.year) == (REPORT, 2019)
     parsed = parse_document(body, "text/html; charset=utf-8", url)
     assert parsed.title == "2019年上海市人民政府办公厅政府信息公开工作年度报告"
+
+
+def test_a_page_cut_inside_its_meta_tag_is_read() -> None:
+    """w3lib's encoding detector panics on it (a BaseException from Rust), in Scrapy's
+    ``response.text`` too: the spider reads the page as the parser decodes it."""
+    from scrapy.http import HtmlResponse
+
+    from gkcrawl.spiders.portals import _page_text
+
+    response = HtmlResponse("http://www.example.gov.cn/a.html",
+                            body=b"<!DOCTYPE html><html><head><meta",
+                            headers={"Content-Type": "text/html"})
+    text, _sel, overruled = _page_text(response)
+    assert text == "<!DOCTYPE html><html><head><meta" and not overruled
